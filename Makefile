@@ -1,0 +1,52 @@
+# Retaguarda: the Makefile targets are the interface. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DDB_VERSION := 2.9.30
+DDB_DIR := .local/dynamodb-local
+DDB_JAR := $(DDB_DIR)/DynamoDBLocal.jar
+PORT ?= 8000
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+
+.PHONY: help install run test test-fast lint bench synth clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PY) -c "import chalice, pynamodb, moto, pydantic" && touch $@
+
+# DynamoDB Local ships inside the npm package amplify-dynamodb-simulator; it is unpacked
+# here at set-up time and never committed (its licence is not open source).
+$(DDB_JAR):
+	@mkdir -p $(DDB_DIR)
+	@cd $(DDB_DIR) && npm pack --silent amplify-dynamodb-simulator@$(DDB_VERSION) >/dev/null \
+		&& tar xzf amplify-dynamodb-simulator-$(DDB_VERSION).tgz --strip-components=2 package/emulator \
+		&& rm -f amplify-dynamodb-simulator-$(DDB_VERSION).tgz
+	@test -f $@
+
+install: $(STAMP) ## Create .venv and install everything (PyPI packages, DynamoDB Local)
+	@command -v java >/dev/null && $(MAKE) --no-print-directory $(DDB_JAR) || echo "warning: no Java; DynamoDB Local skipped (moto fallback)"
+
+run: install ## Start the whole local stack on 127.0.0.1:$(PORT)
+	@$(PY) -m local.run --port $(PORT)
+
+test: install ## Run every test suite (unit, integration, api, contract, e2e)
+	@$(PY) -m pytest -q -n 2 --dist loadfile
+
+test-fast: install ## Unit, integration and api tests only
+	@$(PY) -m pytest -q -n 2 --dist loadfile -m "not e2e and not dynamodb_local"
+
+lint: install ## ruff
+	@$(PY) -m ruff check app.py chalicelib local tests bench
+
+bench: install ## Benchmarks; each prints its figures
+	@$(PY) -m bench
+
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) .local

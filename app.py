@@ -1,0 +1,50 @@
+"""Retaguarda's Chalice app: wiring only (blueprints, middleware, event handlers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice
+
+from chalicelib.platform.auth import auth_blueprint
+from chalicelib.platform.meta_api import api as meta_api
+from chalicelib.platform.observability import logger
+from chalicelib.tenants.api import api as tenants_api
+from chalicelib.webhooks.api import api as webhooks_api
+
+app = Chalice(app_name="retaguarda")
+app.api.binary_types = ["application/pdf", "image/png", "application/octet-stream"]
+
+for blueprint in (auth_blueprint, meta_api, tenants_api, webhooks_api):
+    app.register_blueprint(blueprint)
+
+
+@app.middleware("http")
+def request_logging(event: Any, get_response: Any) -> Any:
+    request_id = (event.context or {}).get("requestId") or (event.context or {}).get("extendedRequestId")
+    logger.append_keys(request_id=request_id)
+    try:
+        response = get_response(event)
+        response.headers.setdefault("X-Request-Id", str(request_id or ""))
+        logger.info("request", extra={"method": event.method, "path": event.path,
+                                      "status": response.status_code})
+        return response
+    finally:
+        logger.remove_keys(["request_id"])
+
+
+@app.lambda_function(name="publish_events")
+def publish_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """DynamoDB stream (outbox items) → EventBridge."""
+    from chalicelib import bootstrap
+    from chalicelib.platform.publisher import publish_stream_batch
+
+    return publish_stream_batch(event, bootstrap.event_bus(), bootstrap.clock())
+
+
+@app.lambda_function(name="notifications_consumer")
+def notifications_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS notifications queue → emails."""
+    from chalicelib.notifications.handlers import handle
+
+    return handle(event)

@@ -1,0 +1,1 @@
+"""Retaguarda: a serverless, multi-tenant backoffice API."""

@@ -1,0 +1,1 @@
+"""Notifications: messages sent to people (email today), each recorded once."""

@@ -1,0 +1,1 @@
+"""Shared kernel: configuration, errors, auth, storage, events. No business rules."""

@@ -1,0 +1,47 @@
+"""Clock port: the only source of 'now' (UTC instants, São Paulo business dates)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+
+
+class Clock(Protocol):
+    """Port: tells the time."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """Adapter: the machine's clock, always timezone-aware UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that stands still until moved; for tests and simulations."""
+
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FixedClock needs an aware datetime")
+        self._at = at
+
+    def now(self) -> datetime:
+        return self._at
+
+    def advance(self, **delta: float) -> None:
+        self._at = self._at + timedelta(**delta)
+
+
+def rfc3339(instant: datetime) -> str:
+    """An instant as RFC 3339 UTC with a Z, second precision plus milliseconds."""
+    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def business_date(instant: datetime) -> date:
+    """The calendar date in America/Sao_Paulo for an instant."""
+    return instant.astimezone(SAO_PAULO).date()

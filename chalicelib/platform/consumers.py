@@ -1,0 +1,73 @@
+"""SQS consumers: EventBridge-shaped messages → handler, once per (consumer, event).
+
+Delivery is at least once. Each event is claimed with a marker item written under a
+condition; a crash leaves a lease that expires, so a redelivery can take it over. The
+answer is Lambda's partial-batch shape, so one bad message does not fail its batch.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError
+
+from chalicelib.platform import keys
+from chalicelib.platform.dynamo import BaseRecord
+from chalicelib.platform.events import Event
+from chalicelib.platform.observability import logger
+
+LEASE_SECONDS = 120
+MARKER_RETENTION_SECONDS = 30 * 24 * 3600
+
+
+class ProcessedRecord(BaseRecord):
+    state = UnicodeAttribute()  # "running" | "done"
+    lease_until = NumberAttribute()
+
+
+def run_once(consumer: str, event: Event, action: Callable[[Event], None]) -> bool:
+    """Run `action` for this event unless this consumer already did; True when it ran."""
+    key = keys.processed_marker(event.tenant_id, consumer, event.id)
+    now = int(time.time())
+    marker = ProcessedRecord.at(key, kind="processed", state="running", lease_until=now + LEASE_SECONDS,
+                                expires_at=now + MARKER_RETENTION_SECONDS)
+    try:
+        marker.save(condition=ProcessedRecord.pk.does_not_exist()
+                    | ((ProcessedRecord.state == "running") & (ProcessedRecord.lease_until < now)))
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        logger.info("event already handled", extra={"consumer": consumer, "event_id": event.id})
+        return False
+    try:
+        action(event)
+    except BaseException:
+        marker.delete()
+        raise
+    marker.update(actions=[ProcessedRecord.state.set("done")])
+    return True
+
+
+def event_of_message(record: dict[str, Any]) -> Event:
+    """The envelope inside an SQS message that EventBridge delivered."""
+    message = json.loads(record["body"])
+    return Event.from_envelope(message["detail"] if "detail" in message else message)
+
+
+def consume(lambda_event: dict[str, Any], consumer: str,
+            handlers: dict[str, Callable[[Event], None]]) -> dict[str, Any]:
+    failures = []
+    for record in lambda_event.get("Records", []):
+        try:
+            event = event_of_message(record)
+            handler = handlers.get(event.type)
+            if handler is not None:
+                run_once(consumer, event, handler)
+        except Exception:  # noqa: BLE001 - report the one message; SQS redelivers it, then the DLQ
+            logger.exception("message failed", extra={"consumer": consumer, "message_id": record.get("messageId")})
+            failures.append({"itemIdentifier": record.get("messageId")})
+    return {"batchItemFailures": failures}

@@ -1,0 +1,182 @@
+"""Single-table base for PynamoDB records and the one transaction helper.
+
+PynamoDB reads `Meta` when a class is defined, so the settings are read before any
+record class exists (this module imports them), and `configure_table` can repoint every
+record class at another table or endpoint (tests, DynamoDB Local) in one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.platform.config import get_settings
+from chalicelib.platform.keys import Key
+
+_settings = get_settings()
+
+TRANSACTION_ITEM_LIMIT = 100
+
+
+class Gsi1(GlobalSecondaryIndex["BaseRecord"]):
+    """Generic sparse index: lists by a secondary access pattern (by type, by status...)."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class BaseRecord(Model):
+    """Every item of the single table: pk, sk, an optional GSI1 entry and a TTL."""
+
+    class Meta:
+        table_name = _settings.table_name
+        region = _settings.aws_region
+        host = _settings.dynamodb_endpoint
+        max_retry_attempts = 3
+        connect_timeout_seconds = 2
+        read_timeout_seconds = 5
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+    gsi1 = Gsi1()
+
+    @classmethod
+    def at(cls: type[R], key: Key, **attributes: Any) -> R:
+        return cls(key.pk, key.sk, **attributes)
+
+
+R = TypeVar("R", bound=BaseRecord)
+
+
+def _record_classes() -> Iterator[type[Model]]:
+    stack: list[type[Model]] = [BaseRecord]
+    while stack:
+        cls = stack.pop()
+        yield cls
+        stack.extend(cls.__subclasses__())
+
+
+def configure_table(table_name: str | None = None, host: str | None = None, region: str | None = None) -> None:
+    """Repoint every record class (and future ones) at a table and endpoint."""
+    if table_name is not None:
+        BaseRecord.Meta.table_name = table_name
+    BaseRecord.Meta.host = host
+    if region is not None:
+        BaseRecord.Meta.region = region
+    for cls in _record_classes():
+        cls._connection = None
+        for index in getattr(cls, "_indexes", {}).values():
+            index._connection = None  # type: ignore[attr-defined]
+    Gsi1._connection = None  # type: ignore[attr-defined]
+
+
+def connection() -> Connection:
+    meta = BaseRecord.Meta
+    return Connection(region=meta.region, host=meta.host, max_retry_attempts=meta.max_retry_attempts)
+
+
+class CancelledBy:
+    """Why a transaction was cancelled: the index of each failed action and its code."""
+
+    def __init__(self, reasons: list[Any]) -> None:
+        self.failed = {i: r.code for i, r in enumerate(reasons) if r is not None and r.code != "None"}
+
+    def action_failed(self, index: int) -> bool:
+        return self.failed.get(index) == "ConditionalCheckFailed"
+
+
+class UnitOfWork:
+    """Collects the writes of one command (state items + outbox events) into one transaction.
+
+    Each action may carry an `on_fail` callback that turns its failed condition into a
+    domain error; the first such callback that raises wins, otherwise `default_error` is
+    raised (or the original error when none is given).
+    """
+
+    def __init__(self) -> None:
+        self._actions: list[tuple[str, Any, dict[str, Any], Callable[[], None] | None]] = []
+
+    def __len__(self) -> int:
+        return len(self._actions)
+
+    def put(self, record: BaseRecord, condition: Condition | None = None,
+            on_fail: Callable[[], None] | None = None) -> None:
+        self._actions.append(("save", record, {"condition": condition}, on_fail))
+
+    def update(self, record: BaseRecord, actions: list[Action], condition: Condition | None = None,
+               on_fail: Callable[[], None] | None = None) -> None:
+        self._actions.append(("update", record, {"actions": actions, "condition": condition}, on_fail))
+
+    def delete(self, record: BaseRecord, condition: Condition | None = None,
+               on_fail: Callable[[], None] | None = None) -> None:
+        self._actions.append(("delete", record, {"condition": condition}, on_fail))
+
+    def check(self, record_cls: type[BaseRecord], key: Key, condition: Condition,
+              on_fail: Callable[[], None] | None = None) -> None:
+        self._actions.append(("check", record_cls, {"key": key, "condition": condition}, on_fail))
+
+    def commit(self, default_error: Callable[[], Exception] | None = None) -> None:
+        if not self._actions:
+            return
+        if len(self._actions) > TRANSACTION_ITEM_LIMIT:
+            raise ValueError(f"a transaction holds at most {TRANSACTION_ITEM_LIMIT} items")
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                for op, target, kwargs, _ in self._actions:
+                    if op == "save":
+                        tx.save(target, condition=kwargs["condition"])
+                    elif op == "update":
+                        tx.update(target, actions=kwargs["actions"], condition=kwargs["condition"])
+                    elif op == "delete":
+                        tx.delete(target, condition=kwargs["condition"])
+                    else:
+                        key: Key = kwargs["key"]
+                        tx.condition_check(target, key.pk, key.sk, condition=kwargs["condition"])
+        except TransactWriteError as exc:
+            cancelled = CancelledBy(exc.cancellation_reasons)
+            for index, (_, _, _, on_fail) in enumerate(self._actions):
+                if on_fail is not None and cancelled.action_failed(index):
+                    on_fail()
+            if default_error is not None:
+                raise default_error() from exc
+            raise
+
+
+def _position_of(record: BaseRecord, index_name: str | None) -> dict[str, str]:
+    position = {"pk": record.pk, "sk": record.sk}
+    if index_name == "gsi1":
+        position.update(gsi1pk=record.gsi1pk or "", gsi1sk=record.gsi1sk or "")
+    return position
+
+
+def query_rows(record_cls: type[R], hash_key: str, range_key_condition: Condition | None, n: int,
+               position: dict[str, Any] | None, *, by_gsi1: bool = False, newest_first: bool = False,
+               filter_condition: Condition | None = None) -> list[tuple[R, dict[str, str]]]:
+    """Up to n records of one partition (of the table or GSI1) after `position`, with their positions."""
+    last_key = None
+    if position:
+        if not all(isinstance(v, str) for v in position.values()):
+            raise ValueError("bad position")
+        last_key = {k: {"S": v} for k, v in position.items()}
+    source: Any = record_cls.gsi1 if by_gsi1 else record_cls
+    results = source.query(hash_key, range_key_condition, filter_condition=filter_condition,
+                           scan_index_forward=not newest_first, limit=n, last_evaluated_key=last_key,
+                           page_size=min(max(n, 10), 100))
+    return [(record, _position_of(record, "gsi1" if by_gsi1 else None)) for record in results]

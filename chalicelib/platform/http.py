@@ -1,0 +1,276 @@
+"""The HTTP edge: one view wrapper that authenticates, checks scopes, parses, runs the view
+idempotently and turns every error into problem+json.
+
+Chalice converts a view's exception into a response before any middleware sees it, so
+the mapping lives here, in the wrapper every route goes through (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+
+from chalicelib.platform.auth import Principal, principal_from_context
+from chalicelib.platform.config import get_settings
+from chalicelib.platform.errors import (
+    AppError,
+    ConflictError,
+    FieldError,
+    ForbiddenError,
+    InvalidRequestError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+    UnsupportedMediaTypeError,
+    validation_errors,
+)
+from chalicelib.platform.observability import logger
+
+PROBLEM_JSON = "application/problem+json"
+IDEMPOTENCY_HEADER = "idempotency-key"
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """What the OpenAPI document says about one route (filled by `Api.route`)."""
+
+    method: str
+    path: str
+    summary: str
+    description: str
+    tag: str
+    scope: str | None
+    request: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    auth: str  # "tenant", "admin" or "public"
+    content_type: str = "application/json"
+    request_content_type: str = "application/json"
+    list_of: bool = False
+    extra_statuses: tuple[int, ...] = ()
+
+
+ROUTES: list[RouteSpec] = []
+
+
+@dataclass
+class Result:
+    """What a view returns: a status, a JSON-able body (or bytes/str) and headers."""
+
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Call:
+    """Everything a view gets from the edge, already validated."""
+
+    principal: Principal | None
+    body: Any
+    query: Any
+    raw_body: bytes
+    headers: dict[str, str]
+
+    @property
+    def tenant_id(self) -> str:
+        if self.principal is None or self.principal.tenant_id is None:
+            raise ForbiddenError("This call needs a tenant API key.")
+        return self.principal.tenant_id
+
+
+def problem(error: AppError) -> Response:
+    body = {
+        "type": f"https://docs.retaguarda.dev/errors/{error.code}",
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+        "code": error.code,
+        "errors": [e.as_dict() for e in error.errors],
+    }
+    headers = {"Content-Type": PROBLEM_JSON, **error.headers}
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=error.status, headers=headers)
+
+
+def _json_body(raw: bytes, headers: dict[str, str]) -> Any:
+    if len(raw) > get_settings().max_body_bytes:
+        raise PayloadTooLargeError(f"The body is larger than {get_settings().max_body_bytes} bytes.")
+    content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if raw and content_type not in ("application/json", "") and not content_type.endswith("+json"):
+        raise UnsupportedMediaTypeError("Send the body as application/json.",
+                                        [FieldError("Content-Type", "must be application/json")])
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRequestError("The body is not valid JSON.", [FieldError("body", f"malformed JSON: {exc}")]) from None
+
+
+def parse_model(model: type[BaseModel], data: Any, prefix: str = "") -> BaseModel:
+    if not isinstance(data, dict):
+        raise InvalidRequestError("The body must be a JSON object.", [FieldError(prefix or "body", "must be an object")])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidRequestError("Some fields are invalid.", validation_errors(exc, prefix)) from None
+
+
+def _query(model: type[BaseModel] | None, params: dict[str, str]) -> Any:
+    if model is None:
+        if params:
+            raise InvalidRequestError("This call takes no query parameters.",
+                                      [FieldError(name, "is not a known parameter") for name in sorted(params)])
+        return None
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise InvalidRequestError("Some query parameters are invalid.", validation_errors(exc)) from None
+
+
+def _serialize(result: Result) -> Response:
+    if result.status == 204:
+        return Response(body="", status_code=204, headers=result.headers)
+    body = result.body
+    if isinstance(body, BaseModel):
+        text: Any = body.model_dump_json()
+    elif isinstance(body, (bytes, str)):
+        text = body
+    else:
+        text = json.dumps(body, ensure_ascii=False, default=_json_default)
+    headers = {"Content-Type": result.content_type, **result.headers}
+    return Response(body=text, status_code=result.status, headers=headers)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def fingerprint(method: str, path: str, raw: bytes, parsed: Any) -> str:
+    canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode() if parsed is not None else raw
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
+def map_unexpected(exc: Exception) -> AppError:
+    """Storage errors that are the client's to retry, not ours to crash on."""
+    if isinstance(exc, TransactWriteError):
+        reasons = getattr(exc, "cancellation_reasons", []) or []
+        if any(r is not None and r.code == "TransactionConflict" for r in reasons):
+            return ConflictError("A concurrent request changed the same data; retry.")
+    if isinstance(exc, PynamoDBException):
+        code = getattr(getattr(exc, "cause", None), "response", {}).get("Error", {}).get("Code", "")
+        if code in ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"):
+            return ServiceUnavailableError("Storage is busy; retry shortly.", headers={"Retry-After": "1"})
+    return None  # type: ignore[return-value]
+
+
+class Api(Blueprint):
+    """A Chalice blueprint whose routes all go through the problem+json view wrapper."""
+
+    def __init__(self, import_name: str, tag: str) -> None:
+        super().__init__(import_name)
+        self.tag = tag
+
+    def route_spec(self, path: str, method: str = "GET", *, scope: str | None = None,
+                   auth: str = "tenant", request: type[BaseModel] | None = None,
+                   query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
+                   status: int = 200, content_type: str = "application/json",
+                   request_content_type: str = "application/json", list_of: bool = False,
+                   extra_statuses: tuple[int, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            doc = (view.__doc__ or "").strip()
+            summary, _, description = doc.partition("\n")
+            ROUTES.append(RouteSpec(method, path, summary.strip(), description.strip(), self.tag, scope,
+                                    request, query, response, status, auth, content_type,
+                                    request_content_type, list_of, extra_statuses))
+            wrapped = self._wrap(view, method, scope, auth, request, query, request_content_type)
+            from chalicelib.platform.auth import AUTHORIZER
+
+            kwargs: dict[str, Any] = {"methods": [method]}
+            if auth != "public":
+                kwargs["authorizer"] = AUTHORIZER
+            if request_content_type != "application/json":
+                kwargs["content_types"] = [request_content_type, "application/json", "text/plain"]
+            self.route(path, **kwargs)(wrapped)
+            return view
+
+        return decorator
+
+    def _wrap(self, view: Callable[..., Any], method: str, scope: str | None, auth: str,
+              request_model: type[BaseModel] | None, query_model: type[BaseModel] | None,
+              request_content_type: str) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def handler(**path_params: str) -> Response:
+            req = self.current_request
+            try:
+                headers = {k.lower(): v for k, v in (req.headers or {}).items()}
+                principal = None if auth == "public" else principal_from_context(req.context)
+                if principal is not None:
+                    logger.append_keys(tenant_id=principal.tenant_id, key_id=principal.key_id)
+                    _check_access(principal, auth, scope)
+                raw = req.raw_body or b""
+                parsed: Any = None
+                body: Any = None
+                if method in ("POST", "PUT", "PATCH"):
+                    if request_content_type == "application/json":
+                        parsed = _json_body(raw, headers)
+                        body = parse_model(request_model, parsed) if request_model else parsed
+                    elif len(raw) > get_settings().max_body_bytes:
+                        raise PayloadTooLargeError(f"The body is larger than {get_settings().max_body_bytes} bytes.")
+                query = _query(query_model, dict(req.query_params or {}))
+                call = Call(principal, body, query, raw, headers)
+                run = functools.partial(_run_view, view, call, path_params)
+                if method == "POST" and IDEMPOTENCY_HEADER in headers:
+                    from chalicelib.platform.idempotency import run_idempotently
+
+                    tenant = principal.tenant_id if principal else None
+                    return run_idempotently(tenant, headers[IDEMPOTENCY_HEADER],
+                                            fingerprint(method, req.path, raw, parsed), run, problem)
+                return run()
+            except AppError as exc:
+                return problem(exc)
+            except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+                mapped = map_unexpected(exc)
+                if mapped is not None:
+                    return problem(mapped)
+                logger.exception("unhandled error", extra={"path": req.path, "method": method})
+                error = AppError("An unexpected error occurred; it has been logged.")
+                error.status, error.code, error.title = 500, "internal_error", "Internal error"
+                return problem(error)
+            finally:
+                logger.remove_keys(["tenant_id", "key_id"])
+
+        return handler
+
+
+def _run_view(view: Callable[..., Any], call: Call, path_params: dict[str, str]) -> Response:
+    try:
+        outcome = view(call, **path_params)
+    except AppError as exc:
+        return problem(exc)
+    if not isinstance(outcome, Result):
+        outcome = Result(outcome)
+    return _serialize(outcome)
+
+
+def _check_access(principal: Principal, auth: str, scope: str | None) -> None:
+    if auth == "admin":
+        if not principal.is_admin:
+            raise ForbiddenError("This call needs the platform admin key.")
+        return
+    if principal.is_admin:
+        raise ForbiddenError("This call needs a tenant API key; the admin key has no tenant.")
+    if scope and not principal.allows(scope):
+        raise ForbiddenError(f"This key lacks the scope '{scope}'.",
+                             [FieldError("scope", f"requires {scope}")])

@@ -1,0 +1,103 @@
+"""Every DynamoDB key is built here, and nowhere else.
+
+Tenant items live under the partition `T#<tenant_id>`: tenancy is structural, since no
+code path can reach an item without naming its tenant first. The few platform items
+(API-key lookups by hash, admin idempotency records) have their own prefixes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TENANT = "T#"
+EVENT_PREFIX = "EVT#"
+
+
+@dataclass(frozen=True)
+class Key:
+    pk: str
+    sk: str
+
+
+def _tenant(tenant_id: str) -> str:
+    if not tenant_id or "#" in tenant_id:
+        raise ValueError("a tenant key needs a tenant id")
+    return f"{TENANT}{tenant_id}"
+
+
+def _part(value: str) -> str:
+    # Ids reach keys only after validation; this is the last guard against key injection.
+    if "#" in value:
+        raise ValueError("key parts cannot contain '#'")
+    return value
+
+
+# Platform: the one place where an item is addressed without a tenant first.
+def api_key_lookup(key_hash: str) -> Key:
+    return Key(f"APIKEY#{_part(key_hash)}", "APIKEY")
+
+
+def tenant_cnpj_claim(cnpj: str) -> Key:
+    """One tenant per CNPJ: a platform-wide uniqueness claim."""
+    return Key(f"CNPJ#{_part(cnpj)}", "CNPJ")
+
+
+def principal_partition(tenant_id: str | None) -> str:
+    """Partition for a caller's own records (idempotency): the tenant's, or the platform's."""
+    return _tenant(tenant_id) if tenant_id else "PLATFORM#admin"
+
+
+# Tenants
+def tenant_profile(tenant_id: str) -> Key:
+    return Key(_tenant(tenant_id), "TENANT")
+
+
+def tenant_api_key(tenant_id: str, key_id: str) -> Key:
+    return Key(_tenant(tenant_id), f"KEY#{_part(key_id)}")
+
+
+def tenant_api_key_prefix(tenant_id: str) -> Key:
+    return Key(_tenant(tenant_id), "KEY#")
+
+
+def tenants_index(tenant_id: str) -> Key:
+    """GSI1 entry listing every tenant (admin views), newest id last."""
+    return Key("TENANTS", _part(tenant_id))
+
+
+# Events (the outbox and the tenant's event log are the same items)
+def event(tenant_id: str, event_id: str) -> Key:
+    return Key(_tenant(tenant_id), f"{EVENT_PREFIX}{_part(event_id)}")
+
+
+def event_prefix(tenant_id: str) -> Key:
+    return Key(_tenant(tenant_id), EVENT_PREFIX)
+
+
+def event_type_index(tenant_id: str, event_type: str, event_id: str) -> Key:
+    return Key(f"{_tenant(tenant_id)}#EVTTYPE#{_part(event_type)}", _part(event_id))
+
+
+# Idempotency and consumer markers
+def idempotency(tenant_id: str | None, idempotency_key_hash: str) -> Key:
+    return Key(principal_partition(tenant_id), f"IDEM#{_part(idempotency_key_hash)}")
+
+
+def processed_marker(tenant_id: str, consumer: str, event_id: str) -> Key:
+    return Key(_tenant(tenant_id), f"DONE#{_part(consumer)}#{_part(event_id)}")
+
+
+# Notifications (messages sent to people: emails today)
+def notification(tenant_id: str, notification_id: str) -> Key:
+    return Key(_tenant(tenant_id), f"NTF#{_part(notification_id)}")
+
+
+def notification_prefix(tenant_id: str) -> Key:
+    return Key(_tenant(tenant_id), "NTF#")
+
+
+def tenant_of_partition(pk: str) -> str | None:
+    """The tenant id of a tenant partition key, else None."""
+    if pk.startswith(TENANT):
+        return pk[len(TENANT):].split("#", 1)[0]
+    return None

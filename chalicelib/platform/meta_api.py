@@ -1,0 +1,35 @@
+"""Public routes: health and the OpenAPI document."""
+
+from __future__ import annotations
+
+import functools
+import json
+
+from pydantic import BaseModel
+
+from chalicelib.platform.http import Api, Call, Result
+
+api = Api(__name__, tag="Platform")
+
+
+class HealthResponse(BaseModel):
+    status: str
+
+
+@api.route_spec("/v1/health", auth="public", response=HealthResponse)
+def health(call: Call) -> Result:
+    """Health check"""
+    return Result({"status": "ok"})
+
+
+@functools.cache
+def _document() -> str:
+    from chalicelib.platform.openapi import build_document
+
+    return json.dumps(build_document(), ensure_ascii=False)
+
+
+@api.route_spec("/openapi.json", auth="public")
+def openapi(call: Call) -> Result:
+    """The OpenAPI 3.1 document of every route"""
+    return Result(_document())

@@ -1,0 +1,109 @@
+"""The one definition of the infrastructure the code relies on.
+
+`local/` creates these resources in DynamoDB Local and moto's server; `infra/` declares
+them in CDK. Names here are logical: the deployed name comes from the stage's settings.
+Pure data: no boto3, no CDK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+TABLE_KEY = (("pk", "S"), ("sk", "S"))
+TTL_ATTRIBUTE = "expires_at"
+OUTBOX_SK_PREFIX = "EVT#"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: str
+    range_key: str
+
+
+TABLE_INDEXES = (
+    Index("gsi1", "gsi1pk", "gsi1sk"),
+    # Keyed by due date, so the daily dunning run reads only the charges due that day.
+    Index("gsi2", "gsi2pk", "gsi2sk"),
+)
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """An SQS queue fed by a bus rule, drained by one handler (Lambda function)."""
+
+    name: str
+    handler: str  # the `app.lambda_function` name that consumes the queue
+    event_types: tuple[str, ...]
+    batch_size: int = 10
+    max_receive_count: int = 5
+    visibility_timeout_seconds: int = 60
+
+    @property
+    def queue_name(self) -> str:
+        return f"retaguarda-{self.name}"
+
+    @property
+    def dlq_name(self) -> str:
+        return f"retaguarda-{self.name}-dlq"
+
+    def event_pattern(self, source: str) -> dict[str, Any]:
+        return {"source": [source], "detail-type": list(self.event_types)}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A handler fired on a clock (EventBridge Scheduler / rules in AWS; the local runner here)."""
+
+    name: str
+    handler: str
+    cron: str  # EventBridge cron, UTC
+    every_seconds_locally: int
+
+
+@dataclass(frozen=True)
+class Definitions:
+    publisher_handler: str = "publish_events"
+    consumers: tuple[Consumer, ...] = field(default_factory=tuple)
+    schedules: tuple[Schedule, ...] = field(default_factory=tuple)
+    stream_filter: dict[str, Any] = field(default_factory=lambda: {
+        "eventName": ["INSERT"],
+        "dynamodb": {"Keys": {"sk": {"S": [{"prefix": OUTBOX_SK_PREFIX}]}}},
+    })
+
+
+DEFINITIONS = Definitions(
+    consumers=(
+        Consumer(
+            name="notifications",
+            handler="notifications_consumer",
+            event_types=("tenant.created", "api_key.created", "api_key.revoked"),
+        ),
+    ),
+    schedules=(),
+)
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """CreateTable arguments (boto3 shape) for the single table."""
+    attributes = dict(TABLE_KEY)
+    for index in TABLE_INDEXES:
+        attributes[index.hash_key] = "S"
+        attributes[index.range_key] = "S"
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in attributes.items()],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index.name,
+                "KeySchema": [{"AttributeName": index.hash_key, "KeyType": "HASH"},
+                              {"AttributeName": index.range_key, "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in TABLE_INDEXES
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    }

@@ -1,0 +1,210 @@
+"""HTTP routes of the tenants context: onboarding (admin), the tenant's own profile,
+settings and API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib import bootstrap
+from chalicelib.platform.brazil import Address, Cnpj, Email
+from chalicelib.platform.errors import NotFoundError
+from chalicelib.platform.http import Api, Call, Result
+from chalicelib.platform.ids import is_id
+from chalicelib.platform.pagination import ListQuery, page_body
+from chalicelib.tenants import service
+from chalicelib.tenants.model import (
+    ApiKey,
+    DunningPolicy,
+    Name,
+    Percent,
+    StateRegistration,
+    TaxRegime,
+    Tenant,
+    TenantSettings,
+)
+
+api = Api(__name__, tag="Tenants")
+
+
+class CreateTenantRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    legal_name: Name
+    cnpj: Cnpj
+    state_registration: StateRegistration
+    email: Email
+    tax_regime: TaxRegime
+    address: Address
+
+
+class TenantResponse(BaseModel):
+    id: str
+    name: str
+    legal_name: str
+    cnpj: str
+    state_registration: str
+    email: str
+    tax_regime: TaxRegime
+    address: Address
+    created_at: str
+    settings: TenantSettings
+
+
+class TenantCreatedResponse(TenantResponse):
+    api_key: str = Field(description="Full-access key for the new tenant. Shown once; store it now.")
+    api_key_id: str
+
+
+class TenantListResponse(BaseModel):
+    data: list[TenantResponse]
+    next_cursor: str | None
+
+
+class InvoicingPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool | None = None
+    series: int | None = Field(default=None, ge=0, le=999)
+    environment: Literal["homologacao", "producao"] | None = None
+    authority: Literal["local", "sefaz"] | None = None
+
+
+class CollectionsPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Literal["local", "asaas"] | None = None
+    bank_code: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] | None = None
+    agency: Annotated[str, StringConstraints(pattern=r"^\d{1,5}$")] | None = None
+    account: Annotated[str, StringConstraints(pattern=r"^\d{1,12}$")] | None = None
+    agreement: Annotated[str, StringConstraints(pattern=r"^\d{4,7}$")] | None = None
+    pix_key: Annotated[str, StringConstraints(min_length=1, max_length=77)] | None = None
+    fine_percent: Percent | None = None
+    interest_monthly_percent: Percent | None = None
+
+
+class ReportsPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    recipients: list[Email] | None = None
+
+
+class UpdateSettingsRequest(BaseModel):
+    """Every part optional; what is sent is merged into the current settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invoicing: InvoicingPatch | None = None
+    collections: CollectionsPatch | None = None
+    dunning: DunningPolicy | None = None
+    reports: ReportsPatch | None = None
+
+
+Scope = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class CreateApiKeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    scopes: list[Scope] = Field(min_length=1, max_length=20)
+
+
+class ApiKeyResponse(BaseModel):
+    id: str
+    name: str
+    scopes: list[str]
+    prefix: str
+    created_at: str
+    revoked_at: str | None = None
+
+
+class ApiKeyCreatedResponse(ApiKeyResponse):
+    key: str = Field(description="The secret. Shown once; only its SHA-256 is stored.")
+
+
+class ApiKeyListResponse(BaseModel):
+    data: list[ApiKeyResponse]
+    next_cursor: str | None
+
+
+def _tenant(tenant: Tenant) -> dict[str, Any]:
+    return tenant.model_dump(mode="json", exclude={"version"})
+
+
+def _key(key: ApiKey) -> dict[str, Any]:
+    return key.model_dump(mode="json")
+
+
+@api.route_spec("/v1/tenants", "POST", auth="admin", request=CreateTenantRequest,
+                response=TenantCreatedResponse, status=201, extra_statuses=(409,))
+def create_tenant(call: Call) -> Result:
+    """Create a tenant (admin)
+    Onboards a company with default settings that work end to end, and returns its
+    first, full-access API key once."""
+    body: CreateTenantRequest = call.body
+    cmd = service.NewTenant(**body.model_dump(mode="json"))
+    tenant, key, secret = service.create_tenant(cmd, bootstrap.tenant_deps())
+    return Result({**_tenant(tenant), "api_key": secret, "api_key_id": key.id}, status=201)
+
+
+@api.route_spec("/v1/tenants", auth="admin", query=ListQuery, response=TenantListResponse)
+def list_tenants(call: Call) -> Result:
+    """List tenants (admin), newest first"""
+    page = bootstrap.tenant_repository().list(call.query.limit, call.query.cursor)
+    return Result(page_body(page, _tenant))
+
+
+@api.route_spec("/v1/tenants/{tenant_id}", auth="admin", response=TenantResponse, extra_statuses=(404,))
+def get_tenant(call: Call, tenant_id: str) -> Result:
+    """Get a tenant (admin)"""
+    if not is_id(tenant_id, "ten"):
+        raise NotFoundError(f"No tenant {tenant_id}.")
+    return Result(_tenant(bootstrap.tenant_repository().get(tenant_id)))
+
+
+@api.route_spec("/v1/tenant", scope="settings:read", response=TenantResponse)
+def get_current_tenant(call: Call) -> Result:
+    """Get the calling tenant, with its settings"""
+    return Result(_tenant(bootstrap.tenant_repository().get(call.tenant_id)))
+
+
+@api.route_spec("/v1/tenant/settings", "PATCH", scope="settings:write", request=UpdateSettingsRequest,
+                response=TenantResponse, extra_statuses=(409,))
+def update_settings(call: Call) -> Result:
+    """Update the tenant's settings
+    Fiscal, collection, dunning and report settings. Parts that are sent are merged into
+    the current settings; the result is validated as a whole."""
+    body: UpdateSettingsRequest = call.body
+    patch = body.model_dump(mode="json", exclude_unset=True)
+    tenant = service.update_settings(call.tenant_id, patch, bootstrap.tenant_deps())
+    return Result(_tenant(tenant))
+
+
+@api.route_spec("/v1/api-keys", "POST", scope="settings:write", request=CreateApiKeyRequest,
+                response=ApiKeyCreatedResponse, status=201)
+def create_api_key(call: Call) -> Result:
+    """Create an API key
+    Scopes are `*` or `<area>:read` / `<area>:write`; a key can only grant scopes its
+    creator holds. The secret is shown once."""
+    body: CreateApiKeyRequest = call.body
+    assert call.principal is not None
+    key, secret = service.create_api_key(call.principal, body.name, body.scopes, bootstrap.tenant_deps())
+    return Result({**_key(key), "key": secret}, status=201)
+
+
+@api.route_spec("/v1/api-keys", scope="settings:read", query=ListQuery, response=ApiKeyListResponse)
+def list_api_keys(call: Call) -> Result:
+    """List API keys (never their secrets), newest first"""
+    page = bootstrap.tenant_repository().list_keys(call.tenant_id, call.query.limit, call.query.cursor)
+    return Result(page_body(page, _key))
+
+
+@api.route_spec("/v1/api-keys/{key_id}", "DELETE", scope="settings:write", response=ApiKeyResponse,
+                extra_statuses=(404, 409))
+def revoke_api_key(call: Call, key_id: str) -> Result:
+    """Revoke an API key
+    From the next request on, the key answers 401."""
+    return Result(_key(service.revoke_api_key(call.tenant_id, key_id, bootstrap.tenant_deps())))

@@ -1,0 +1,127 @@
+"""Use cases of the tenants context. Each takes its ports and runs one transaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from chalicelib.platform.auth import Principal, display_prefix, hash_key, new_secret
+from chalicelib.platform.clock import Clock, rfc3339
+from chalicelib.platform.errors import (
+    FieldError,
+    ForbiddenError,
+    InvalidRequestError,
+    InvalidStateError,
+    NotFoundError,
+    validation_errors,
+)
+from chalicelib.platform.events import Event, EventFactory
+from chalicelib.platform.ids import IdGenerator, is_id
+from chalicelib.platform.pagination import Page
+from chalicelib.tenants.model import ApiKey, Tenant, TenantSettings, default_settings, merge, validate_scopes
+
+
+class TenantRepository(Protocol):
+    def create(self, tenant: Tenant, key: ApiKey, key_hash: str, events: list[Event]) -> None: ...
+    def get(self, tenant_id: str) -> Tenant: ...
+    def list(self, limit: int, cursor: str | None) -> Page[Tenant]: ...
+    def save(self, tenant: Tenant, expected_version: int, events: list[Event]) -> None: ...
+    def add_key(self, tenant_id: str, key: ApiKey, key_hash: str, events: list[Event]) -> None: ...
+    def get_key(self, tenant_id: str, key_id: str) -> tuple[ApiKey, str]: ...
+    def list_keys(self, tenant_id: str, limit: int, cursor: str | None) -> Page[ApiKey]: ...
+    def revoke_key(self, tenant_id: str, key: ApiKey, key_hash: str, events: list[Event]) -> None: ...
+
+
+@dataclass(frozen=True)
+class TenantDeps:
+    repo: TenantRepository
+    ids: IdGenerator
+    clock: Clock
+    events: EventFactory
+    key_environment: str = "live"
+
+
+@dataclass(frozen=True)
+class NewTenant:
+    name: str
+    legal_name: str
+    cnpj: str
+    state_registration: str
+    email: str
+    tax_regime: str
+    address: dict[str, Any]
+
+
+def _public_key(key: ApiKey) -> dict[str, Any]:
+    return {"id": key.id, "name": key.name, "scopes": key.scopes, "prefix": key.prefix}
+
+
+def _issue_key(deps: TenantDeps, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
+    secret = new_secret(deps.key_environment)
+    key = ApiKey(id=deps.ids.new("key"), name=name, scopes=scopes, prefix=display_prefix(secret),
+                 created_at=rfc3339(deps.clock.now()))
+    return key, secret
+
+
+def create_tenant(cmd: NewTenant, deps: TenantDeps) -> tuple[Tenant, ApiKey, str]:
+    """Onboard a company: its profile, default settings and a full-access key, in one step."""
+    now = rfc3339(deps.clock.now())
+    tenant = Tenant(id=deps.ids.new("ten"), name=cmd.name, legal_name=cmd.legal_name, cnpj=cmd.cnpj,
+                    state_registration=cmd.state_registration, email=cmd.email, tax_regime=cmd.tax_regime,  # type: ignore[arg-type]
+                    address=cmd.address, created_at=now,  # type: ignore[arg-type]
+                    settings=default_settings(cmd.cnpj, cmd.email))
+    key, secret = _issue_key(deps, "Default key", ["*"])
+    events = [
+        deps.events.make(tenant.id, "tenant.created", {
+            "tenant": tenant.model_dump(mode="json", exclude={"settings", "version"})}),
+        deps.events.make(tenant.id, "api_key.created", _public_key(key)),
+    ]
+    deps.repo.create(tenant, key, hash_key(secret), events)
+    return tenant, key, secret
+
+
+def update_settings(tenant_id: str, patch: dict[str, Any], deps: TenantDeps) -> Tenant:
+    """Merge a partial settings document into the tenant's, validate the result, save it."""
+    tenant = deps.repo.get(tenant_id)
+    current = json.loads(tenant.settings.model_dump_json())
+    try:
+        settings = TenantSettings.model_validate(merge(current, patch))
+    except ValidationError as exc:
+        raise InvalidRequestError("Some settings are invalid.", validation_errors(exc)) from None
+    updated = tenant.model_copy(update={"settings": settings, "version": tenant.version + 1})
+    changed = sorted(patch)
+    event = deps.events.make(tenant_id, "tenant.settings_updated", {"sections": changed})
+    deps.repo.save(updated, tenant.version, [event])
+    return updated
+
+
+def create_api_key(principal: Principal, name: str, scopes: list[str], deps: TenantDeps) -> tuple[ApiKey, str]:
+    """A new key for the caller's tenant, never with more power than the caller's key."""
+    assert principal.tenant_id is not None
+    try:
+        wanted = validate_scopes(scopes)
+    except ValueError as exc:
+        raise InvalidRequestError("Some fields are invalid.", [FieldError("scopes", str(exc))]) from None
+    if not principal.grants(set(wanted)):
+        raise ForbiddenError("A key cannot grant scopes its creator does not hold.",
+                             [FieldError("scopes", "exceed the calling key's scopes")])
+    key, secret = _issue_key(deps, name, wanted)
+    event = deps.events.make(principal.tenant_id, "api_key.created", _public_key(key))
+    deps.repo.add_key(principal.tenant_id, key, hash_key(secret), [event])
+    return key, secret
+
+
+def revoke_api_key(tenant_id: str, key_id: str, deps: TenantDeps) -> ApiKey:
+    """Revoke a key: from the next request on, it answers 401."""
+    if not is_id(key_id, "key"):
+        raise NotFoundError(f"No API key {key_id}.")
+    key, key_hash = deps.repo.get_key(tenant_id, key_id)
+    if not key.active:
+        raise InvalidStateError(f"API key {key_id} is already revoked.")
+    revoked = key.model_copy(update={"revoked_at": rfc3339(deps.clock.now())})
+    event = deps.events.make(tenant_id, "api_key.revoked", {"id": key_id, "name": key.name})
+    deps.repo.revoke_key(tenant_id, revoked, key_hash, [event])
+    return revoked

@@ -1,0 +1,1 @@
+"""Events and outbound webhooks: the tenant's event log, and (later) its deliveries."""
