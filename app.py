@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from chalice import Chalice
 
+from chalicelib.notifications.api import api as notifications_api
 from chalicelib.platform.auth import auth_blueprint
 from chalicelib.platform.meta_api import api as meta_api
 from chalicelib.platform.observability import logger
@@ -15,13 +17,13 @@ from chalicelib.webhooks.api import api as webhooks_api
 app = Chalice(app_name="retaguarda")
 app.api.binary_types = ["application/pdf", "image/png", "application/octet-stream"]
 
-for blueprint in (auth_blueprint, meta_api, tenants_api, webhooks_api):
+for blueprint in (auth_blueprint, meta_api, tenants_api, webhooks_api, notifications_api):
     app.register_blueprint(blueprint)
 
 
 @app.middleware("http")
 def request_logging(event: Any, get_response: Any) -> Any:
-    request_id = (event.context or {}).get("requestId") or (event.context or {}).get("extendedRequestId")
+    request_id = (event.context or {}).get("requestId") or str(uuid.uuid4())
     logger.append_keys(request_id=request_id)
     try:
         response = get_response(event)
@@ -30,7 +32,7 @@ def request_logging(event: Any, get_response: Any) -> Any:
                                       "status": response.status_code})
         return response
     finally:
-        logger.remove_keys(["request_id"])
+        logger.remove_keys(["request_id", "tenant_id", "key_id"])
 
 
 @app.lambda_function(name="publish_events")

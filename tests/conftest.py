@@ -38,3 +38,48 @@ def aws() -> Iterator[None]:
         yield
         reset_clients()
         bootstrap.reset()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_endpoint() -> Iterator[str]:
+    """DynamoDB Local in memory for the whole session (skipped where there is no Java)."""
+    from local.services import dynamodb_local_available, free_port, start_dynamodb_local, stop
+
+    if not dynamodb_local_available():
+        if os.environ.get("CI"):
+            pytest.fail("DynamoDB Local is required in CI: run `make install` with Java 17")
+        pytest.skip("DynamoDB Local is not installed (needs Java 17 and `make install`)")
+    port = free_port()
+    process = start_dynamodb_local(port, None)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def ddb_local(dynamodb_local_endpoint: str) -> Iterator[str]:
+    """Every record class pointed at a fresh table in DynamoDB Local; moto for the other services."""
+    import uuid
+
+    import boto3
+
+    from chalicelib import bootstrap
+    from chalicelib.platform.aws import reset_clients
+    from chalicelib.platform.config import get_settings
+    from chalicelib.platform.dynamo import configure_table
+    from chalicelib.platform.resources import table_definition
+
+    table = f"retaguarda-{uuid.uuid4().hex[:8]}"
+    dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_local_endpoint, region_name="us-east-1")
+    dynamodb.create_table(**table_definition(table))
+    reset_clients()
+    bootstrap.reset()
+    configure_table(table, host=dynamodb_local_endpoint)
+    try:
+        yield table
+    finally:
+        configure_table(get_settings().table_name, host=None)
+        dynamodb.delete_table(TableName=table)
+        reset_clients()
+        bootstrap.reset()

@@ -248,8 +248,6 @@ class Api(Blueprint):
                 error = AppError("An unexpected error occurred; it has been logged.")
                 error.status, error.code, error.title = 500, "internal_error", "Internal error"
                 return problem(error)
-            finally:
-                logger.remove_keys(["tenant_id", "key_id"])
 
         return handler
 
