@@ -11,7 +11,7 @@ PORT ?= 8000
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 
-.PHONY: help install run test test-fast lint bench synth clean
+.PHONY: help install run test test-fast lint snapshot bench synth clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ test-fast: install ## Unit, integration and api tests only
 
 lint: install ## ruff
 	@$(PY) -m ruff check app.py chalicelib local tests bench
+
+snapshot: install ## Refresh the reviewed OpenAPI snapshot after an intended API change
+	@UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/contract/test_openapi.py
 
 bench: install ## Benchmarks; each prints its figures
 	@$(PY) -m bench

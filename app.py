@@ -9,6 +9,7 @@ from chalice import Chalice
 
 from chalicelib.notifications.api import api as notifications_api
 from chalicelib.platform.auth import auth_blueprint
+from chalicelib.platform.http import problem_from_chalice
 from chalicelib.platform.meta_api import api as meta_api
 from chalicelib.platform.observability import logger
 from chalicelib.tenants.api import api as tenants_api
@@ -26,7 +27,7 @@ def request_logging(event: Any, get_response: Any) -> Any:
     request_id = (event.context or {}).get("requestId") or str(uuid.uuid4())
     logger.append_keys(request_id=request_id)
     try:
-        response = get_response(event)
+        response = problem_from_chalice(get_response(event))
         response.headers.setdefault("X-Request-Id", str(request_id or ""))
         logger.info("request", extra={"method": event.method, "path": event.path,
                                       "status": response.status_code})

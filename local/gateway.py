@@ -57,13 +57,6 @@ class ProblemGateway(LocalGateway):
             if response_type is None:
                 raise
             raise ProblemGatewayError(response_type) from None
-        if response.get("statusCode") == 405 and "MethodNotAllowedError" in str(response.get("body")):
-            problem = {"type": "https://docs.retaguarda.dev/errors/method_not_allowed",
-                       "title": "Method not allowed", "status": 405,
-                       "detail": f"{method} is not allowed on this path.", "code": "method_not_allowed",
-                       "errors": []}
-            response = {**response, "body": json.dumps(problem),
-                        "headers": {**response.get("headers", {}), **PROBLEM_HEADERS}}
         return response
 
 

@@ -61,6 +61,14 @@ class BaseRecord(Model):
     def at(cls: type[R], key: Key, **attributes: Any) -> R:
         return cls(key.pk, key.sk, **attributes)
 
+    @classmethod
+    def _get_connection(cls) -> Any:
+        # One table, one schema: every record class shares BaseRecord's connection (one
+        # botocore client per process instead of one per class, which cold starts pay for).
+        if cls is not BaseRecord:
+            return BaseRecord._get_connection()
+        return super()._get_connection()
+
 
 R = TypeVar("R", bound=BaseRecord)
 
@@ -88,8 +96,8 @@ def configure_table(table_name: str | None = None, host: str | None = None, regi
 
 
 def connection() -> Connection:
-    meta = BaseRecord.Meta
-    return Connection(region=meta.region, host=meta.host, max_retry_attempts=meta.max_retry_attempts)
+    """The shared low-level connection (for transactions)."""
+    return BaseRecord._get_connection().connection
 
 
 class CancelledBy:

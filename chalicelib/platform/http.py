@@ -272,3 +272,27 @@ def _check_access(principal: Principal, auth: str, scope: str | None) -> None:
     if scope and not principal.allows(scope):
         raise ForbiddenError(f"This key lacks the scope '{scope}'.",
                              [FieldError("scope", f"requires {scope}")])
+
+
+_CHALICE_ERRORS = {
+    "MethodNotAllowedError": (405, "method_not_allowed", "Method not allowed"),
+    "UnsupportedMediaType": (415, "unsupported_media_type", "Unsupported media type"),
+    "BadRequest": (406, "not_acceptable", "Not acceptable"),
+    "BadRequestError": (400, "invalid_request", "Invalid request"),
+}
+
+
+def problem_from_chalice(response: Response) -> Response:
+    """Chalice answers some requests itself (wrong method, media type, Accept) before any view:
+    render those as problem+json too."""
+    if response.status_code < 400 or not isinstance(response.body, dict) or "Code" not in response.body:
+        return response
+    status, code, title = _CHALICE_ERRORS.get(response.body["Code"], (response.status_code, "invalid_request",
+                                                                       "Invalid request"))
+    error = AppError(str(response.body.get("Message") or title))
+    error.status, error.code, error.title = status, code, title
+    answer = problem(error)
+    for name, value in response.headers.items():
+        if name.lower() == "allow":
+            answer.headers["Allow"] = value
+    return answer

@@ -68,3 +68,19 @@ def test_bad_input_gets_problem_json_and_never_500(stack):
         assert 400 <= answer.status_code < 500, (path, answer.status_code, answer.text)
         assert answer.headers["Content-Type"] == "application/problem+json", (path, answer.headers)
         assert "Traceback" not in answer.text
+
+
+def test_concurrent_posts_with_one_idempotency_key_create_one_key(stack):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def post(_):
+        return stack.call("POST", "/v1/api-keys", stack.demo_key, {"name": "once", "scopes": ["orders:read"]},
+                          headers={"Idempotency-Key": "e2e-once"})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(post, range(8)))
+    assert {a.status_code for a in answers} <= {201, 409}
+    created = {a.json()["id"] for a in answers if a.status_code == 201}
+    assert len(created) == 1
+    keys = stack.call("GET", "/v1/api-keys?limit=100", stack.demo_key).json()["data"]
+    assert len([k for k in keys if k["name"] == "once"]) == 1

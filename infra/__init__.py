@@ -1,0 +1,1 @@
+"""Retaguarda's deployable truth: a CDK v2 app around Chalice's CDK construct."""

@@ -1,0 +1,224 @@
+"""Tenants, API keys and the platform edge, through the Chalice test client."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.api.conftest import tenant_body
+from tests.conftest import ADMIN
+
+
+def body_of(answer):
+    return json.loads(answer.body)
+
+
+def assert_problem(answer, status, code, fields=()):
+    assert answer.status_code == status, answer.body
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    problem = body_of(answer)
+    assert problem["code"] == code and problem["status"] == status
+    assert {"type", "title", "detail", "errors"} <= problem.keys()
+    named = {e["field"] for e in problem["errors"]}
+    assert set(fields) <= named, named
+    return problem
+
+
+def test_creating_a_tenant_returns_its_key_once_and_default_settings(http, tenant):
+    assert tenant["id"].startswith("ten_") and tenant["api_key"].startswith("rtg_test_")
+    assert tenant["settings"]["collections"]["pix_key"] == tenant["cnpj"]
+    fetched = body_of(http.request("GET", f"/v1/tenants/{tenant['id']}", headers=ADMIN))
+    assert "api_key" not in fetched and fetched["cnpj"] == "11222333000181"
+
+
+def test_every_bad_field_of_a_tenant_is_named(http):
+    bad = tenant_body(cnpj="11222333000180", email="nope", tax_regime="lucro", extra="x")
+    bad["address"] = {**bad["address"], "zip": "123", "state": "ZZ"}
+    problem = assert_problem(http.request("POST", "/v1/tenants", bad, ADMIN), 400, "invalid_request",
+                             ["cnpj", "email", "tax_regime", "extra", "address.zip", "address.state"])
+    assert "Traceback" not in json.dumps(problem)
+    assert body_of(http.request("GET", "/v1/tenants", headers=ADMIN))["data"] == []
+
+
+@pytest.mark.parametrize(("raw", "content_type", "status", "code"), [
+    (b"{not json", "application/json", 400, "invalid_request"),
+    (b"[1, 2]", "application/json", 400, "invalid_request"),
+    (b"\xff\xfe", "application/json", 400, "invalid_request"),
+    (b"name=x", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+    (b'{"name": "' + b"x" * 1_100_000 + b'"}', "application/json", 413, "payload_too_large"),
+])
+def test_malformed_bodies_get_problem_json_and_write_nothing(http, raw, content_type, status, code):
+    answer = http.request("POST", "/v1/tenants", raw=raw, headers={**ADMIN, "Content-Type": content_type})
+    assert_problem(answer, status, code)
+    assert body_of(http.request("GET", "/v1/tenants", headers=ADMIN))["data"] == []
+
+
+def test_a_second_tenant_with_the_same_cnpj_is_a_conflict(http, tenant):
+    assert_problem(http.request("POST", "/v1/tenants", tenant_body(), ADMIN), 409, "conflict")
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Basic abc", "Bearer rtg_test_unknown", "Bearer wrong-admin"])
+def test_missing_malformed_or_unknown_keys_are_401(http, header):
+    headers = {"Authorization": header} if header else {}
+    assert_problem(http.request("GET", "/v1/tenant", headers=headers), 401, "unauthenticated")
+
+
+def test_admin_and_tenant_keys_each_stay_on_their_side(http, tenant):
+    assert_problem(http.request("GET", "/v1/tenants", headers=tenant["headers"]), 403, "forbidden")
+    assert_problem(http.request("GET", "/v1/tenant", headers=ADMIN), 403, "forbidden")
+
+
+def test_unknown_routes_are_404_and_wrong_methods_405(http, tenant):
+    assert_problem(http.request("GET", "/v1/nothing-here", headers=tenant["headers"]), 404, "not_found")
+    assert_problem(http.request("PUT", "/v1/tenant", {}, tenant["headers"]), 405, "method_not_allowed")
+
+
+def test_a_missing_or_malformed_tenant_id_is_404(http):
+    assert_problem(http.request("GET", "/v1/tenants/ten_01ARZ3NDEKTSV4RRFFQ69G5FAV", headers=ADMIN), 404, "not_found")
+    assert_problem(http.request("GET", "/v1/tenants/whatever", headers=ADMIN), 404, "not_found")
+
+
+def test_settings_patch_merges_and_validates_the_whole(http, tenant):
+    patch = {"collections": {"fine_percent": 1.5, "pix_key": "pix@loja.example.com"}, "invoicing": {"series": 2}}
+    answer = http.request("PATCH", "/v1/tenant/settings", patch, tenant["headers"])
+    assert answer.status_code == 200, answer.body
+    settings = body_of(answer)["settings"]
+    assert settings["collections"]["fine_percent"] == 1.5
+    assert settings["collections"]["bank_code"] == "001"
+    assert settings["invoicing"] == {**tenant["settings"]["invoicing"], "series": 2}
+    again = body_of(http.request("GET", "/v1/tenant", headers=tenant["headers"]))["settings"]
+    assert again == settings
+
+
+def test_bad_settings_name_their_field_and_change_nothing(http, tenant):
+    bad = {"collections": {"fine_percent": 150, "bank_code": "12"}, "invoicing": {"enabled": None}, "color": "red"}
+    assert_problem(http.request("PATCH", "/v1/tenant/settings", bad, tenant["headers"]), 400, "invalid_request",
+                   ["collections.fine_percent", "collections.bank_code", "color"])
+    nulls = {"invoicing": {"enabled": None}}
+    assert_problem(http.request("PATCH", "/v1/tenant/settings", nulls, tenant["headers"]), 400, "invalid_request",
+                   ["invoicing.enabled"])
+    assert body_of(http.request("GET", "/v1/tenant", headers=tenant["headers"]))["settings"] == tenant["settings"]
+
+
+def test_an_api_key_secret_is_shown_once_and_never_listed(http, tenant):
+    created = http.request("POST", "/v1/api-keys", {"name": "ERP", "scopes": ["orders:write"]}, tenant["headers"])
+    assert created.status_code == 201, created.body
+    key = body_of(created)
+    assert key["key"].startswith(key["prefix"]) and key["scopes"] == ["orders:write"]
+    listed = http.request("GET", "/v1/api-keys", headers=tenant["headers"])
+    assert key["key"].encode() not in listed.body
+    assert {k["id"] for k in body_of(listed)["data"]} == {key["id"], tenant["api_key_id"]}
+
+
+def test_a_restricted_key_lacks_other_scopes_and_cannot_mint_stronger_keys(http, tenant):
+    key = body_of(http.request("POST", "/v1/api-keys", {"name": "ops", "scopes": ["settings:write"]},
+                               tenant["headers"]))["key"]
+    restricted = {"Authorization": f"Bearer {key}"}
+    assert http.request("GET", "/v1/tenant", headers=restricted).status_code == 200
+    assert_problem(http.request("GET", "/v1/events", headers=restricted), 403, "forbidden")
+    assert_problem(http.request("POST", "/v1/api-keys", {"name": "x", "scopes": ["*"]}, restricted), 403, "forbidden")
+    assert_problem(http.request("POST", "/v1/api-keys", {"name": "x", "scopes": ["nope"]}, restricted), 400,
+                   "invalid_request", ["scopes"])
+
+
+def test_a_revoked_key_answers_401_from_its_next_request(http, tenant):
+    key = body_of(http.request("POST", "/v1/api-keys", {"name": "temp", "scopes": ["*"]}, tenant["headers"]))
+    headers = {"Authorization": f"Bearer {key['key']}"}
+    assert http.request("GET", "/v1/tenant", headers=headers).status_code == 200
+    revoked = http.request("DELETE", f"/v1/api-keys/{key['id']}", headers=tenant["headers"])
+    assert revoked.status_code == 200 and body_of(revoked)["revoked_at"]
+    assert_problem(http.request("GET", "/v1/tenant", headers=headers), 401, "unauthenticated")
+    assert_problem(http.request("DELETE", f"/v1/api-keys/{key['id']}", headers=tenant["headers"]), 409, "invalid_state")
+
+
+def test_another_tenants_key_is_404_like_a_missing_one(http, tenant):
+    other = body_of(http.request("POST", "/v1/tenants", tenant_body(cnpj="45723174000110"), ADMIN))
+    other_headers = {"Authorization": f"Bearer {other['api_key']}"}
+    assert_problem(http.request("DELETE", f"/v1/api-keys/{tenant['api_key_id']}", headers=other_headers), 404,
+                   "not_found")
+    assert http.request("GET", "/v1/tenant", headers=tenant["headers"]).status_code == 200
+
+
+def test_a_cursor_from_one_tenant_is_rejected_for_another(http, tenant):
+    for i in range(3):
+        http.request("POST", "/v1/api-keys", {"name": f"k{i}", "scopes": ["*"]}, tenant["headers"])
+    page = body_of(http.request("GET", "/v1/api-keys?limit=2", headers=tenant["headers"]))
+    assert len(page["data"]) == 2 and page["next_cursor"]
+    other = body_of(http.request("POST", "/v1/tenants", tenant_body(cnpj="45723174000110"), ADMIN))
+    answer = http.request("GET", f"/v1/api-keys?cursor={page['next_cursor']}",
+                          headers={"Authorization": f"Bearer {other['api_key']}"})
+    assert_problem(answer, 400, "invalid_request", ["cursor"])
+
+
+def test_lists_walk_every_item_once_with_cursors(http, tenant):
+    for i in range(4):
+        http.request("POST", "/v1/api-keys", {"name": f"k{i}", "scopes": ["*"]}, tenant["headers"])
+    seen, cursor = [], None
+    while True:
+        path = "/v1/api-keys?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = body_of(http.request("GET", path, headers=tenant["headers"]))
+        seen += [k["id"] for k in page["data"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 5
+    assert seen == sorted(seen, reverse=True)
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=abc", "colour=red"])
+def test_bad_list_parameters_are_400(http, tenant, query):
+    assert_problem(http.request("GET", f"/v1/api-keys?{query}", headers=tenant["headers"]), 400, "invalid_request")
+
+
+def test_the_same_idempotency_key_and_body_replays_the_first_answer(http):
+    headers = {**ADMIN, "Idempotency-Key": "onboard-1"}
+    first = http.request("POST", "/v1/tenants", tenant_body(), headers)
+    second = http.request("POST", "/v1/tenants", tenant_body(), headers)
+    assert first.status_code == second.status_code == 201
+    assert body_of(first) == body_of(second)
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert len(body_of(http.request("GET", "/v1/tenants", headers=ADMIN))["data"]) == 1
+
+
+def test_the_same_idempotency_key_with_another_body_is_409_and_writes_nothing(http):
+    headers = {**ADMIN, "Idempotency-Key": "onboard-2"}
+    assert http.request("POST", "/v1/tenants", tenant_body(), headers).status_code == 201
+    reused = http.request("POST", "/v1/tenants", tenant_body(cnpj="45723174000110"), headers)
+    assert_problem(reused, 409, "idempotency_key_reused")
+    assert len(body_of(http.request("GET", "/v1/tenants", headers=ADMIN))["data"]) == 1
+
+
+def test_an_error_answer_is_replayed_too(http, tenant):
+    headers = {**ADMIN, "Idempotency-Key": "dup"}
+    first = http.request("POST", "/v1/tenants", tenant_body(), headers)
+    assert_problem(first, 409, "conflict")  # the CNPJ belongs to `tenant`: a lost race is not kept...
+    retry = http.request("POST", "/v1/tenants", tenant_body(), headers)
+    assert retry.headers.get("Idempotent-Replayed") is None  # ...so a retry runs again
+
+
+def test_idempotency_keys_are_scoped_per_tenant(http, tenant):
+    other = body_of(http.request("POST", "/v1/tenants", tenant_body(cnpj="45723174000110"), ADMIN))
+    body = {"name": "k", "scopes": ["*"]}
+    a = http.request("POST", "/v1/api-keys", body, {**tenant["headers"], "Idempotency-Key": "same"})
+    b = http.request("POST", "/v1/api-keys", body, {"Authorization": f"Bearer {other['api_key']}",
+                                                     "Idempotency-Key": "same"})
+    assert a.status_code == b.status_code == 201
+    assert body_of(a)["id"] != body_of(b)["id"] and b.headers.get("Idempotent-Replayed") is None
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256])
+def test_an_idempotency_key_must_be_1_to_255_chars(http, key):
+    answer = http.request("POST", "/v1/tenants", tenant_body(), {**ADMIN, "Idempotency-Key": key})
+    assert_problem(answer, 400, "invalid_request", ["Idempotency-Key"])
+
+
+def test_events_are_listed_newest_first_and_filtered_by_type(http, tenant):
+    http.request("POST", "/v1/api-keys", {"name": "k", "scopes": ["*"]}, tenant["headers"])
+    events = body_of(http.request("GET", "/v1/events", headers=tenant["headers"]))["data"]
+    assert [e["type"] for e in events][-1] in ("tenant.created", "api_key.created")
+    assert all(e["tenant_id"] == tenant["id"] for e in events)
+    only = body_of(http.request("GET", "/v1/events?type=tenant.created", headers=tenant["headers"]))["data"]
+    assert [e["type"] for e in only] == ["tenant.created"]
+    one = http.request("GET", f"/v1/events/{only[0]['id']}", headers=tenant["headers"])
+    assert body_of(one)["id"] == only[0]["id"]

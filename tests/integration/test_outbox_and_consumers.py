@@ -1,0 +1,81 @@
+"""Outbox → bus → queue → consumer, with moto; at-least-once delivery handled once."""
+
+from __future__ import annotations
+
+import json
+
+from boto3.dynamodb.types import TypeSerializer
+
+from chalicelib import bootstrap
+from chalicelib.notifications.handlers import handle
+from chalicelib.platform.aws import client
+from chalicelib.platform.config import get_settings
+from chalicelib.platform.consumers import run_once
+from chalicelib.platform.events import Event
+from chalicelib.platform.publisher import publish_stream_batch
+from chalicelib.platform.resources import DEFINITIONS
+from chalicelib.tenants import service
+from tests.api.conftest import tenant_body
+
+_serializer = TypeSerializer()
+
+
+def stream_records(tenant_id: str) -> list[dict]:
+    items = client("dynamodb").query(TableName=get_settings().table_name, KeyConditionExpression="pk = :p",
+                                     ExpressionAttributeValues={":p": {"S": f"T#{tenant_id}"}})["Items"]
+    return [{"eventName": "INSERT", "dynamodb": {"Keys": {"pk": i["pk"], "sk": i["sk"]}, "NewImage": i,
+                                                 "SequenceNumber": str(n)}}
+            for n, i in enumerate(items)]
+
+
+def queue_messages(name: str) -> list[dict]:
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+
+
+def test_outbox_items_reach_the_consumers_queue_and_are_marked_published(aws):
+    tenant, _, _ = service.create_tenant(service.NewTenant(**tenant_body()), bootstrap.tenant_deps())
+    answer = publish_stream_batch({"Records": stream_records(tenant.id)}, bootstrap.event_bus(), bootstrap.clock())
+    assert answer == {"batchItemFailures": []}
+    consumer = DEFINITIONS.consumers[0]
+    bodies = [json.loads(m["Body"]) for m in queue_messages(consumer.queue_name)]
+    assert sorted(b["detail-type"] for b in bodies) == ["api_key.created", "tenant.created"]
+    assert all(b["detail"]["tenant_id"] == tenant.id for b in bodies)
+    events = bootstrap.event_log().list(tenant.id, None, 10, None).items
+    assert all(published for _, published in events)
+
+
+def test_non_outbox_records_are_ignored_by_the_publisher(aws):
+    record = {"eventName": "MODIFY", "dynamodb": {"NewImage": {"sk": {"S": "EVT#x"}}, "SequenceNumber": "1"}}
+    assert publish_stream_batch({"Records": [record]}, bootstrap.event_bus(), bootstrap.clock()) == \
+        {"batchItemFailures": []}
+
+
+def test_a_notice_delivered_twice_sends_one_email(aws):
+    tenant, _, _ = service.create_tenant(service.NewTenant(**tenant_body()), bootstrap.tenant_deps())
+    created = bootstrap.event_log().list(tenant.id, "tenant.created", 1, None).items[0][0]
+    message = {"messageId": "m1", "body": json.dumps({"detail-type": created.type, "detail": created.envelope()})}
+    assert handle({"Records": [message]}) == {"batchItemFailures": []}
+    assert handle({"Records": [dict(message, messageId="m2")]}) == {"batchItemFailures": []}
+    sent = bootstrap.notification_repository().list(tenant.id, None, 10, None).items
+    assert [n["template"] for n in sent] == ["welcome"]
+    assert client("ses").get_send_quota()["SentLast24Hours"] == 1
+
+
+def test_a_failing_handler_releases_its_claim_and_reports_the_message(aws):
+    event = Event("evt_01ARZ3NDEKTSV4RRFFQ69G5FAV", "tenant.created", "ten_x", "2026-01-01T00:00:00Z", {})
+    calls = []
+
+    def boom(_: Event) -> None:
+        calls.append(1)
+        raise RuntimeError("provider down")
+
+    message = {"messageId": "m1", "body": json.dumps({"detail": event.envelope()})}
+    from chalicelib.platform.consumers import consume
+
+    assert consume({"Records": [message]}, "test", {"tenant.created": boom}) == \
+        {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert run_once("test", event, lambda e: calls.append(2)) is True
+    assert run_once("test", event, lambda e: calls.append(3)) is False
+    assert calls == [1, 2]
