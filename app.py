@@ -51,3 +51,12 @@ def notifications_consumer(event: dict[str, Any], context: Any) -> dict[str, Any
     from chalicelib.notifications.handlers import handle
 
     return handle(event)
+
+
+@app.lambda_function(name="metering_consumer")
+def metering_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS metering queue → monthly usage counters."""
+    from chalicelib.platform.consumers import consume
+    from chalicelib.platform.usage import METERED_EVENTS, meter_event
+
+    return consume(event, "metering", dict.fromkeys(METERED_EVENTS, meter_event))

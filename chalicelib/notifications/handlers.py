@@ -9,6 +9,7 @@ from chalicelib.notifications import model
 from chalicelib.platform.clock import rfc3339
 from chalicelib.platform.consumers import consume
 from chalicelib.platform.events import Event
+from chalicelib.platform.usage import meter_quietly
 from chalicelib.tenants import get_tenant
 
 CONSUMER = "notifications"
@@ -22,6 +23,7 @@ def _send(event: Event, message: model.Message) -> None:
         "template": message.template, "event_id": event.id, "provider_message_id": message_id,
         "sent_at": rfc3339(bootstrap.clock().now()),
     })
+    meter_quietly(event.tenant_id, "notifications", bootstrap.clock().now())
 
 
 def on_tenant_created(event: Event) -> None:

@@ -219,6 +219,11 @@ class Api(Blueprint):
                 if principal is not None:
                     logger.append_keys(tenant_id=principal.tenant_id, key_id=principal.key_id)
                     _check_access(principal, auth, scope)
+                    if principal.tenant_id:
+                        from chalicelib import bootstrap
+                        from chalicelib.platform.usage import meter_quietly
+
+                        meter_quietly(principal.tenant_id, "api_calls", bootstrap.clock().now())
                 raw = req.raw_body or b""
                 parsed: Any = None
                 body: Any = None

@@ -96,8 +96,72 @@ def notification_prefix(tenant_id: str) -> Key:
     return Key(_tenant(tenant_id), "NTF#")
 
 
+# Usage metering
+def usage(tenant_id: str, month: str) -> Key:
+    return Key(_tenant(tenant_id), f"USAGE#{_part(month)}")
+
+
 def tenant_of_partition(pk: str) -> str | None:
     """The tenant id of a tenant partition key, else None."""
     if pk.startswith(TENANT):
         return pk[len(TENANT):].split("#", 1)[0]
     return None
+
+
+# Catalog
+def customer(tenant_id: str, customer_id: str) -> Key:
+    return Key(_tenant(tenant_id), f"CUS#{_part(customer_id)}")
+
+
+def customer_prefix(tenant_id: str) -> Key:
+    return Key(_tenant(tenant_id), "CUS#")
+
+
+def customer_document_claim(tenant_id: str, document: str) -> Key:
+    """One customer per CPF/CNPJ within a tenant: a uniqueness claim item."""
+    return Key(_tenant(tenant_id), f"CUSDOC#{_part(document)}")
+
+
+def product(tenant_id: str, sku: str) -> Key:
+    """The product item is its own SKU claim: a conditional put keeps SKUs unique per tenant."""
+    return Key(_tenant(tenant_id), f"PRD#{_part(sku)}")
+
+
+def product_prefix(tenant_id: str) -> Key:
+    return Key(_tenant(tenant_id), "PRD#")
+
+
+# Stock
+def stock_level(tenant_id: str, sku: str) -> Key:
+    """One item per SKU: totals plus per-warehouse maps, so a k-line reservation writes k items."""
+    return Key(_tenant(tenant_id), f"STK#{_part(sku)}")
+
+
+def stock_level_prefix(tenant_id: str) -> Key:
+    return Key(_tenant(tenant_id), "STK#")
+
+
+def stock_below_minimum_index(tenant_id: str, sku: str) -> Key:
+    """Sparse GSI1 entry present only while the SKU's available stock is below its minimum."""
+    return Key(f"{_tenant(tenant_id)}#STKLOW", _part(sku))
+
+
+def stock_movement(tenant_id: str, movement_id: str) -> Key:
+    return Key(_tenant(tenant_id), f"MOV#{_part(movement_id)}")
+
+
+def stock_movement_prefix(tenant_id: str) -> Key:
+    return Key(_tenant(tenant_id), "MOV#")
+
+
+def stock_movement_sku_index(tenant_id: str, sku: str, movement_id: str) -> Key:
+    """GSI1 entry: one SKU's movement ledger, ordered by movement id (time)."""
+    return Key(f"{_tenant(tenant_id)}#MOVSKU#{_part(sku)}", _part(movement_id))
+
+
+def stock_reservation(tenant_id: str, reservation_id: str) -> Key:
+    return Key(_tenant(tenant_id), f"RSV#{_part(reservation_id)}")
+
+
+def stock_reservation_prefix(tenant_id: str) -> Key:
+    return Key(_tenant(tenant_id), "RSV#")

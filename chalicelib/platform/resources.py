@@ -80,6 +80,11 @@ DEFINITIONS = Definitions(
             handler="notifications_consumer",
             event_types=("tenant.created", "api_key.created", "api_key.revoked"),
         ),
+        Consumer(
+            name="metering",
+            handler="metering_consumer",
+            event_types=("order.confirmed", "invoice.authorized", "charge.created"),
+        ),
     ),
     schedules=(),
 )

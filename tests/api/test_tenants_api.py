@@ -222,3 +222,15 @@ def test_events_are_listed_newest_first_and_filtered_by_type(http, tenant):
     assert [e["type"] for e in only] == ["tenant.created"]
     one = http.request("GET", f"/v1/events/{only[0]['id']}", headers=tenant["headers"])
     assert body_of(one)["id"] == only[0]["id"]
+
+
+def test_usage_counts_the_tenants_api_calls_per_month(http, tenant):
+    for _ in range(3):
+        http.request("GET", "/v1/tenant", headers=tenant["headers"])
+    usage = body_of(http.request("GET", "/v1/usage", headers=tenant["headers"]))
+    assert usage["api_calls"] == 4 and usage["orders"] == 0
+    assert set(usage) == {"month", "api_calls", "orders", "invoices", "charges", "notifications", "storage_items"}
+    empty = body_of(http.request("GET", "/v1/usage?month=2020-01", headers=tenant["headers"]))
+    assert empty["api_calls"] == 0 and empty["month"] == "2020-01"
+    assert_problem(http.request("GET", "/v1/usage?month=2020-13", headers=tenant["headers"]), 400,
+                   "invalid_request", ["month"])

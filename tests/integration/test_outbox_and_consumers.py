@@ -79,3 +79,15 @@ def test_a_failing_handler_releases_its_claim_and_reports_the_message(aws):
     assert run_once("test", event, lambda e: calls.append(2)) is True
     assert run_once("test", event, lambda e: calls.append(3)) is False
     assert calls == [1, 2]
+
+
+def test_metering_counts_each_order_event_once(aws):
+    import app
+
+    event = Event("evt_01ARZ3NDEKTSV4RRFFQ69G5FAV", "order.confirmed", "ten_x", "2026-03-31T23:30:00.000Z", {})
+    message = {"messageId": "m1", "body": json.dumps({"detail": event.envelope()})}
+    for _ in range(3):
+        assert app.metering_consumer({"Records": [message]}, None) == {"batchItemFailures": []}
+    from chalicelib.platform.usage import usage_for
+
+    assert usage_for("ten_x", "2026-03")["orders"] == 1  # 23:30 UTC on the 31st is still March in São Paulo

@@ -1,0 +1,79 @@
+"""Shared bench plumbing: a DynamoDB Local table, a call counter, capacity totals."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
+                   "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "RETAGUARDA_STAGE": "test",
+                   "ADMIN_API_KEY": "bench-admin", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+
+
+class CallCounter:
+    """Counts DynamoDB API calls (botocore before-call events) and sums consumed capacity
+    (after-call events, ReturnConsumedCapacity=TOTAL injected by a before-parameter-build hook)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.capacity = 0.0
+
+    def _before_params(self, params: dict[str, Any], **_: Any) -> None:
+        params.setdefault("ReturnConsumedCapacity", "TOTAL")
+
+    def _before(self, model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+
+    def _after(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        consumed = parsed.get("ConsumedCapacity")
+        for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
+            self.capacity += float(entry.get("CapacityUnits", 0))
+
+    def attach(self, client: Any) -> None:
+        events = client.meta.events
+        for op in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "TransactWriteItems",
+                   "TransactGetItems", "BatchGetItem", "BatchWriteItem"):
+            events.register(f"before-parameter-build.dynamodb.{op}", self._before_params)
+        events.register("before-call.dynamodb", self._before)
+        events.register("after-call.dynamodb", self._after)
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.capacity = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+
+@contextmanager
+def dynamodb_local_table() -> Iterator[tuple[str, CallCounter]]:
+    """A fresh table in a DynamoDB Local started for the bench; every record class points at it."""
+    import boto3
+
+    from chalicelib import bootstrap
+    from chalicelib.platform.dynamo import BaseRecord, configure_table
+    from chalicelib.platform.resources import table_definition
+    from local.services import dynamodb_local_available, free_port, start_dynamodb_local, stop
+
+    if not dynamodb_local_available():
+        raise SystemExit("DynamoDB Local is needed: `make install` with Java 17")
+    port = free_port()
+    process = start_dynamodb_local(port, None)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        table = f"bench-{uuid.uuid4().hex[:6]}"
+        boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").create_table(
+            **table_definition(table))
+        os.environ["DYNAMODB_ENDPOINT"] = endpoint
+        configure_table(table, host=endpoint)
+        bootstrap.reset()
+        counter = CallCounter()
+        counter.attach(BaseRecord._get_connection().connection.client)
+        yield table, counter
+    finally:
+        stop(process)
