@@ -9,7 +9,9 @@ DDB_DIR := .local/dynamodb-local
 DDB_JAR := $(DDB_DIR)/DynamoDBLocal.jar
 PORT ?= 8000
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+STAGE ?= dev
+INFRA_STAMP := $(VENV)/.installed-infra
 
 .PHONY: help install run test test-fast lint snapshot bench synth clean
 
@@ -21,6 +23,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v "^WARNING: Location" || true
 	@$(PY) -c "import chalice, pynamodb, moto, pydantic" && touch $@
 
+$(INFRA_STAMP): requirements-infra.txt $(STAMP)
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt -r requirements-infra.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PY) -c "import aws_cdk, chalice.cdk, cfnlint, samtranslator" && touch $@
+
 # DynamoDB Local ships inside the npm package amplify-dynamodb-simulator; it is unpacked
 # here at set-up time and never committed (its licence is not open source).
 $(DDB_JAR):
@@ -30,8 +36,8 @@ $(DDB_JAR):
 		&& rm -f amplify-dynamodb-simulator-$(DDB_VERSION).tgz
 	@test -f $@
 
-install: $(STAMP) ## Create .venv and install everything (PyPI packages, DynamoDB Local)
-	@command -v java >/dev/null && $(MAKE) --no-print-directory $(DDB_JAR) || echo "warning: no Java; DynamoDB Local skipped (moto fallback)"
+install: $(STAMP) $(INFRA_STAMP) ## Create .venv and install everything (PyPI packages, CDK, DynamoDB Local)
+	@command -v java >/dev/null && $(MAKE) -s --no-print-directory $(DDB_JAR) || echo "warning: no Java; DynamoDB Local skipped (moto fallback)"
 
 run: install ## Start the whole local stack on 127.0.0.1:$(PORT)
 	@$(PY) -m local.run --port $(PORT)
@@ -43,13 +49,16 @@ test-fast: install ## Unit, integration and api tests only
 	@$(PY) -m pytest -q -n 2 --dist loadfile -m "not e2e and not dynamodb_local"
 
 lint: install ## ruff
-	@$(PY) -m ruff check app.py chalicelib local tests bench
+	@$(PY) -m ruff check app.py chalicelib local tests bench infra
 
 snapshot: install ## Refresh the reviewed OpenAPI snapshot after an intended API change
 	@UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/contract/test_openapi.py
 
 bench: install ## Benchmarks; each prints its figures
 	@$(PY) -m bench
+
+synth: install ## Synthesize the CDK app offline (STAGE=dev|prod) into .local/infra/cdk.out
+	@$(PY) infra/app.py -c stage=$(STAGE)
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) .local

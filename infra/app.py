@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -16,7 +18,7 @@ if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "infra":
 elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from infra.build import build_app, prepare_environment  # noqa: E402
+from infra.build import DEFAULT_OUTDIR, build_app, locked, prepare_environment  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     context = dict(item.split("=", 1) for item in args.context)
     prepare_environment()
     started = time.perf_counter()
-    assembly = build_app(outdir=args.outdir, context=context).synth()
+    with locked():
+        if not args.outdir and not os.environ.get("CDK_OUTDIR"):
+            shutil.rmtree(DEFAULT_OUTDIR, ignore_errors=True)  # no stale assets piling up there
+        assembly = build_app(outdir=args.outdir, context=context).synth()
     for stack in assembly.stacks:
         print(f"{stack.stack_name}: {Path(assembly.directory) / stack.template_file}")
     print(f"synthesized in {time.perf_counter() - started:.1f} s", file=sys.stderr)

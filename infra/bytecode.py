@@ -26,7 +26,9 @@ from pathlib import Path
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644 << 16
-LAMBDA_TASK_ROOT = "/var/task"
+FUNCTION_ROOT = "/var/task"  # where Lambda unpacks a function's package
+LAYER_ROOT = "/opt"  # where it unpacks a layer's
+KEEP_CACHED_ZIPS = 6
 
 
 def runtime_version(runtime: str) -> tuple[int, int]:
@@ -47,25 +49,25 @@ def pyc_name(arcname: str) -> str:
     return importlib.util.cache_from_source(arcname)
 
 
-def _compile(source: bytes, arcname: str) -> bytes:
+def _compile(source: bytes, filename: str) -> bytes:
     from importlib._bootstrap_external import _code_to_hash_pyc  # type: ignore[attr-defined]
 
-    code = compile(source, f"{LAMBDA_TASK_ROOT}/{arcname}", "exec", dont_inherit=True)
+    code = compile(source, filename, "exec", dont_inherit=True)
     return bytes(_code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False))
 
 
-def compiled(source: bytes, arcname: str, cache_dir: Path) -> bytes | None:
-    """The unchecked-hash pyc for `source` at `arcname`, from the cache when already built.
+def compiled(source: bytes, filename: str, cache_dir: Path) -> bytes | None:
+    """The unchecked-hash pyc for `source` (to run as `filename`), from the cache when already built.
 
     None when the file does not compile (some packages ship Python 2 or template files).
     """
-    key = hashlib.sha256(importlib.util.MAGIC_NUMBER + arcname.encode() + b"\0" + source).hexdigest()
+    key = hashlib.sha256(importlib.util.MAGIC_NUMBER + filename.encode() + b"\0" + source).hexdigest()
     cached = cache_dir / key[:2] / f"{key}.pyc"
     if cached.exists():
         data = cached.read_bytes()
         return data or None
     try:
-        data = _compile(source, arcname)
+        data = _compile(source, filename)
     except (SyntaxError, ValueError):
         data = b""
     cached.parent.mkdir(parents=True, exist_ok=True)
@@ -75,9 +77,20 @@ def compiled(source: bytes, arcname: str, cache_dir: Path) -> bytes | None:
     return data or None
 
 
-def add_bytecode(zip_path: Path, runtime: str, cache_dir: Path) -> int:
-    """Rewrite `zip_path` in place with a `.pyc` beside each `.py`; return how many were added."""
+def add_bytecode(zip_path: Path, runtime: str, cache_dir: Path, root: str = FUNCTION_ROOT) -> int:
+    """Rewrite `zip_path` in place with a `.pyc` beside each `.py`; return how many it holds.
+
+    `root` is where Lambda unpacks the zip (FUNCTION_ROOT or LAYER_ROOT): tracebacks name it.
+    A zip already rewritten once (same bytes in) is taken from the cache whole.
+    """
     check_interpreter(runtime)
+    digest = hashlib.sha256(zip_path.read_bytes() + root.encode()).hexdigest()
+    whole = cache_dir / "zips" / f"{digest}.zip"
+    if whole.exists():
+        shutil.copyfile(whole, zip_path)
+        os.utime(whole)
+        with zipfile.ZipFile(zip_path) as done:
+            return sum(1 for name in done.namelist() if name.endswith(".pyc"))
     entries: dict[str, tuple[bytes, int]] = {}
     with zipfile.ZipFile(zip_path) as source_zip:
         for info in source_zip.infolist():
@@ -88,7 +101,7 @@ def add_bytecode(zip_path: Path, runtime: str, cache_dir: Path) -> int:
     for arcname, (data, _) in list(entries.items()):
         if not arcname.endswith(".py"):
             continue
-        pyc = compiled(data, arcname, cache_dir)
+        pyc = compiled(data, f"{root}/{arcname}", cache_dir / "pyc")
         if pyc is not None:
             entries[pyc_name(arcname)] = (pyc, FILE_MODE)
             added += 1
@@ -101,5 +114,15 @@ def add_bytecode(zip_path: Path, runtime: str, cache_dir: Path) -> int:
             info.external_attr = attr
             info.compress_type = zipfile.ZIP_DEFLATED
             out.writestr(info, data)
+    os.chmod(tmp_name, 0o644)
     shutil.move(tmp_name, zip_path)
+    whole.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(zip_path, whole)
+    _prune(whole.parent)
     return added
+
+
+def _prune(directory: Path) -> None:
+    zips = sorted(directory.glob("*.zip"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in zips[KEEP_CACHED_ZIPS:]:
+        old.unlink(missing_ok=True)

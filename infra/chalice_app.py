@@ -18,7 +18,7 @@ from typing import Any
 
 from chalice.cdk import Chalice
 
-from infra.bytecode import add_bytecode
+from infra.bytecode import LAYER_ROOT, add_bytecode
 
 PROJECT_FILES = ("app.py", "requirements.txt", ".chalice/config.json")
 PROJECT_DIRS = ("chalicelib", "vendor")
@@ -53,7 +53,7 @@ class ChaliceApp(Chalice):
 
     def __init__(self, scope: Any, construct_id: str, *, project_dir: Path, work_dir: Path,
                  stage_config: dict[str, Any]) -> None:
-        self._bytecode_cache = work_dir / "pyc"
+        self._bytecode_cache = work_dir / "bytecode"
         self.bytecode_files = 0
         # The construct writes its scratch files to ./chalice.out: keep them under work_dir.
         with contextlib.chdir(work_dir):
@@ -63,12 +63,17 @@ class ChaliceApp(Chalice):
 
     def _package_app(self) -> None:
         super()._package_app()
-        sam = json.loads((Path(self._sam_package_dir) / "sam.json").read_text())
+        package_dir = Path(self._sam_package_dir)
+        sam = json.loads((package_dir / "sam.json").read_text())
         runtimes = {r["Properties"]["Runtime"] for r in sam["Resources"].values()
                     if r["Type"] == "AWS::Serverless::Function"}
-        for runtime in runtimes:
-            self.bytecode_files = add_bytecode(Path(self._sam_package_dir) / "deployment.zip", runtime,
-                                               self._bytecode_cache)
+        if len(runtimes) != 1:
+            raise ValueError(f"one Python runtime expected for the whole app, found {sorted(runtimes)}")
+        runtime = runtimes.pop()
+        self.bytecode_files = add_bytecode(package_dir / "deployment.zip", runtime, self._bytecode_cache)
+        layer = package_dir / "layer-deployment.zip"
+        if layer.exists():
+            self.bytecode_files += add_bytecode(layer, runtime, self._bytecode_cache, root=LAYER_ROOT)
 
     def functions(self) -> dict[str, dict[str, Any]]:
         """Logical id -> properties of each Lambda function Chalice declared."""
@@ -81,4 +86,4 @@ class ChaliceApp(Chalice):
         if api is None:
             return set()
         body = json.dumps(api["Properties"].get("DefinitionBody", {}).get("securityDefinitions", {}))
-        return {name for name in self.functions() if "${%s.Arn}" % name in body or f'"{name}"' in body}
+        return {name for name in self.functions() if "${" + name + ".Arn}" in body}

@@ -19,6 +19,10 @@ DOCUMENT_RETENTION_DAYS = 6 * 365 + 2
 NONCURRENT_VERSION_DAYS = 30
 
 
+# Consumers that send e-mail (SES rights, from the stage's sender only); the others get none.
+EMAIL_SENDING_CONSUMERS = frozenset({"notifications"})
+
+
 @dataclass(frozen=True)
 class Tier:
     """An API Gateway usage plan: what one tenant's key may send."""
@@ -57,6 +61,9 @@ class StageSettings:
     notifications_sender: str
     alarm_email: str | None = None
     publisher_max_retries: int = 10
+    # Secrets reach the functions through CloudFormation dynamic references, resolved when a
+    # function is updated: after rotating one, deploy with `-c secrets_version=N+1` to re-read it.
+    secrets_version: str = "1"
 
     @property
     def prefix(self) -> str:
@@ -78,10 +85,12 @@ STAGES: dict[str, StageSettings] = {
 
 def stage_from_context(get_context: Any) -> StageSettings:
     """The stage named by `-c stage=NAME` (default dev), with optional context overrides:
-    `-c notifications_sender=no-reply@example.com`, `-c alarm_email=ops@example.com`."""
+    `-c notifications_sender=no-reply@example.com`, `-c alarm_email=ops@example.com`,
+    `-c secrets_version=2`."""
     name = get_context("stage") or "dev"
     if name not in STAGES:
         raise ValueError(f"unknown stage {name!r}: choose one of {sorted(STAGES)} with -c stage=NAME")
     settings = STAGES[name]
-    overrides = {key: get_context(key) for key in ("notifications_sender", "alarm_email") if get_context(key)}
+    overrides = {key: str(get_context(key)) for key in ("notifications_sender", "alarm_email", "secrets_version")
+                 if get_context(key)}
     return replace(settings, **overrides)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_ADMIN_API_KEY = "rtg_admin_local_development_key"
+LOCAL_CURSOR_SECRET = "local-cursor-secret-change-me"
 
 
 class Settings(BaseSettings):
@@ -26,11 +28,22 @@ class Settings(BaseSettings):
     aws_endpoint: str | None = Field(default=None, alias="AWS_ENDPOINT")
     admin_api_key: str = Field(default=LOCAL_ADMIN_API_KEY, alias="ADMIN_API_KEY")
     # Signs pagination cursors; in AWS it comes from the stack (a generated secret).
-    cursor_secret: str = Field(default="local-cursor-secret-change-me", alias="CURSOR_SECRET")
+    cursor_secret: str = Field(default=LOCAL_CURSOR_SECRET, alias="CURSOR_SECRET")
     max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES")
     idempotency_ttl_hours: int = Field(default=48, alias="IDEMPOTENCY_TTL_HOURS")
     notifications_sender: str = Field(default="no-reply@retaguarda.local", alias="NOTIFICATIONS_SENDER")
     sandbox_enabled: bool = Field(default=True, alias="SANDBOX_ENABLED")
+
+    @model_validator(mode="after")
+    def _no_local_secrets_in_aws(self) -> Settings:
+        # The local defaults are public (README): a deployed function must bring its own. Checked
+        # only inside Lambda, since packaging (cdk synth) imports the app with unresolved tokens.
+        if self.stage in ("dev", "prod") and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+            if self.admin_api_key == LOCAL_ADMIN_API_KEY or len(self.admin_api_key) < 32:
+                raise ValueError("ADMIN_API_KEY must be set to a secret of at least 32 characters")
+            if self.cursor_secret == LOCAL_CURSOR_SECRET or len(self.cursor_secret) < 32:
+                raise ValueError("CURSOR_SECRET must be set to a secret of at least 32 characters")
+        return self
 
 
 @functools.lru_cache(maxsize=1)

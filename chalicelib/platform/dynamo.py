@@ -110,6 +110,9 @@ class CancelledBy:
         return self.failed.get(index) == "ConditionalCheckFailed"
 
 
+_WIRE_ORDER = {"check": 0, "delete": 1, "save": 2, "update": 3}
+
+
 class UnitOfWork:
     """Collects the writes of one command (state items + outbox events) into one transaction.
 
@@ -159,8 +162,11 @@ class UnitOfWork:
                         tx.condition_check(target, key.pk, key.sk, condition=kwargs["condition"])
         except TransactWriteError as exc:
             cancelled = CancelledBy(exc.cancellation_reasons)
+            # PynamoDB sends checks, deletes, puts, then updates: the reasons follow that order.
+            wire = sorted(range(len(self._actions)), key=lambda i: _WIRE_ORDER[self._actions[i][0]])
+            position = {index: n for n, index in enumerate(wire)}
             for index, (_, _, _, on_fail) in enumerate(self._actions):
-                if on_fail is not None and cancelled.action_failed(index):
+                if on_fail is not None and cancelled.action_failed(position[index]):
                     on_fail()
             if default_error is not None:
                 raise default_error() from exc

@@ -160,3 +160,17 @@ def test_instants_are_rfc3339_utc_and_business_dates_are_sao_paulo():
     assert business_date(clock.now()).isoformat() == "2026-01-01"
     with pytest.raises(ValueError):
         FixedClock(datetime(2026, 1, 1))
+
+
+def test_a_deployed_stage_refuses_the_public_local_secrets(monkeypatch):
+    from chalicelib.platform.config import Settings
+
+    monkeypatch.setenv("RETAGUARDA_STAGE", "prod")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "retaguarda-prod-api_handler")
+    monkeypatch.delenv("ADMIN_API_KEY", raising=False)
+    monkeypatch.delenv("CURSOR_SECRET", raising=False)
+    with pytest.raises(ValidationError):
+        Settings()
+    monkeypatch.setenv("ADMIN_API_KEY", "a" * 40)
+    monkeypatch.setenv("CURSOR_SECRET", "b" * 40)
+    assert Settings().stage == "prod"
