@@ -7,18 +7,20 @@ from typing import Any
 
 from chalice import Chalice
 
+from chalicelib.catalog.api import api as catalog_api
 from chalicelib.notifications.api import api as notifications_api
 from chalicelib.platform.auth import auth_blueprint
 from chalicelib.platform.http import problem_from_chalice
 from chalicelib.platform.meta_api import api as meta_api
 from chalicelib.platform.observability import logger
+from chalicelib.stock.api import api as stock_api
 from chalicelib.tenants.api import api as tenants_api
 from chalicelib.webhooks.api import api as webhooks_api
 
 app = Chalice(app_name="retaguarda")
 app.api.binary_types = ["application/pdf", "image/png", "application/octet-stream"]
 
-for blueprint in (auth_blueprint, meta_api, tenants_api, webhooks_api, notifications_api):
+for blueprint in (auth_blueprint, meta_api, tenants_api, webhooks_api, notifications_api, catalog_api, stock_api):
     app.register_blueprint(blueprint)
 
 

@@ -106,3 +106,29 @@ def notification_repository() -> Any:
     from chalicelib.notifications.repository import DynamoNotificationRepository
 
     return DynamoNotificationRepository()
+
+
+@_component
+def catalog_repository() -> Any:
+    from chalicelib.catalog.repository import DynamoCatalogRepository
+
+    return DynamoCatalogRepository()
+
+
+def catalog_deps() -> Any:
+    from chalicelib.catalog.service import CatalogDeps
+
+    return CatalogDeps(repo=catalog_repository(), ids=ids(), clock=clock(), events=events(), stock=stock_deps())
+
+
+@_component
+def stock_repository() -> Any:
+    from chalicelib.stock.repository import DynamoStockRepository
+
+    return DynamoStockRepository()
+
+
+def stock_deps() -> Any:
+    from chalicelib.stock.service import StockDeps
+
+    return StockDeps(repo=stock_repository(), ids=ids(), clock=clock(), events=events())

@@ -48,6 +48,7 @@ class BaseRecord(Model):
         max_retry_attempts = 3
         connect_timeout_seconds = 2
         read_timeout_seconds = 5
+        max_pool_connections = 50
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)

@@ -1,0 +1,218 @@
+"""HTTP routes of the catalog: customers and products."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib import bootstrap
+from chalicelib.catalog import service
+from chalicelib.catalog.model import (
+    Cfop,
+    Customer,
+    CustomerName,
+    DocumentType,
+    Gtin,
+    Ncm,
+    Origin,
+    Phone,
+    Product,
+    ProductName,
+    Quantity,
+    Sku,
+    StateRegistration,
+    Unit,
+    is_sku,
+)
+from chalicelib.platform.brazil import Address, CpfOrCnpj, Email
+from chalicelib.platform.errors import NotFoundError
+from chalicelib.platform.http import Api, Call, Result
+from chalicelib.platform.ids import is_id
+from chalicelib.platform.money import Cents
+from chalicelib.platform.pagination import ListQuery, Page, page_body
+
+api = Api(__name__, tag="Catalog")
+
+
+class CreateCustomerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: CustomerName
+    document: CpfOrCnpj = Field(description="CPF (11 digits) or CNPJ (14 digits), digits only, check digits valid.")
+    email: Email | None = None
+    phone: Phone | None = Field(default=None, description="Digits, optionally with a leading +: 5511987654321.")
+    state_registration: StateRegistration | None = Field(default=None, description="Inscrição estadual, or ISENTO.")
+    address: Address
+
+
+class UpdateCustomerRequest(BaseModel):
+    """Every field optional; what is sent replaces the current value (null clears an optional one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: CustomerName | None = None
+    document: CpfOrCnpj | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    state_registration: StateRegistration | None = None
+    address: Address | None = None
+
+
+class CustomerResponse(BaseModel):
+    id: str
+    name: str
+    document: str
+    document_type: DocumentType
+    email: str | None
+    phone: str | None
+    state_registration: str | None
+    address: Address
+    created_at: str
+    updated_at: str
+
+
+class CustomerListResponse(BaseModel):
+    data: list[CustomerResponse]
+    next_cursor: str | None
+
+
+class CustomerQuery(ListQuery):
+    document: CpfOrCnpj | None = Field(default=None, description="Find the customer with this CPF/CNPJ.")
+
+
+class CreateProductRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku = Field(description="Unique per tenant; 1..40 letters, digits, '.', '_' or '-'. Case-sensitive.")
+    name: ProductName
+    unit: Unit = Field(default="UN", description="Commercial unit (NF-e uCom): UN, KG, CX…")
+    price_cents: Cents
+    cost_cents: Cents = 0
+    ncm: Ncm = Field(description="NCM, 8 digits.")
+    cfop: Cfop = Field(default="5102", description="CFOP of the usual sale, 4 digits.")
+    origin: Origin = Field(default=0, description="Origem da mercadoria, 0..8.")
+    gtin: Gtin | None = Field(default=None, description="GTIN-8/12/13/14 with a valid check digit, or 'SEM GTIN'.")
+    min_stock: Quantity = Field(default=0, description="`stock.low` fires when available stock falls below it.")
+
+
+class UpdateProductRequest(BaseModel):
+    """Every field optional; the SKU cannot change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ProductName | None = None
+    unit: Unit | None = None
+    price_cents: Cents | None = None
+    cost_cents: Cents | None = None
+    ncm: Ncm | None = None
+    cfop: Cfop | None = None
+    origin: Origin | None = None
+    gtin: Gtin | None = None
+    min_stock: Quantity | None = None
+
+
+class ProductResponse(BaseModel):
+    sku: str
+    name: str
+    unit: str
+    price_cents: int
+    cost_cents: int
+    ncm: str
+    cfop: str
+    origin: int
+    gtin: str | None
+    min_stock: int
+    created_at: str
+    updated_at: str
+
+
+class ProductListResponse(BaseModel):
+    data: list[ProductResponse]
+    next_cursor: str | None
+
+
+def _customer(customer: Customer) -> dict[str, Any]:
+    return customer.model_dump(mode="json", exclude={"version"})
+
+
+def _product(product: Product) -> dict[str, Any]:
+    return product.model_dump(mode="json", exclude={"version"})
+
+
+@api.route_spec("/v1/customers", "POST", scope="catalog:write", request=CreateCustomerRequest,
+                response=CustomerResponse, status=201, extra_statuses=(409,))
+def create_customer(call: Call) -> Result:
+    """Create a customer
+    The document is a CPF or CNPJ with valid check digits, unique within the tenant
+    (409 `conflict` on a second customer with the same document)."""
+    body: CreateCustomerRequest = call.body
+    customer = service.create_customer(call.tenant_id, body.model_dump(mode="json"), bootstrap.catalog_deps())
+    return Result(_customer(customer), status=201)
+
+
+@api.route_spec("/v1/customers", scope="catalog:read", query=CustomerQuery, response=CustomerListResponse)
+def list_customers(call: Call) -> Result:
+    """List customers, newest first
+    Filter with `document` to find the customer with a CPF/CNPJ."""
+    repo = bootstrap.catalog_repository()
+    if call.query.document:
+        found = repo.find_customer_by_document(call.tenant_id, call.query.document)
+        return Result(page_body(Page([found] if found else [], None), _customer))
+    return Result(page_body(repo.list_customers(call.tenant_id, call.query.limit, call.query.cursor), _customer))
+
+
+@api.route_spec("/v1/customers/{customer_id}", scope="catalog:read", response=CustomerResponse, extra_statuses=(404,))
+def get_customer(call: Call, customer_id: str) -> Result:
+    """Get a customer"""
+    return Result(_customer(bootstrap.catalog_repository().get_customer(call.tenant_id, customer_id)))
+
+
+@api.route_spec("/v1/customers/{customer_id}", "PATCH", scope="catalog:write", request=UpdateCustomerRequest,
+                response=CustomerResponse, extra_statuses=(404, 409))
+def update_customer(call: Call, customer_id: str) -> Result:
+    """Update a customer
+    Fields sent replace the current ones; a new document must be free within the tenant."""
+    if not is_id(customer_id, "cus"):
+        raise NotFoundError(f"No customer {customer_id}.")
+    body: UpdateCustomerRequest = call.body
+    patch = body.model_dump(mode="json", exclude_unset=True)
+    return Result(_customer(service.update_customer(call.tenant_id, customer_id, patch, bootstrap.catalog_deps())))
+
+
+@api.route_spec("/v1/products", "POST", scope="catalog:write", request=CreateProductRequest,
+                response=ProductResponse, status=201, extra_statuses=(409,))
+def create_product(call: Call) -> Result:
+    """Create a product
+    Its stock level starts at zero in every warehouse. The SKU is unique per tenant
+    (409 `conflict` on a second product with the same SKU, however concurrent)."""
+    body: CreateProductRequest = call.body
+    product = service.create_product(call.tenant_id, body.model_dump(mode="json"), bootstrap.catalog_deps())
+    return Result(_product(product), status=201)
+
+
+@api.route_spec("/v1/products", scope="catalog:read", query=ListQuery, response=ProductListResponse)
+def list_products(call: Call) -> Result:
+    """List products, by SKU"""
+    page = bootstrap.catalog_repository().list_products(call.tenant_id, call.query.limit, call.query.cursor)
+    return Result(page_body(page, _product))
+
+
+@api.route_spec("/v1/products/{sku}", scope="catalog:read", response=ProductResponse, extra_statuses=(404,))
+def get_product(call: Call, sku: str) -> Result:
+    """Get a product by SKU"""
+    if not is_sku(sku):
+        raise NotFoundError(f"No product with SKU {sku}.")
+    return Result(_product(bootstrap.catalog_repository().get_product(call.tenant_id, sku)))
+
+
+@api.route_spec("/v1/products/{sku}", "PATCH", scope="catalog:write", request=UpdateProductRequest,
+                response=ProductResponse, extra_statuses=(404, 409))
+def update_product(call: Call, sku: str) -> Result:
+    """Update a product
+    Fields sent replace the current ones. A new `min_stock` applies to the stock level at once."""
+    if not is_sku(sku):
+        raise NotFoundError(f"No product with SKU {sku}.")
+    body: UpdateProductRequest = call.body
+    patch = body.model_dump(mode="json", exclude_unset=True)
+    return Result(_product(service.update_product(call.tenant_id, sku, patch, bootstrap.catalog_deps())))

@@ -1,0 +1,98 @@
+"""Customers and products: pure rules, no I/O."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from chalicelib.platform.brazil import Address, CpfOrCnpj, Email
+from chalicelib.platform.money import Cents
+
+# A quantity or stock figure a person could mean; larger is garbage (and would overflow reports).
+MAX_QUANTITY = 1_000_000_000
+
+# SKUs appear in keys and paths: no '#', no '/'. "movements" would collide with
+# `GET /v1/stock/movements`, so it is reserved.
+_SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+RESERVED_SKUS = frozenset({"movements"})
+
+
+def _sku(value: str) -> str:
+    if not _SKU_RE.match(value):
+        raise ValueError("must be 1..40 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    if value.lower() in RESERVED_SKUS:
+        raise ValueError(f"'{value}' is reserved")
+    return value
+
+
+def is_sku(value: str) -> bool:
+    return bool(_SKU_RE.match(value or "")) and value.lower() not in RESERVED_SKUS
+
+
+def _gtin(value: str) -> str:
+    """GTIN-8/12/13/14 with its check digit, or the NF-e literal 'SEM GTIN'."""
+    if value == "SEM GTIN":
+        return value
+    if not re.fullmatch(r"\d{8}|\d{12,14}", value):
+        raise ValueError("must be a GTIN of 8, 12, 13 or 14 digits, or 'SEM GTIN'")
+    body, check = value[:-1], int(value[-1])
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    if (10 - total % 10) % 10 != check:
+        raise ValueError("GTIN check digit is wrong")
+    return value
+
+
+Sku = Annotated[str, AfterValidator(_sku)]
+Gtin = Annotated[str, AfterValidator(_gtin)]
+Ncm = Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
+# First digit 1..3 are entries, 5..7 exits; products carry the CFOP of their usual sale.
+Cfop = Annotated[str, StringConstraints(pattern=r"^[1-35-7]\d{3}$")]
+# Origem da mercadoria (NF-e `orig`), 0 nacional .. 8 nacional com conteúdo de importação > 70%.
+Origin = Annotated[StrictInt, Field(ge=0, le=8)]
+Unit = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,6}$")]
+Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
+CustomerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)]
+ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?\d{10,14}$")]
+StateRegistration = Annotated[str, StringConstraints(pattern=r"^(ISENTO|\d{2,14})$")]
+DocumentType = Literal["cpf", "cnpj"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Customer(Strict):
+    id: str
+    name: CustomerName
+    document: CpfOrCnpj
+    document_type: DocumentType
+    email: Email | None = None
+    phone: Phone | None = None
+    state_registration: StateRegistration | None = None
+    address: Address
+    created_at: str
+    updated_at: str
+    version: int = 1
+
+
+class Product(Strict):
+    sku: Sku
+    name: ProductName
+    unit: Unit = "UN"
+    price_cents: Cents
+    cost_cents: Cents = 0
+    ncm: Ncm
+    cfop: Cfop = "5102"
+    origin: Origin = 0
+    gtin: Gtin | None = None
+    min_stock: Quantity = 0
+    created_at: str
+    updated_at: str
+    version: int = 1
+
+
+def document_type(document: str) -> DocumentType:
+    return "cpf" if len(document) == 11 else "cnpj"

@@ -1,0 +1,111 @@
+"""Use cases of the catalog context. Each runs one transaction (with its event)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from chalicelib import stock
+from chalicelib.catalog.model import Customer, Product, document_type
+from chalicelib.platform.clock import Clock, rfc3339
+from chalicelib.platform.dynamo import UnitOfWork
+from chalicelib.platform.errors import InvalidRequestError, validation_errors
+from chalicelib.platform.events import EventFactory, stage_event
+from chalicelib.platform.ids import IdGenerator
+from chalicelib.platform.pagination import Page
+from chalicelib.stock.service import StockDeps
+
+
+class CatalogRepository(Protocol):
+    def stage_new_customer(self, uow: UnitOfWork, tenant_id: str, customer: Customer) -> None: ...
+    def stage_customer_update(self, uow: UnitOfWork, tenant_id: str, customer: Customer, expected_version: int,
+                              previous_document: str) -> None: ...
+    def get_customer(self, tenant_id: str, customer_id: str) -> Customer: ...
+    def find_customer_by_document(self, tenant_id: str, document: str) -> Customer | None: ...
+    def list_customers(self, tenant_id: str, limit: int, cursor: str | None) -> Page[Customer]: ...
+    def stage_new_product(self, uow: UnitOfWork, tenant_id: str, product: Product) -> None: ...
+    def stage_product_update(self, uow: UnitOfWork, tenant_id: str, product: Product, expected_version: int) -> None: ...
+    def get_product(self, tenant_id: str, sku: str) -> Product: ...
+    def list_products(self, tenant_id: str, limit: int, cursor: str | None) -> Page[Product]: ...
+
+
+@dataclass(frozen=True)
+class CatalogDeps:
+    repo: CatalogRepository
+    ids: IdGenerator
+    clock: Clock
+    events: EventFactory
+    stock: StockDeps
+
+
+def _patched(model: Any, patch: dict[str, Any], cls: type[Any]) -> Any:
+    """The model with `patch` merged in and validated as a whole (a null clears an optional field)."""
+    current = json.loads(model.model_dump_json())
+    try:
+        return cls.model_validate({**current, **patch})
+    except ValidationError as exc:
+        raise InvalidRequestError("Some fields are invalid.", validation_errors(exc)) from None
+
+
+def create_customer(tenant_id: str, data: dict[str, Any], deps: CatalogDeps) -> Customer:
+    """A customer and its document claim: a second customer with the same CPF/CNPJ is a conflict."""
+    now = rfc3339(deps.clock.now())
+    customer = Customer.model_validate({**data, "id": deps.ids.new("cus"), "created_at": now, "updated_at": now,
+                                        "document_type": document_type(data["document"])})
+    uow = UnitOfWork()
+    deps.repo.stage_new_customer(uow, tenant_id, customer)
+    stage_event(uow, deps.events.make(tenant_id, "customer.created", {"customer": _public(customer)}))
+    uow.commit()
+    return customer
+
+
+def update_customer(tenant_id: str, customer_id: str, patch: dict[str, Any], deps: CatalogDeps) -> Customer:
+    current = deps.repo.get_customer(tenant_id, customer_id)
+    if patch.get("document"):
+        patch = {**patch, "document_type": document_type(patch["document"])}
+    updated = _patched(current, {**patch, "updated_at": rfc3339(deps.clock.now()), "version": current.version + 1},
+                       Customer)
+    uow = UnitOfWork()
+    deps.repo.stage_customer_update(uow, tenant_id, updated, current.version, current.document)
+    stage_event(uow, deps.events.make(tenant_id, "customer.updated",
+                                      {"customer": _public(updated), "fields": sorted(patch)}))
+    uow.commit()
+    return updated
+
+
+def create_product(tenant_id: str, data: dict[str, Any], deps: CatalogDeps) -> Product:
+    """A product and its (empty) stock level, in one step; the SKU is unique per tenant."""
+    now = rfc3339(deps.clock.now())
+    product = Product.model_validate({**data, "created_at": now, "updated_at": now})
+    uow = UnitOfWork()
+    deps.repo.stage_new_product(uow, tenant_id, product)
+    stock.stage_new_stock_level(uow, tenant_id, product.sku, product.min_stock, deps.stock)
+    stage_event(uow, deps.events.make(tenant_id, "product.created", {"product": _public(product)}))
+    uow.commit()
+    return product
+
+
+def update_product(tenant_id: str, sku: str, patch: dict[str, Any], deps: CatalogDeps) -> Product:
+    """Merge the patch; a new `min_stock` moves the stock level's minimum in the same transaction."""
+
+    def attempt() -> Product:
+        current = deps.repo.get_product(tenant_id, sku)
+        updated = _patched(current, {**patch, "updated_at": rfc3339(deps.clock.now()),
+                                     "version": current.version + 1}, Product)
+        uow = UnitOfWork()
+        deps.repo.stage_product_update(uow, tenant_id, updated, current.version)
+        if updated.min_stock != current.min_stock:
+            stock.stage_min_stock(uow, tenant_id, sku, updated.min_stock, deps.stock)
+        stage_event(uow, deps.events.make(tenant_id, "product.updated",
+                                          {"product": _public(updated), "fields": sorted(patch)}))
+        uow.commit()
+        return updated
+
+    return stock.retry_on_conflict(attempt)
+
+
+def _public(model: Any) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude={"version"})  # type: ignore[no-any-return]

@@ -1,0 +1,127 @@
+"""HTTP routes of the stock context: movements, levels and the ledger."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationInfo, field_validator
+
+from chalicelib import bootstrap
+from chalicelib.catalog import MAX_QUANTITY, Sku, is_sku
+from chalicelib.platform.errors import NotFoundError
+from chalicelib.platform.http import Api, Call, Result
+from chalicelib.platform.pagination import ListQuery, page_body
+from chalicelib.stock import service
+from chalicelib.stock.model import DEFAULT_WAREHOUSE, Movement, MovementType, Warehouse
+
+api = Api(__name__, tag="Stock")
+
+
+class CreateMovementRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    type: Literal["receipt", "adjustment", "return"] = Field(
+        description="`receipt` and `return` add (quantity > 0); `adjustment` is signed.")
+    quantity: Annotated[StrictInt, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    warehouse: Warehouse = Field(default=DEFAULT_WAREHOUSE, description=(
+        "Free-form code `[a-z0-9_-]{1,20}`; a SKU's warehouse starts with its first receipt."))
+
+    @field_validator("quantity")
+    @classmethod
+    def _signed_by_type(cls, value: int, info: ValidationInfo) -> int:
+        if value == 0:
+            raise ValueError("must not be zero")
+        if info.data.get("type") in ("receipt", "return") and value < 0:
+            raise ValueError(f"must be positive for a {info.data['type']}")
+        return value
+
+
+class MovementResponse(BaseModel):
+    id: str
+    sku: str
+    warehouse: str
+    type: MovementType
+    quantity: int = Field(description="Signed: what the movement added to on_hand.")
+    reason: str | None
+    reference: str | None = Field(description="What caused it (the reservation/order id of a shipment).")
+    created_at: str
+
+
+class MovementListResponse(BaseModel):
+    data: list[MovementResponse]
+    next_cursor: str | None
+
+
+class MovementQuery(ListQuery):
+    sku: Sku | None = None
+
+
+class WarehouseLevelResponse(BaseModel):
+    warehouse: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+class StockLevelResponse(BaseModel):
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int = Field(description="on_hand − reserved, never negative.")
+    min_stock: int
+    below_minimum: bool
+    warehouses: list[WarehouseLevelResponse]
+
+
+class StockLevelListResponse(BaseModel):
+    data: list[StockLevelResponse]
+    next_cursor: str | None
+
+
+class StockQuery(ListQuery):
+    below_minimum: bool | None = Field(default=None, description="true: only levels whose available < min_stock.")
+
+
+def _movement(movement: Movement) -> dict[str, Any]:
+    return movement.model_dump(mode="json")
+
+
+@api.route_spec("/v1/stock/movements", "POST", scope="stock:write", request=CreateMovementRequest,
+                response=MovementResponse, status=201, extra_statuses=(404, 409))
+def create_movement(call: Call) -> Result:
+    """Record a stock movement
+    A receipt, return or signed adjustment of one SKU in one warehouse (default `main`).
+    The level, the ledger entry and `stock.moved` are written together; an adjustment that
+    would take `available` below zero is 409 `insufficient_stock` with the numbers."""
+    body: CreateMovementRequest = call.body
+    cmd = service.NewMovement(sku=body.sku, type=body.type, quantity=body.quantity, warehouse=body.warehouse,
+                              reason=body.reason)
+    return Result(_movement(service.record_movement(call.tenant_id, cmd, bootstrap.stock_deps())), status=201)
+
+
+@api.route_spec("/v1/stock/movements", scope="stock:read", query=MovementQuery, response=MovementListResponse)
+def list_movements(call: Call) -> Result:
+    """List stock movements, newest first
+    The ledger; filter with `sku`."""
+    page = bootstrap.stock_repository().list_movements(call.tenant_id, call.query.sku, call.query.limit,
+                                                      call.query.cursor)
+    return Result(page_body(page, _movement))
+
+
+@api.route_spec("/v1/stock", scope="stock:read", query=StockQuery, response=StockLevelListResponse)
+def list_levels(call: Call) -> Result:
+    """List stock levels, by SKU
+    `below_minimum=true` lists only the SKUs whose available stock is below their minimum."""
+    page = bootstrap.stock_repository().list_levels(call.tenant_id, call.query.below_minimum, call.query.limit,
+                                                   call.query.cursor)
+    return Result(page_body(page, service.level_view))
+
+
+@api.route_spec("/v1/stock/{sku}", scope="stock:read", response=StockLevelResponse, extra_statuses=(404,))
+def get_level(call: Call, sku: str) -> Result:
+    """Get a SKU's stock level, per warehouse"""
+    if not is_sku(sku):
+        raise NotFoundError(f"No stock for SKU {sku}.")
+    return Result(service.level_view(bootstrap.stock_repository().get_level(call.tenant_id, sku)))

@@ -1,0 +1,31 @@
+"""Shared helpers for the stock suites: a product with stock, and the invariant assertion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TENANT = "ten_01JSTOCKSTOCKSTOCKSTOCKSTK"
+
+
+def make_product(sku: str, *, on_hand: int = 0, min_stock: int = 0, warehouse: str = "main") -> None:
+    from chalicelib import bootstrap
+    from chalicelib.catalog import service as catalog
+    from chalicelib.stock import service
+
+    catalog.create_product(TENANT, {"sku": sku, "name": f"Produto {sku}", "price_cents": 1000, "ncm": "09012100",
+                                    "min_stock": min_stock}, bootstrap.catalog_deps())
+    if on_hand:
+        service.record_movement(TENANT, service.NewMovement(sku, "receipt", on_hand, warehouse), bootstrap.stock_deps())
+
+
+def assert_stock_invariants(tenant_id: str = TENANT) -> None:
+    from chalicelib.stock.invariants import audit
+
+    assert audit(tenant_id) == []
+
+
+def events(event_type: str, tenant_id: str = TENANT) -> list[dict[str, Any]]:
+    from chalicelib import bootstrap
+
+    page = bootstrap.event_log().list(tenant_id, event_type, 100, None)
+    return [event.data for event, _ in page.items]
