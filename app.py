@@ -9,6 +9,7 @@ from chalice import Chalice
 
 from chalicelib.catalog.api import api as catalog_api
 from chalicelib.notifications.api import api as notifications_api
+from chalicelib.orders.api import api as orders_api
 from chalicelib.platform.auth import auth_blueprint
 from chalicelib.platform.http import problem_from_chalice
 from chalicelib.platform.meta_api import api as meta_api
@@ -20,7 +21,8 @@ from chalicelib.webhooks.api import api as webhooks_api
 app = Chalice(app_name="retaguarda")
 app.api.binary_types = ["application/pdf", "image/png", "application/octet-stream"]
 
-for blueprint in (auth_blueprint, meta_api, tenants_api, webhooks_api, notifications_api, catalog_api, stock_api):
+for blueprint in (auth_blueprint, meta_api, tenants_api, webhooks_api, notifications_api, catalog_api, stock_api,
+                  orders_api):
     app.register_blueprint(blueprint)
 
 
@@ -62,3 +64,11 @@ def metering_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalicelib.platform.usage import METERED_EVENTS, meter_event
 
     return consume(event, "metering", dict.fromkeys(METERED_EVENTS, meter_event))
+
+
+@app.lambda_function(name="orders_consumer")
+def orders_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS orders queue → invoices and charges reflected on their orders."""
+    from chalicelib.orders.handlers import handle
+
+    return handle(event)

@@ -132,3 +132,18 @@ def stock_deps() -> Any:
     from chalicelib.stock.service import StockDeps
 
     return StockDeps(repo=stock_repository(), ids=ids(), clock=clock(), events=events())
+
+
+@_component
+def order_repository() -> Any:
+    from chalicelib.orders.repository import DynamoOrderRepository
+
+    return DynamoOrderRepository()
+
+
+def order_deps() -> Any:
+    from chalicelib.orders.service import OrderDeps
+    from chalicelib.tenants import get_tenant
+
+    return OrderDeps(repo=order_repository(), ids=ids(), clock=clock(), events=events(),
+                     invoicing_enabled=lambda tenant_id: get_tenant(tenant_id).settings.invoicing.enabled)

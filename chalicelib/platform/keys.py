@@ -165,3 +165,17 @@ def stock_reservation(tenant_id: str, reservation_id: str) -> Key:
 
 def stock_reservation_prefix(tenant_id: str) -> Key:
     return Key(_tenant(tenant_id), "RSV#")
+
+
+# Orders
+def order(tenant_id: str, order_id: str) -> Key:
+    return Key(_tenant(tenant_id), f"ORD#{_part(order_id)}")
+
+
+def order_prefix(tenant_id: str) -> Key:
+    return Key(_tenant(tenant_id), "ORD#")
+
+
+def order_status_index(tenant_id: str, status: str, order_id: str) -> Key:
+    """GSI1 entry: a tenant's orders in one status, newest id last."""
+    return Key(f"{_tenant(tenant_id)}#ORDSTATUS#{_part(status)}", _part(order_id))

@@ -81,6 +81,12 @@ DEFINITIONS = Definitions(
             event_types=("tenant.created", "api_key.created", "api_key.revoked"),
         ),
         Consumer(
+            name="orders",
+            handler="orders_consumer",
+            event_types=("invoice.authorized", "charge.created", "charge.paid", "charge.overdue",
+                         "charge.cancelled"),
+        ),
+        Consumer(
             name="metering",
             handler="metering_consumer",
             event_types=("order.confirmed", "invoice.authorized", "charge.created"),

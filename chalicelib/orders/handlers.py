@@ -1,0 +1,45 @@
+"""Consumers: what other contexts' events change in an order.
+
+Expected event data (the producers are the invoicing and collections contexts):
+- `invoice.authorized`: `{"invoice": {"id", "order_id", ...}}`
+- `charge.created|paid|overdue|cancelled`: `{"charge": {"id", "order_id", "amount_cents",
+  "paid_amount_cents", "status", ...}}`; charges without an order are ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import bootstrap
+from chalicelib.orders import service
+from chalicelib.platform.consumers import consume
+from chalicelib.platform.events import Event
+
+CONSUMER = "orders"
+
+
+def on_invoice_authorized(event: Event) -> None:
+    invoice = event.data["invoice"]
+    if invoice.get("order_id"):
+        service.mark_invoiced(event.tenant_id, invoice["order_id"], invoice["id"], bootstrap.order_deps())
+
+
+def on_charge_changed(event: Event) -> None:
+    charge = event.data["charge"]
+    if not charge.get("order_id"):
+        return
+    service.record_charge(event.tenant_id, charge["order_id"], charge["id"], int(charge["amount_cents"]),
+                          str(charge["status"]), int(charge.get("paid_amount_cents") or 0), bootstrap.order_deps())
+
+
+HANDLERS = {
+    "invoice.authorized": on_invoice_authorized,
+    "charge.created": on_charge_changed,
+    "charge.paid": on_charge_changed,
+    "charge.overdue": on_charge_changed,
+    "charge.cancelled": on_charge_changed,
+}
+
+
+def handle(lambda_event: dict[str, Any]) -> dict[str, Any]:
+    return consume(lambda_event, CONSUMER, HANDLERS)

@@ -1,0 +1,174 @@
+"""Orders: lines, totals, the status machine and payment status. Pure rules, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.platform.errors import FieldError, InvalidRequestError, InvalidStateError
+
+OrderStatus = Literal["confirmed", "invoiced", "shipped", "delivered", "cancelled"]
+PaymentStatus = Literal["pending", "partially_paid", "paid", "overdue"]
+PaymentMethod = Literal["boleto", "pix", "card_link"]
+Action = Literal["invoice", "ship", "deliver", "cancel"]
+
+# A TransactWriteItems holds at most 100 items. Shipping is the largest step: per distinct SKU
+# a stock item and a movement item, plus the reservation, a `stock.moved` event, the order and
+# `order.shipped` (2k + 4). Placing writes the reservation, k stock items, up to k `stock.low`
+# events, the order and `order.confirmed` (2k + 3). k = 45 keeps both at most 94 items.
+MAX_LINES = 45
+MAX_QUANTITY = 1_000_000
+
+# (status, action) -> new status. `ship` from `confirmed` only when invoicing is off.
+TRANSITIONS: Mapping[tuple[str, str], str] = {
+    ("confirmed", "invoice"): "invoiced",
+    ("confirmed", "ship"): "shipped",
+    ("invoiced", "ship"): "shipped",
+    ("shipped", "deliver"): "delivered",
+    ("confirmed", "cancel"): "cancelled",
+    ("invoiced", "cancel"): "cancelled",
+}
+EVENT_OF_ACTION = {"invoice": "order.invoiced", "ship": "order.shipped", "deliver": "order.delivered",
+                   "cancel": "order.cancelled"}
+
+
+def next_status(status: str, action: str, *, invoicing_enabled: bool = True) -> str:
+    """The status an action leads to, or InvalidStateError when the table does not allow it."""
+    target = TRANSITIONS.get((status, action))
+    if target is None or (action == "ship" and status == "confirmed" and invoicing_enabled):
+        hint = " (the order must be invoiced first)" if action == "ship" and status == "confirmed" else ""
+        raise InvalidStateError(f"Cannot {action} an order that is {status}{hint}.",
+                                [FieldError("status", f"is {status}")])
+    return target
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    sku: str
+    quantity: int
+    unit_price_cents: int | None
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    sku: str
+    quantity: int
+    unit_price_cents: int
+
+    @property
+    def total_cents(self) -> int:
+        return self.quantity * self.unit_price_cents
+
+
+def merge_lines(lines: list[LineRequest]) -> list[LineRequest]:
+    """Lines of the same SKU are merged (quantities summed) when their prices agree.
+
+    Two lines of one SKU with different explicit prices are ambiguous: 400 naming the line.
+    """
+    merged: dict[str, LineRequest] = {}
+    errors = []
+    for index, line in enumerate(lines):
+        seen = merged.get(line.sku)
+        if seen is None:
+            merged[line.sku] = line
+        elif seen.unit_price_cents != line.unit_price_cents:
+            errors.append(FieldError(f"lines.{index}.unit_price_cents",
+                                     f"differs from an earlier line of SKU {line.sku}; send one line per price"))
+        else:
+            merged[line.sku] = LineRequest(line.sku, seen.quantity + line.quantity, line.unit_price_cents)
+    if errors:
+        raise InvalidRequestError("Some lines are invalid.", errors)
+    too_much = [FieldError("lines", f"SKU {sku} totals {line.quantity}, above {MAX_QUANTITY}")
+                for sku, line in merged.items() if line.quantity > MAX_QUANTITY]
+    if too_much:
+        raise InvalidRequestError("Some lines are invalid.", too_much)
+    return list(merged.values())
+
+
+def price_lines(lines: list[LineRequest], catalog_prices: Mapping[str, int]) -> list[PricedLine]:
+    """Each line at its explicit price, or the product's current price."""
+    return [PricedLine(line.sku, line.quantity,
+                       line.unit_price_cents if line.unit_price_cents is not None else catalog_prices[line.sku])
+            for line in lines]
+
+
+def totals(lines: list[PricedLine], shipping_cents: int) -> dict[str, int]:
+    products = sum(line.total_cents for line in lines)
+    return {"products_cents": products, "shipping_cents": shipping_cents, "total_cents": products + shipping_cents}
+
+
+def payment_status(amount_cents: int, paid_cents: int, any_overdue: bool) -> str:
+    """`paid` once everything is paid; `overdue` while any installment is late; else by amount."""
+    if paid_cents >= amount_cents > 0:
+        return "paid"
+    if any_overdue:
+        return "overdue"
+    return "partially_paid" if paid_cents > 0 else "pending"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrderLine(Strict):
+    sku: str
+    name: str
+    quantity: int
+    unit_price_cents: int
+    total_cents: int
+
+
+class Payment(Strict):
+    method: PaymentMethod
+    installments: int = Field(default=1, ge=1, le=12)
+    first_due_in_days: int = Field(default=3, ge=0, le=365)
+
+
+class ChargeState(Strict):
+    amount_cents: int
+    paid_cents: int = 0
+    status: str = "pending"
+
+
+class TimelineEntry(Strict):
+    event_id: str
+    type: str
+    occurred_at: str
+
+
+class Order(Strict):
+    id: str
+    customer_id: str
+    status: OrderStatus
+    payment_status: PaymentStatus = "pending"
+    lines: list[OrderLine]
+    products_cents: int
+    shipping_cents: int
+    total_cents: int
+    payment: Payment
+    notes: str | None = None
+    invoice_id: str | None = None
+    charges: dict[str, ChargeState] = Field(default_factory=dict)
+    paid_cents: int = 0
+    carrier: str | None = None
+    tracking_code: str | None = None
+    cancel_reason: str | None = None
+    created_at: str
+    updated_at: str
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    version: int = 1
+
+    @property
+    def charge_ids(self) -> list[str]:
+        return sorted(self.charges)
+
+    def with_payments(self) -> Order:
+        """The order with `paid_cents` and `payment_status` derived from its charges."""
+        live = {cid: c for cid, c in self.charges.items() if c.status != "cancelled"}
+        paid = sum(c.paid_cents for c in live.values())
+        overdue = any(c.status == "overdue" for c in live.values())
+        return self.model_copy(update={"paid_cents": paid,
+                                       "payment_status": payment_status(self.total_cents, paid, overdue)})

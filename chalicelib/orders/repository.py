@@ -1,0 +1,69 @@
+"""Orders in the single table: one item per order, listed by tenant, status and customer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+
+from chalicelib.orders.model import Order
+from chalicelib.platform import keys
+from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, query_rows
+from chalicelib.platform.errors import NotFoundError
+from chalicelib.platform.ids import is_id
+from chalicelib.platform.pagination import Page, paginate
+
+
+class OrderRecord(BaseRecord):
+    doc = JSONAttribute()
+    version = NumberAttribute()
+    status = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+
+
+def _record(tenant_id: str, order: Order) -> OrderRecord:
+    doc = json.loads(order.model_dump_json(exclude={"version"}))
+    index = keys.order_status_index(tenant_id, order.status, order.id)
+    return OrderRecord.at(keys.order(tenant_id, order.id), kind="order", doc=doc, version=order.version,
+                          status=order.status, customer_id=order.customer_id, gsi1pk=index.pk, gsi1sk=index.sk)
+
+
+def _order(record: OrderRecord) -> Order:
+    return Order.model_validate({**record.doc, "version": int(record.version)})
+
+
+class DynamoOrderRepository:
+    def get(self, tenant_id: str, order_id: str) -> Order:
+        if not is_id(order_id, "ord"):
+            raise NotFoundError(f"No order {order_id}.")
+        key = keys.order(tenant_id, order_id)
+        try:
+            return _order(OrderRecord.get(key.pk, key.sk, consistent_read=True))
+        except OrderRecord.DoesNotExist:
+            raise NotFoundError(f"No order {order_id}.") from None
+
+    def stage_new(self, uow: UnitOfWork, tenant_id: str, order: Order) -> None:
+        uow.put(_record(tenant_id, order), condition=OrderRecord.pk.does_not_exist())
+
+    def stage_update(self, uow: UnitOfWork, tenant_id: str, order: Order, expected_version: int,
+                     on_fail: Any) -> None:
+        """Replace the order if it is still at `expected_version` (optimistic lock)."""
+        uow.put(_record(tenant_id, order), condition=OrderRecord.version == expected_version, on_fail=on_fail)
+
+    def list(self, tenant_id: str, status: str | None, customer_id: str | None, limit: int,
+             cursor: str | None) -> Page[Order]:
+        only_customer = OrderRecord.customer_id == customer_id if customer_id else None
+
+        def fetch(n: int, position: dict[str, Any] | None) -> list[tuple[Order, dict[str, str]]]:
+            if status:
+                index = keys.order_status_index(tenant_id, status, "x")
+                rows = query_rows(OrderRecord, index.pk, None, n, position, by_gsi1=True, newest_first=True,
+                                  filter_condition=only_customer)
+            else:
+                prefix = keys.order_prefix(tenant_id)
+                rows = query_rows(OrderRecord, prefix.pk, OrderRecord.sk.startswith(prefix.sk), n, position,
+                                  newest_first=True, filter_condition=only_customer)
+            return [(_order(r), pos) for r, pos in rows]
+
+        return paginate(f"{tenant_id}:orders:{status or '*'}:{customer_id or '*'}", limit, cursor, fetch)

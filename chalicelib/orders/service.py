@@ -1,0 +1,204 @@
+"""Use cases of the orders context.
+
+Every command is one transaction: the order item, the stock it reserves, releases or ships
+(staged by the stock context into the same UnitOfWork) and its outbox event. Commands read
+the order and stock, decide, and commit under conditions on what they read; losing a race
+re-runs the whole attempt (`retry_on_conflict`), which re-reads and re-decides, so two
+concurrent cancels, or a cancel racing a ship, leave exactly one winner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from chalicelib import catalog, stock
+from chalicelib.orders.model import (
+    EVENT_OF_ACTION,
+    ChargeState,
+    LineRequest,
+    Order,
+    OrderLine,
+    Payment,
+    TimelineEntry,
+    merge_lines,
+    next_status,
+    price_lines,
+    totals,
+)
+from chalicelib.platform.clock import Clock, rfc3339
+from chalicelib.platform.dynamo import UnitOfWork
+from chalicelib.platform.errors import FieldError, NotFoundError
+from chalicelib.platform.events import Event, EventFactory, stage_event
+from chalicelib.platform.ids import IdGenerator
+from chalicelib.platform.pagination import Page
+
+
+class OrderRepository(Protocol):
+    def get(self, tenant_id: str, order_id: str) -> Order: ...
+    def stage_new(self, uow: UnitOfWork, tenant_id: str, order: Order) -> None: ...
+    def stage_update(self, uow: UnitOfWork, tenant_id: str, order: Order, expected_version: int,
+                     on_fail: Any) -> None: ...
+    def list(self, tenant_id: str, status: str | None, customer_id: str | None, limit: int,
+             cursor: str | None) -> Page[Order]: ...
+
+
+@dataclass(frozen=True)
+class OrderDeps:
+    repo: OrderRepository
+    ids: IdGenerator
+    clock: Clock
+    events: EventFactory
+    invoicing_enabled: Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    customer_id: str
+    lines: list[LineRequest]
+    payment: Payment
+    shipping_cents: int = 0
+    notes: str | None = None
+
+
+def _lost_race() -> None:
+    raise stock.StockChangedError("The order changed concurrently.")
+
+
+def order_event_data(order: Order) -> dict[str, Any]:
+    body = order.model_dump(mode="json", exclude={"timeline", "version", "charges"})
+    return {"order": {**body, "charge_ids": order.charge_ids}}
+
+
+def _record_event(order: Order, event: Event, now: str, **changes: Any) -> Order:
+    timeline = [*order.timeline, TimelineEntry(event_id=event.id, type=event.type, occurred_at=event.occurred_at)]
+    return order.model_copy(update={**changes, "timeline": timeline, "updated_at": now, "version": order.version + 1})
+
+
+def place_order(tenant_id: str, cmd: NewOrder, deps: OrderDeps) -> Order:
+    """Confirm an order: price its lines, reserve every line's stock and record it, in one step."""
+    catalog.get_customer(tenant_id, cmd.customer_id)  # NotFoundError names the customer
+    lines = merge_lines(cmd.lines)
+    products = catalog.get_products(tenant_id, [line.sku for line in lines])
+    unknown = [FieldError(f"lines.{i}.sku", f"no product with SKU {line.sku}")
+               for i, line in enumerate(cmd.lines) if line.sku not in products]
+    if unknown:
+        raise NotFoundError("Some lines name unknown products.", unknown)
+    priced = price_lines(lines, {sku: p.price_cents for sku, p in products.items()})
+    now = rfc3339(deps.clock.now())
+    order = Order(
+        id=deps.ids.new("ord"), customer_id=cmd.customer_id, status="confirmed",
+        lines=[OrderLine(sku=line.sku, name=products[line.sku].name, quantity=line.quantity,
+                         unit_price_cents=line.unit_price_cents, total_cents=line.total_cents) for line in priced],
+        payment=cmd.payment, notes=cmd.notes, created_at=now, updated_at=now,
+        **totals(priced, cmd.shipping_cents),
+    )
+
+    def attempt() -> Order:
+        uow = UnitOfWork()
+        stock.reserve_stock(uow, tenant_id, order.id, [stock.StockLine(line.sku, line.quantity) for line in priced])
+        event = deps.events.make(tenant_id, "order.confirmed", order_event_data(order))
+        confirmed = _record_event(order, event, now, version=1)
+        deps.repo.stage_new(uow, tenant_id, confirmed)
+        stage_event(uow, event)
+        uow.commit()
+        return confirmed
+
+    return stock.retry_on_conflict(attempt)
+
+
+def _transition(tenant_id: str, order_id: str, action: str, deps: OrderDeps,
+                stage_stock: Callable[[UnitOfWork, Order], None] | None = None,
+                **changes: Any) -> Order:
+    invoicing = deps.invoicing_enabled(tenant_id) if action == "ship" else True
+
+    def attempt() -> Order:
+        order = deps.repo.get(tenant_id, order_id)
+        status = next_status(order.status, action, invoicing_enabled=invoicing)
+        now = rfc3339(deps.clock.now())
+        uow = UnitOfWork()
+        if stage_stock is not None:
+            stage_stock(uow, order)
+        pending = order.model_copy(update={"status": status, **changes})
+        event = deps.events.make(tenant_id, EVENT_OF_ACTION[action], order_event_data(pending))
+        updated = _record_event(pending, event, now)
+        deps.repo.stage_update(uow, tenant_id, updated, order.version, on_fail=_lost_race)
+        stage_event(uow, event)
+        uow.commit()
+        return updated
+
+    return stock.retry_on_conflict(attempt)
+
+
+def ship_order(tenant_id: str, order_id: str, carrier: str | None, tracking_code: str | None,
+               deps: OrderDeps) -> Order:
+    """Ship: the reservation becomes outbound stock movements."""
+    return _transition(tenant_id, order_id, "ship", deps,
+                       lambda uow, order: stock.ship_reservation(uow, tenant_id, order.id, reason=f"order {order.id}"),
+                       carrier=carrier, tracking_code=tracking_code)
+
+
+def deliver_order(tenant_id: str, order_id: str, deps: OrderDeps) -> Order:
+    return _transition(tenant_id, order_id, "deliver", deps)
+
+
+def cancel_order(tenant_id: str, order_id: str, reason: str, deps: OrderDeps) -> Order:
+    """Cancel: the reservation is released; `order.cancelled` asks invoicing and collections to
+    cancel the NF-e and the open charges."""
+    return _transition(tenant_id, order_id, "cancel", deps,
+                       lambda uow, order: stock.release_reservation(uow, tenant_id, order.id),
+                       cancel_reason=reason)
+
+
+# Reactions to other contexts' events (consumers are idempotent per event: see platform.consumers)
+def _update(tenant_id: str, order_id: str, deps: OrderDeps, change: Callable[[Order], Order | None],
+            event_type: Callable[[Order, Order], str | None]) -> Order | None:
+    def attempt() -> Order | None:
+        order = deps.repo.get(tenant_id, order_id)
+        changed = change(order)
+        if changed is None:
+            return order
+        changed = changed.with_payments()
+        now = rfc3339(deps.clock.now())
+        uow = UnitOfWork()
+        kind = event_type(order, changed)
+        if kind:
+            event = deps.events.make(tenant_id, kind, order_event_data(changed))
+            changed = _record_event(changed, event, now)
+            stage_event(uow, event)
+        else:
+            changed = changed.model_copy(update={"updated_at": now, "version": order.version + 1})
+        deps.repo.stage_update(uow, tenant_id, changed, order.version, on_fail=_lost_race)
+        uow.commit()
+        return changed
+
+    return stock.retry_on_conflict(attempt)
+
+
+def mark_invoiced(tenant_id: str, order_id: str, invoice_id: str, deps: OrderDeps) -> Order | None:
+    """`invoice.authorized` → `invoiced` (only from `confirmed`; a late NF-e for a cancelled order
+    is left to invoicing, which cancels it on `order.cancelled`)."""
+    def change(order: Order) -> Order | None:
+        if order.status != "confirmed":
+            return None
+        next_status(order.status, "invoice")
+        return order.model_copy(update={"status": "invoiced", "invoice_id": invoice_id})
+
+    return _update(tenant_id, order_id, deps, change, lambda old, new: "order.invoiced")
+
+
+def record_charge(tenant_id: str, order_id: str, charge_id: str, amount_cents: int, status: str,
+                  paid_cents: int, deps: OrderDeps) -> Order | None:
+    """A charge of the order was created, paid, became overdue or was cancelled."""
+    def change(order: Order) -> Order | None:
+        current = order.charges.get(charge_id)
+        state = ChargeState(amount_cents=amount_cents, paid_cents=paid_cents, status=status)
+        if current == state:
+            return None
+        return order.model_copy(update={"charges": {**order.charges, charge_id: state}})
+
+    def paid_now(old: Order, new: Order) -> str | None:
+        return "order.paid" if new.payment_status == "paid" and old.payment_status != "paid" else None
+
+    return _update(tenant_id, order_id, deps, change, paid_now)
