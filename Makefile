@@ -43,10 +43,10 @@ run: install ## Start the whole local stack on 127.0.0.1:$(PORT)
 	@$(PY) -m local.run --port $(PORT)
 
 test: install ## Run every test suite (unit, integration, api, contract, e2e)
-	@$(PY) -m pytest -q -n 2 --dist loadfile
+	@$(PY) -m pytest -q -n 2 --dist loadgroup
 
-test-fast: install ## Unit, integration and api tests only
-	@$(PY) -m pytest -q -n 2 --dist loadfile -m "not e2e and not dynamodb_local"
+test-fast: install ## Every suite but e2e
+	@$(PY) -m pytest -q -n 2 --dist loadgroup -m "not e2e"
 
 lint: install ## ruff
 	@$(PY) -m ruff check app.py chalicelib local tests bench infra
