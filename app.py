@@ -8,6 +8,7 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib.catalog.api import api as catalog_api
+from chalicelib.invoicing.api import api as invoicing_api
 from chalicelib.notifications.api import api as notifications_api
 from chalicelib.orders.api import api as orders_api
 from chalicelib.platform.auth import auth_blueprint
@@ -22,7 +23,7 @@ app = Chalice(app_name="retaguarda")
 app.api.binary_types = ["application/pdf", "image/png", "application/octet-stream"]
 
 for blueprint in (auth_blueprint, meta_api, tenants_api, webhooks_api, notifications_api, catalog_api, stock_api,
-                  orders_api):
+                  orders_api, invoicing_api):
     app.register_blueprint(blueprint)
 
 
@@ -70,5 +71,13 @@ def metering_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def orders_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SQS orders queue → invoices and charges reflected on their orders."""
     from chalicelib.orders.handlers import handle
+
+    return handle(event)
+
+
+@app.lambda_function(name="invoicing_consumer")
+def invoicing_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS invoicing queue → NF-e emitted for confirmed orders, cancelled for cancelled ones."""
+    from chalicelib.invoicing.handlers import handle
 
     return handle(event)

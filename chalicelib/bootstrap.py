@@ -147,3 +147,36 @@ def order_deps() -> Any:
 
     return OrderDeps(repo=order_repository(), ids=ids(), clock=clock(), events=events(),
                      invoicing_enabled=lambda tenant_id: get_tenant(tenant_id).settings.invoicing.enabled)
+
+
+@_component
+def invoice_repository() -> Any:
+    from chalicelib.invoicing.repository import DynamoInvoiceRepository
+
+    return DynamoInvoiceRepository()
+
+
+@_component
+def local_authority() -> Any:
+    from chalicelib.invoicing.authority import LocalAuthority
+
+    return LocalAuthority(clock())
+
+
+def fiscal_authority(tenant: Any) -> Any:
+    """The tenant's fiscal authority: the local one (default), or SEFAZ (not wired yet)."""
+    from chalicelib.platform.errors import InvalidStateError
+
+    if tenant.settings.invoicing.authority != "local":
+        raise InvalidStateError("The SEFAZ adapter is not available yet; use the local authority.")
+    return local_authority()
+
+
+def invoicing_deps() -> Any:
+    from chalicelib.invoicing.certificates import SecretsManagerCertificateStore
+    from chalicelib.invoicing.documents import S3DocumentStore
+    from chalicelib.invoicing.service import InvoicingDeps
+
+    return InvoicingDeps(repo=invoice_repository(), ids=ids(), clock=clock(), events=events(),
+                         authority=fiscal_authority, documents=S3DocumentStore(get_settings().documents_bucket),
+                         certificates=SecretsManagerCertificateStore())

@@ -179,3 +179,35 @@ def order_prefix(tenant_id: str) -> Key:
 def order_status_index(tenant_id: str, status: str, order_id: str) -> Key:
     """GSI1 entry: a tenant's orders in one status, newest id last."""
     return Key(f"{_tenant(tenant_id)}#ORDSTATUS#{_part(status)}", _part(order_id))
+
+
+# Invoicing
+def invoice(tenant_id: str, invoice_id: str) -> Key:
+    return Key(_tenant(tenant_id), f"INV#{_part(invoice_id)}")
+
+
+def invoice_prefix(tenant_id: str) -> Key:
+    return Key(_tenant(tenant_id), "INV#")
+
+
+def invoice_status_index(tenant_id: str, status: str, invoice_id: str) -> Key:
+    return Key(f"{_tenant(tenant_id)}#INVSTATUS#{_part(status)}", _part(invoice_id))
+
+
+def invoice_of_order(tenant_id: str, order_id: str) -> Key:
+    """One NF-e per order: the claim that makes emission idempotent."""
+    return Key(_tenant(tenant_id), f"INVORDER#{_part(order_id)}")
+
+
+def invoice_number_counter(tenant_id: str, series: int) -> Key:
+    """The next nNF of a série (per tenant, i.e. per CNPJ, modelo 55)."""
+    return Key(_tenant(tenant_id), f"NFESEQ#{series:03d}")
+
+
+def invoice_number_void(tenant_id: str, void_id: str) -> Key:
+    return Key(_tenant(tenant_id), f"VOD#{_part(void_id)}")
+
+
+def local_authority_number(cnpj: str, series: int, number: int) -> Key:
+    """The local fiscal authority's own registry (it stands in for SEFAZ's database)."""
+    return Key(f"LOCALSEFAZ#{_part(cnpj)}#55#{series:03d}", f"NNF#{number:09d}")

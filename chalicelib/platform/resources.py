@@ -81,6 +81,14 @@ DEFINITIONS = Definitions(
             event_types=("tenant.created", "api_key.created", "api_key.revoked"),
         ),
         Consumer(
+            name="invoicing",
+            handler="invoicing_consumer",
+            event_types=("order.confirmed", "order.cancelled"),
+            batch_size=1,
+            max_receive_count=8,
+            visibility_timeout_seconds=120,
+        ),
+        Consumer(
             name="orders",
             handler="orders_consumer",
             event_types=("invoice.authorized", "charge.created", "charge.paid", "charge.overdue",

@@ -1,0 +1,197 @@
+"""The fiscal authority port, and the local authority that stands in for SEFAZ.
+
+The local authority is a real implementation of the port, not a test double: it checks what
+SEFAZ checks (schema, signature, access key, environment, homologação texts, emitter vs
+certificate, numbering and duplicates) and answers with SEFAZ's cStat codes and texts. It
+keeps its own registry of numbers per CNPJ, modelo and série, as SEFAZ's database does.
+It accepts the self-signed test certificates that new tenants get; the SEFAZ adapter does not.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from lxml import etree
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.exceptions import PutError, UpdateError
+
+from chalicelib.invoicing.chave import build_chave, is_valid_chave, parse_chave
+from chalicelib.invoicing.model import HOMOLOGACAO_DEST_XNOME
+from chalicelib.invoicing.proc import build_prot_nfe, protocol_for
+from chalicelib.invoicing.signing import SignatureVerificationError, verify_signature
+from chalicelib.invoicing.xsd import validate_nfe
+from chalicelib.platform import keys
+from chalicelib.platform.clock import Clock
+from chalicelib.platform.dynamo import BaseRecord
+from chalicelib.platform.errors import ServiceUnavailableError
+
+NS = "{http://www.portalfiscal.inf.br/nfe}"
+VER_APLIC = "RETAGUARDA-LOCAL-1.0"
+TP_AMB = {"producao": "1", "homologacao": "2"}
+
+
+class AuthorityUnavailableError(ServiceUnavailableError):
+    """The fiscal authority did not answer; the emission stays pending and is retried."""
+
+
+@dataclass(frozen=True)
+class AuthorityAnswer:
+    cstat: str
+    reason: str
+    received_at: datetime
+    protocol: str | None = None
+    prot_nfe: bytes | None = None
+
+
+class FiscalAuthority(Protocol):
+    """Port: what the platform asks of SEFAZ (NFeAutorizacao4, NFeRecepcaoEvento4, NfeInutilizacao4)."""
+
+    def authorize(self, signed_nfe: bytes, environment: str) -> AuthorityAnswer: ...
+
+    def register_event(self, access_key: str, event_type: str, sequence: int, text: str,
+                       environment: str) -> AuthorityAnswer: ...
+
+    def void_numbers(self, cnpj: str, series: int, first: int, last: int, reason: str,
+                     environment: str) -> AuthorityAnswer: ...
+
+
+class LocalAuthorityRecord(BaseRecord):
+    access_key = UnicodeAttribute()
+    state = UnicodeAttribute()  # authorized | cancelled | voided
+    protocol = UnicodeAttribute(null=True)
+    authorized_at = UnicodeAttribute(null=True)
+    events = UnicodeAttribute(null=True)  # space-separated "<tpEvento>:<seq>"
+
+
+def _reject(cstat: str, reason: str, at: datetime) -> AuthorityAnswer:
+    return AuthorityAnswer(cstat=cstat, reason=f"Rejeição: {reason}", received_at=at)
+
+
+class LocalAuthority:
+    """SEFAZ's rules, locally, with a registry in the table under `LOCALSEFAZ#…`."""
+
+    def __init__(self, clock: Clock, accept_test_certificates: bool = True) -> None:
+        self._clock = clock
+        self._accept_test = accept_test_certificates
+
+    def _now(self) -> datetime:
+        return self._clock.now().replace(microsecond=0)
+
+    def authorize(self, signed_nfe: bytes, environment: str) -> AuthorityAnswer:
+        now = self._now()
+        try:
+            root = etree.fromstring(signed_nfe)
+        except etree.XMLSyntaxError as exc:
+            return _reject("225", f"Falha no Schema XML da NFe ({exc})", now)
+        if root.prefix:
+            return _reject("404", "Uso de prefixo de namespace não permitido", now)
+        errors = validate_nfe(root)
+        if errors:
+            return _reject("225", f"Falha no Schema XML da NFe ({errors[0]})", now)
+        inf = root.find(f"{NS}infNFe")
+        assert inf is not None
+        ide = inf.find(f"{NS}ide")
+        emit_cnpj = inf.findtext(f"{NS}emit/{NS}CNPJ") or ""
+        try:
+            subject = verify_signature(signed_nfe, now=now)
+        except SignatureVerificationError:
+            return _reject("297", "Assinatura difere do calculado", now)
+        if emit_cnpj[:8] not in subject:
+            return _reject("213", "CNPJ-Base do Emitente difere do CNPJ-Base do Certificado Digital", now)
+        tp_amb = ide.findtext(f"{NS}tpAmb")
+        if tp_amb != TP_AMB[environment]:
+            return _reject("252", "Ambiente informado diverge do Ambiente de recebimento", now)
+        access_key = (inf.get("Id") or "")[3:]
+        if not is_valid_chave(access_key) or access_key != self._expected_key(ide, emit_cnpj):
+            return _reject("502", "Erro na Chave de Acesso - Campo Id não corresponde à concatenação dos campos "
+                                  "correspondentes", now)
+        if tp_amb == "2" and inf.findtext(f"{NS}dest/{NS}xNome") != HOMOLOGACAO_DEST_XNOME:
+            return _reject("598", "NF-e emitida em ambiente de homologação com Razão Social do destinatário "
+                                  f"diferente de {HOMOLOGACAO_DEST_XNOME}", now)
+        series, number = int(ide.findtext(f"{NS}serie") or 0), int(ide.findtext(f"{NS}nNF") or 0)
+        key = keys.local_authority_number(emit_cnpj, series, number)
+        protocol = f"1{access_key[:2]}{now:%y}{secrets.randbelow(10**10):010d}"
+        record = LocalAuthorityRecord.at(key, kind="local_authority", access_key=access_key, state="authorized",
+                                         protocol=protocol, authorized_at=now.isoformat())
+        try:
+            record.save(condition=LocalAuthorityRecord.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise AuthorityUnavailableError("The local authority's registry did not answer.") from exc
+            existing = LocalAuthorityRecord.get(key.pk, key.sk, consistent_read=True)
+            if existing.state == "voided":
+                return _reject("206", "NF-e já está inutilizada na Base de dados da SEFAZ", now)
+            if existing.access_key != access_key:
+                return _reject("539", "Duplicidade de NF-e com diferença na Chave de Acesso "
+                                      f"[chNFe: {existing.access_key}][nProt:{existing.protocol}]", now)
+            return _reject("204", f"Duplicidade de NF-e [nProt:{existing.protocol}]", now)
+        prot = build_prot_nfe(protocol_for(signed_nfe, nprot=protocol, received_at=now, ver_aplic=VER_APLIC))
+        return AuthorityAnswer("100", "Autorizado o uso da NF-e", now, protocol, prot)
+
+    @staticmethod
+    def _expected_key(ide: etree._Element, emit_cnpj: str) -> str:
+        """The key the `ide` fields make, with its DV; it must equal infNFe/@Id and ide/cDV."""
+        issued = ide.findtext(f"{NS}dhEmi") or ""
+        try:
+            key = build_chave(cuf=ide.findtext(f"{NS}cUF") or "", aamm=f"{issued[2:4]}{issued[5:7]}", cnpj=emit_cnpj,
+                              mod=ide.findtext(f"{NS}mod") or "", serie=int(ide.findtext(f"{NS}serie") or 0),
+                              nnf=int(ide.findtext(f"{NS}nNF") or 0), tp_emis=ide.findtext(f"{NS}tpEmis") or "",
+                              cnf=ide.findtext(f"{NS}cNF") or "")
+        except ValueError:
+            return ""
+        return key if key[-1] == ide.findtext(f"{NS}cDV") else ""
+
+    def register_event(self, access_key: str, event_type: str, sequence: int, text: str,
+                       environment: str) -> AuthorityAnswer:
+        now = self._now()
+        parsed = parse_chave(access_key)
+        key = keys.local_authority_number(parsed.cnpj, int(parsed.serie), int(parsed.nnf))
+        try:
+            record = LocalAuthorityRecord.get(key.pk, key.sk, consistent_read=True)
+        except LocalAuthorityRecord.DoesNotExist:
+            return _reject("217", "NF-e não consta na base de dados da SEFAZ", now)
+        if record.access_key != access_key:
+            return _reject("216", "Chave de Acesso difere da cadastrada", now)
+        if record.state == "cancelled":
+            return _reject("218", "NF-e já está cancelada na base de dados da SEFAZ", now)
+        tag = f"{event_type}:{sequence}"
+        seen = (record.events or "").split()
+        if tag in seen:
+            return _reject("573", "Duplicidade de Evento", now)
+        if event_type == "110111":
+            authorized = datetime.fromisoformat(record.authorized_at or now.isoformat())
+            if (now - authorized).total_seconds() > 24 * 3600:
+                return _reject("501", "Prazo de Cancelamento Superior ao Previsto na Legislação", now)
+        protocol = f"1{access_key[:2]}{now:%y}{secrets.randbelow(10**10):010d}"
+        actions = [LocalAuthorityRecord.events.set(" ".join([*seen, tag]))]
+        if event_type == "110111":
+            actions.append(LocalAuthorityRecord.state.set("cancelled"))
+        try:
+            record.update(actions=actions, condition=LocalAuthorityRecord.state == "authorized")
+        except UpdateError:
+            return _reject("218", "NF-e já está cancelada na base de dados da SEFAZ", now)
+        return AuthorityAnswer("135", "Evento registrado e vinculado a NF-e", now, protocol)
+
+    def void_numbers(self, cnpj: str, series: int, first: int, last: int, reason: str,
+                     environment: str) -> AuthorityAnswer:
+        from chalicelib.platform.dynamo import UnitOfWork
+
+        now = self._now()
+        used: list[int] = []
+        uow = UnitOfWork()
+        for number in range(first, last + 1):
+            key = keys.local_authority_number(cnpj, series, number)
+            uow.put(LocalAuthorityRecord.at(key, kind="local_authority", access_key="", state="voided"),
+                    condition=LocalAuthorityRecord.pk.does_not_exist(),
+                    on_fail=lambda n=number: used.append(n))
+        try:
+            uow.commit()
+        except Exception:  # noqa: BLE001 - the cancellation reasons name the numbers already used
+            if used:
+                return _reject("241", f"Um número da faixa já foi utilizado ({used[0]})", now)
+            raise AuthorityUnavailableError("The local authority's registry did not answer.") from None
+        protocol = f"1{cnpj[:2]}{now:%y}{secrets.randbelow(10**10):010d}"
+        return AuthorityAnswer("102", "Inutilização de número homologado", now, protocol)

@@ -1,0 +1,62 @@
+"""The tenants' A1 certificates, kept in Secrets Manager (never in the table, never in an answer).
+
+A tenant that has not uploaded a certificate gets a generated self-signed test certificate on
+its first emission: the local authority accepts it, the SEFAZ adapter refuses it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Protocol
+
+from chalicelib.invoicing.signing import SigningKey, generate_test_certificate, load_pkcs12
+from chalicelib.platform.aws import client
+from chalicelib.platform.config import get_settings
+
+
+@dataclass(frozen=True)
+class StoredCertificate:
+    pfx: bytes
+    password: str
+    source: str  # "uploaded" | "test"
+
+
+class CertificateStore(Protocol):
+    def get(self, tenant_id: str) -> StoredCertificate | None: ...
+    def put(self, tenant_id: str, certificate: StoredCertificate) -> str: ...
+
+
+class SecretsManagerCertificateStore:
+    def _name(self, tenant_id: str) -> str:
+        return f"retaguarda/{get_settings().stage}/{tenant_id}/a1-certificate"
+
+    def get(self, tenant_id: str) -> StoredCertificate | None:
+        secrets = client("secretsmanager")
+        try:
+            value = json.loads(secrets.get_secret_value(SecretId=self._name(tenant_id))["SecretString"])
+        except secrets.exceptions.ResourceNotFoundException:
+            return None
+        return StoredCertificate(base64.b64decode(value["pfx_base64"]), value["password"], value["source"])
+
+    def put(self, tenant_id: str, certificate: StoredCertificate) -> str:
+        secrets = client("secretsmanager")
+        value = json.dumps({"pfx_base64": base64.b64encode(certificate.pfx).decode(),
+                            "password": certificate.password, "source": certificate.source})
+        name = self._name(tenant_id)
+        try:
+            secrets.create_secret(Name=name, SecretString=value)
+        except secrets.exceptions.ResourceExistsException:
+            secrets.put_secret_value(SecretId=name, SecretString=value)
+        return name
+
+
+def signing_key_for(tenant_id: str, cnpj: str, legal_name: str, store: CertificateStore) -> tuple[SigningKey, str]:
+    """The tenant's signing key and its source; a test certificate is made on first use."""
+    stored = store.get(tenant_id)
+    if stored is None:
+        pfx, password = generate_test_certificate(cnpj, legal_name[:40].upper())
+        stored = StoredCertificate(pfx, password, "test")
+        store.put(tenant_id, stored)
+    return load_pkcs12(stored.pfx, stored.password), stored.source

@@ -1,0 +1,41 @@
+"""Consumers: orders become NF-e; cancelled orders cancel theirs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import bootstrap
+from chalicelib.invoicing import service
+from chalicelib.platform.consumers import consume
+from chalicelib.platform.events import Event
+from chalicelib.platform.observability import logger
+
+CONSUMER = "invoicing"
+
+
+def on_order_confirmed(event: Event) -> None:
+    from chalicelib.tenants import get_tenant
+
+    if not get_tenant(event.tenant_id).settings.invoicing.enabled:
+        return
+    service.emit_invoice(event.tenant_id, event.data["order"]["id"], bootstrap.invoicing_deps())
+
+
+def on_order_cancelled(event: Event) -> None:
+    order = event.data["order"]
+    invoice = bootstrap.invoice_repository().find_by_order(event.tenant_id, order["id"])
+    if invoice is None or invoice.status != "authorized":
+        return
+    reason = f"Pedido {order['id']} cancelado: {order.get('cancel_reason') or 'sem motivo informado'}"
+    try:
+        service.cancel_invoice(event.tenant_id, invoice.id, reason[:255].ljust(15, "."), bootstrap.invoicing_deps())
+    except Exception:
+        logger.exception("NF-e of a cancelled order not cancelled", extra={"invoice_id": invoice.id})
+        raise
+
+
+HANDLERS = {"order.confirmed": on_order_confirmed, "order.cancelled": on_order_cancelled}
+
+
+def handle(lambda_event: dict[str, Any]) -> dict[str, Any]:
+    return consume(lambda_event, CONSUMER, HANDLERS)

@@ -1,0 +1,132 @@
+"""The invoice as a record of the platform: status machine, cStat groups, cancellation and
+correction rules. Pure; `model.py` is the NF-e document's own input model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.platform.errors import AppError, FieldError, InvalidStateError
+
+InvoiceStatus = Literal["pending", "authorized", "rejected", "denied", "cancelled"]
+
+# SEFAZ answers, grouped (Manual de Orientação do Contribuinte, tabela de códigos de status).
+CSTAT_AUTHORIZED = frozenset({"100", "150"})
+CSTAT_DENIED = frozenset({"110", "301", "302", "303"})
+CSTAT_IN_PROCESSING = frozenset({"103", "104", "105"})
+CSTAT_EVENT_REGISTERED = frozenset({"135", "136", "155"})
+CSTAT_CANCELLED = frozenset({"101", "151", "155"}) | CSTAT_EVENT_REGISTERED
+CSTAT_VOIDED = frozenset({"102"})
+CSTAT_DUPLICATE = "204"
+CSTAT_CANCEL_DEADLINE = "501"
+
+# (status, action) -> new status
+TRANSITIONS: Mapping[tuple[str, str], str] = {
+    ("pending", "authorize"): "authorized",
+    ("pending", "reject"): "rejected",
+    ("pending", "deny"): "denied",
+    ("rejected", "resubmit"): "pending",
+    ("authorized", "cancel"): "cancelled",
+    ("authorized", "correct"): "authorized",
+}
+
+CANCELLATION_WINDOW = timedelta(hours=24)
+CORRECTION_WINDOW = timedelta(days=30)
+MAX_CORRECTIONS = 20
+
+
+class CancellationWindowExpiredError(AppError):
+    """An authorized NF-e can be cancelled only within 24 h; after that, a return NF-e is the way."""
+
+    status, code, title = 409, "cancellation_window_expired", "Cancellation window expired"
+
+
+def next_status(status: str, action: str) -> str:
+    target = TRANSITIONS.get((status, action))
+    if target is None:
+        raise InvalidStateError(f"Cannot {action} an invoice that is {status}.", [FieldError("status", f"is {status}")])
+    return target
+
+
+def status_of_answer(cstat: str) -> str:
+    """The invoice status a SEFAZ answer to an authorization leads to."""
+    if cstat in CSTAT_AUTHORIZED:
+        return "authorized"
+    if cstat in CSTAT_DENIED:
+        return "denied"
+    if cstat in CSTAT_IN_PROCESSING:
+        return "pending"
+    return "rejected"
+
+
+class Correction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sequence: int
+    text: str
+    protocol: str
+    registered_at: str
+
+
+class InvoiceTotals(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    products_cents: int
+    shipping_cents: int
+    total_cents: int
+
+
+class InvoiceDoc(BaseModel):
+    """The stored invoice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    order_id: str
+    model: str = "55"
+    series: int
+    number: int
+    cnf: str
+    access_key: str | None = None
+    status: InvoiceStatus = "pending"
+    environment: Literal["homologacao", "producao"]
+    protocol: str | None = None
+    status_code: str | None = None
+    status_reason: str | None = None
+    issued_at: str
+    authorized_at: str | None = None
+    cancelled_at: str | None = None
+    cancel_reason: str | None = None
+    totals: InvoiceTotals | None = None
+    corrections: list[Correction] = Field(default_factory=list)
+    attempts: int = 0
+    version: int = 1
+
+
+def check_cancellable(invoice: InvoiceDoc, now: datetime) -> None:
+    next_status(invoice.status, "cancel")
+    authorized = datetime.fromisoformat((invoice.authorized_at or invoice.issued_at).replace("Z", "+00:00"))
+    if now - authorized > CANCELLATION_WINDOW:
+        raise CancellationWindowExpiredError(
+            "NF-e can be cancelled only within 24 h of authorization; issue a return NF-e instead.",
+            [FieldError("authorized_at", invoice.authorized_at or "")])
+
+
+def check_correctable(invoice: InvoiceDoc, now: datetime) -> None:
+    next_status(invoice.status, "correct")
+    if len(invoice.corrections) >= MAX_CORRECTIONS:
+        raise InvalidStateError(f"An NF-e takes at most {MAX_CORRECTIONS} cartas de correção.",
+                                [FieldError("corrections", f"already {MAX_CORRECTIONS}")])
+    authorized = datetime.fromisoformat((invoice.authorized_at or invoice.issued_at).replace("Z", "+00:00"))
+    if now - authorized > CORRECTION_WINDOW:
+        raise InvalidStateError("A carta de correção must be registered within 30 days of authorization.",
+                                [FieldError("authorized_at", invoice.authorized_at or "")])
+
+
+def consolidated_text(corrections: list[Correction], new_text: str) -> str:
+    """Each carta replaces the previous ones, so it carries every correction so far."""
+    texts = [c.text for c in corrections] + [new_text]
+    return " | ".join(texts) if len(texts) > 1 else new_text

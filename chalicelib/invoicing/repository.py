@@ -1,0 +1,143 @@
+"""Invoices, their numbering and the order → invoice claim, in the single table."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+
+from chalicelib.invoicing.lifecycle import InvoiceDoc
+from chalicelib.platform import keys
+from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, query_rows
+from chalicelib.platform.errors import ConflictError, NotFoundError
+from chalicelib.platform.events import Event, stage_event
+from chalicelib.platform.ids import is_id
+from chalicelib.platform.pagination import Page, paginate
+
+
+class InvoiceRecord(BaseRecord):
+    doc = JSONAttribute()
+    version = NumberAttribute()
+    status = UnicodeAttribute()
+
+
+class InvoiceClaimRecord(BaseRecord):
+    invoice_id = UnicodeAttribute()
+
+
+class NumberCounterRecord(BaseRecord):
+    next_number = NumberAttribute()
+
+
+class NumberVoidRecord(BaseRecord):
+    doc = JSONAttribute()
+
+
+class NumberTakenError(ConflictError):
+    """Another emission took the number first; read the counter again."""
+
+
+def _record(tenant_id: str, invoice: InvoiceDoc) -> InvoiceRecord:
+    index = keys.invoice_status_index(tenant_id, invoice.status, invoice.id)
+    return InvoiceRecord.at(keys.invoice(tenant_id, invoice.id), kind="invoice",
+                            doc=json.loads(invoice.model_dump_json(exclude={"version"})), version=invoice.version,
+                            status=invoice.status, gsi1pk=index.pk, gsi1sk=index.sk)
+
+
+def _invoice(record: InvoiceRecord) -> InvoiceDoc:
+    return InvoiceDoc.model_validate({**record.doc, "version": int(record.version)})
+
+
+def _raise(error: Exception) -> None:
+    raise error
+
+
+class DynamoInvoiceRepository:
+    def get(self, tenant_id: str, invoice_id: str) -> InvoiceDoc:
+        if not is_id(invoice_id, "inv"):
+            raise NotFoundError(f"No invoice {invoice_id}.")
+        key = keys.invoice(tenant_id, invoice_id)
+        try:
+            return _invoice(InvoiceRecord.get(key.pk, key.sk, consistent_read=True))
+        except InvoiceRecord.DoesNotExist:
+            raise NotFoundError(f"No invoice {invoice_id}.") from None
+
+    def find_by_order(self, tenant_id: str, order_id: str) -> InvoiceDoc | None:
+        key = keys.invoice_of_order(tenant_id, order_id)
+        try:
+            claim = InvoiceClaimRecord.get(key.pk, key.sk, consistent_read=True)
+        except InvoiceClaimRecord.DoesNotExist:
+            return None
+        return self.get(tenant_id, claim.invoice_id)
+
+    def next_number(self, tenant_id: str, series: int) -> int:
+        key = keys.invoice_number_counter(tenant_id, series)
+        try:
+            return int(NumberCounterRecord.get(key.pk, key.sk, consistent_read=True).next_number)
+        except NumberCounterRecord.DoesNotExist:
+            return 1
+
+    def _stage_counter(self, uow: UnitOfWork, tenant_id: str, series: int, expected: int, new_next: int) -> None:
+        """Move the série's counter from `expected` to `new_next`, only if nobody moved it first."""
+        counter = NumberCounterRecord.at(keys.invoice_number_counter(tenant_id, series), kind="nfe_counter")
+        condition = (NumberCounterRecord.next_number == expected) if expected > 1 else \
+            (NumberCounterRecord.pk.does_not_exist() | (NumberCounterRecord.next_number == expected))
+        uow.update(counter, actions=[NumberCounterRecord.next_number.set(new_next),
+                                     NumberCounterRecord.kind.set("nfe_counter")],
+                   condition=condition, on_fail=lambda: _raise(NumberTakenError("The number was taken; retry.")))
+
+    def create_numbered(self, tenant_id: str, invoice: InvoiceDoc) -> None:
+        """The invoice, its number (taken from the counter) and the order's claim, in one step:
+        a number is never used twice and never consumed without an invoice holding it."""
+        uow = UnitOfWork()
+        self._stage_counter(uow, tenant_id, invoice.series, invoice.number, invoice.number + 1)
+        uow.put(InvoiceClaimRecord.at(keys.invoice_of_order(tenant_id, invoice.order_id), kind="invoice_claim",
+                                      invoice_id=invoice.id),
+                condition=InvoiceClaimRecord.pk.does_not_exist(),
+                on_fail=lambda: _raise(ConflictError("This order already has an invoice.")))
+        uow.put(_record(tenant_id, invoice), condition=InvoiceRecord.pk.does_not_exist())
+        uow.commit()
+
+    def save(self, tenant_id: str, invoice: InvoiceDoc, expected_version: int, events: list[Event]) -> None:
+        uow = UnitOfWork()
+        uow.put(_record(tenant_id, invoice), condition=InvoiceRecord.version == expected_version,
+                on_fail=lambda: _raise(ConflictError("The invoice changed concurrently; retry.")))
+        for event in events:
+            stage_event(uow, event)
+        uow.commit()
+
+    def void_range(self, tenant_id: str, series: int, first: int, last: int, counter_expected: int,
+                   void_id: str, doc: dict[str, Any], events: list[Event]) -> None:
+        """Record a void; numbers at or past the counter are skipped by moving it past `last`."""
+        uow = UnitOfWork()
+        if last >= counter_expected:
+            self._stage_counter(uow, tenant_id, series, counter_expected, last + 1)
+        uow.put(NumberVoidRecord.at(keys.invoice_number_void(tenant_id, void_id), kind="number_void", doc=doc),
+                condition=NumberVoidRecord.pk.does_not_exist())
+        for event in events:
+            stage_event(uow, event)
+        uow.commit()
+
+    def numbers_in_use(self, tenant_id: str, series: int, first: int, last: int) -> list[InvoiceDoc]:
+        """Invoices of the série whose number falls in [first, last] (scans the tenant's invoices)."""
+        prefix = keys.invoice_prefix(tenant_id)
+        found = []
+        for record in InvoiceRecord.query(prefix.pk, InvoiceRecord.sk.startswith(prefix.sk)):
+            invoice = _invoice(record)
+            if invoice.series == series and first <= invoice.number <= last:
+                found.append(invoice)
+        return found
+
+    def list(self, tenant_id: str, status: str | None, limit: int, cursor: str | None) -> Page[InvoiceDoc]:
+        def fetch(n: int, position: dict[str, Any] | None) -> list[tuple[InvoiceDoc, dict[str, str]]]:
+            if status:
+                index = keys.invoice_status_index(tenant_id, status, "x")
+                rows = query_rows(InvoiceRecord, index.pk, None, n, position, by_gsi1=True, newest_first=True)
+            else:
+                prefix = keys.invoice_prefix(tenant_id)
+                rows = query_rows(InvoiceRecord, prefix.pk, InvoiceRecord.sk.startswith(prefix.sk), n, position,
+                                  newest_first=True)
+            return [(_invoice(r), pos) for r, pos in rows]
+
+        return paginate(f"{tenant_id}:invoices:{status or '*'}", limit, cursor, fetch)

@@ -1,0 +1,282 @@
+"""Use cases of the invoicing context: emit (number, build, sign, validate, store, authorize),
+cancel, correct and void numbers.
+
+Numbering: the invoice item, the série counter and the order's claim are written in one
+transaction, so a number is never used twice and never consumed without an invoice holding
+it; a rejected NF-e keeps its number for resubmission, and numbers can be voided. The
+authority is called only after the signed XML is stored, so nothing is lost if it is down:
+the invoice stays `pending` and the emission is retried (SQS backoff, then the DLQ, then a
+re-drive with `POST /v1/invoices`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.invoicing import model as nfe
+from chalicelib.invoicing.authority import AuthorityAnswer, AuthorityUnavailableError, FiscalAuthority
+from chalicelib.invoicing.certificates import CertificateStore, signing_key_for
+from chalicelib.invoicing.chave import generate_cnf
+from chalicelib.invoicing.documents import DocumentStore
+from chalicelib.invoicing.lifecycle import (
+    CSTAT_AUTHORIZED,
+    CSTAT_DUPLICATE,
+    CSTAT_EVENT_REGISTERED,
+    CSTAT_VOIDED,
+    Correction,
+    InvoiceDoc,
+    InvoiceTotals,
+    check_cancellable,
+    check_correctable,
+    consolidated_text,
+    next_status,
+    status_of_answer,
+)
+from chalicelib.invoicing.nfe_xml import build_nfe
+from chalicelib.invoicing.proc import build_nfe_proc
+from chalicelib.invoicing.repository import DynamoInvoiceRepository, NumberTakenError
+from chalicelib.invoicing.signing import sign_nfe
+from chalicelib.invoicing.xsd import validate_nfe
+from chalicelib.platform.clock import SAO_PAULO, Clock, rfc3339
+from chalicelib.platform.errors import AppError, ConflictError, FieldError, InvalidRequestError, InvalidStateError
+from chalicelib.platform.events import EventFactory
+from chalicelib.platform.ids import IdGenerator
+from chalicelib.platform.observability import logger
+from chalicelib.platform.usage import meter_quietly
+
+NUMBERING_ATTEMPTS = 20
+EVENT_CANCEL, EVENT_CORRECTION = "110111", "110110"
+
+
+@dataclass(frozen=True)
+class InvoicingDeps:
+    repo: DynamoInvoiceRepository
+    ids: IdGenerator
+    clock: Clock
+    events: EventFactory
+    authority: Callable[[Any], FiscalAuthority]  # tenant -> its authority (local or SEFAZ)
+    documents: DocumentStore
+    certificates: CertificateStore
+
+
+def _event_data(invoice: InvoiceDoc) -> dict[str, Any]:
+    return {"invoice": invoice.model_dump(mode="json", exclude={"cnf", "version", "attempts"})}
+
+
+def _environment(tenant: Any) -> str:
+    return str(tenant.settings.invoicing.environment)
+
+
+# Mapping the platform's tenant, customer, products and order into the NF-e input model
+def _address(a: Any) -> nfe.Address:
+    return nfe.Address(street=a.street, number=a.number, district=a.district, city_code=a.city_code,
+                       city_name=a.city, uf=a.state, cep=a.zip, complement=a.complement)
+
+
+def tax_profile(tax_regime: str, issuer_uf: str) -> nfe.TaxProfile:
+    """The tenant's default tax profile: Simples Nacional CSOSN 102 with PIS/COFINS 49; regime
+    normal ICMS CST 00 at the state's internal rate (18%, 12% across states) and PIS/COFINS
+    non-cumulative (1.65% / 7.6%)."""
+    if tax_regime in ("simples_nacional", "mei"):
+        return nfe.TaxProfile(csosn="102", pis_cst="49", cofins_cst="49")
+    return nfe.TaxProfile(csosn=None, icms_cst="00", icms_rate=Decimal(18), icms_interstate_rate=Decimal(12),
+                          icms_dest_rate=Decimal(18), pis_cst="01", pis_rate=Decimal("1.65"), cofins_cst="01",
+                          cofins_rate=Decimal("7.6"))
+
+
+def build_input(tenant: Any, order: Any, customer: Any, products: dict[str, Any], invoice: InvoiceDoc) -> nfe.Invoice:
+    from chalicelib.collections.installments import plan_installments
+
+    issued_at = datetime.fromisoformat(invoice.issued_at.replace("Z", "+00:00")).astimezone(SAO_PAULO)
+    ordered_on = datetime.fromisoformat(order.created_at.replace("Z", "+00:00")).astimezone(SAO_PAULO).date()
+    plan = plan_installments(order.total_cents, order.payment.installments, ordered_on, order.payment.first_due_in_days)
+    issuer = nfe.Issuer(cnpj=tenant.cnpj, ie=tenant.state_registration, legal_name=tenant.legal_name,
+                        trade_name=tenant.name, address=_address(tenant.address), tax_regime=tenant.tax_regime)
+    company_taxpayer = len(customer.document) == 14 and bool(getattr(customer, "state_registration", None))
+    recipient = nfe.Recipient(document=customer.document, name=customer.name, address=_address(customer.address),
+                              email=customer.email, ind_ie_dest="1" if company_taxpayer else "9",
+                              ie=customer.state_registration if company_taxpayer else None)
+    items = tuple(nfe.Item(sku=line.sku, name=products[line.sku].name, ncm=products[line.sku].ncm,
+                           cfop=products[line.sku].cfop, unit=products[line.sku].unit, quantity=line.quantity,
+                           unit_price_cents=line.unit_price_cents, gtin=products[line.sku].gtin or "SEM GTIN",
+                           origin=products[line.sku].origin) for line in order.lines)
+    payment = nfe.Payment(method=order.payment.method, installments=tuple(
+        nfe.Installment(due_date=i.due_date, amount_cents=i.amount_cents) for i in plan))
+    return nfe.Invoice(issuer=issuer, recipient=recipient, items=items,
+                       tax=tax_profile(tenant.tax_regime, tenant.address.state), payment=payment,
+                       serie=invoice.series, nnf=invoice.number, cnf=invoice.cnf, issued_at=issued_at,
+                       tp_amb="1" if invoice.environment == "producao" else "2",
+                       shipping_cents=order.shipping_cents, additional_info=f"Pedido {order.id}")
+
+
+def emit_invoice(tenant_id: str, order_id: str, deps: InvoicingDeps) -> InvoiceDoc:
+    """One NF-e per order: number it (once), then build, sign, validate, store and authorize it.
+
+    Idempotent: an order's invoice is created once; calling again re-sends a `pending` one or
+    resubmits a `rejected` one with the same number, and returns a final one as it is."""
+    from chalicelib.orders import get_order
+    from chalicelib.tenants import get_tenant
+
+    tenant = get_tenant(tenant_id)
+    order = get_order(tenant_id, order_id)
+    invoice = deps.repo.find_by_order(tenant_id, order_id)
+    if invoice is None:
+        if order.status == "cancelled":
+            raise InvalidStateError(f"Order {order_id} is cancelled.", [FieldError("order_id", "is cancelled")])
+        invoice = _numbered(tenant_id, tenant, order, deps)
+    if invoice.status == "rejected":
+        invoice = invoice.model_copy(update={"status": next_status("rejected", "resubmit"),
+                                             "issued_at": rfc3339(deps.clock.now())})
+    if invoice.status != "pending":
+        return invoice
+    return _process(tenant_id, tenant, order, invoice, deps)
+
+
+def _numbered(tenant_id: str, tenant: Any, order: Any, deps: InvoicingDeps) -> InvoiceDoc:
+    series = tenant.settings.invoicing.series
+    for _ in range(NUMBERING_ATTEMPTS):
+        number = deps.repo.next_number(tenant_id, series)
+        invoice = InvoiceDoc(id=deps.ids.new("inv"), order_id=order.id, series=series, number=number,
+                             cnf=generate_cnf(number), environment=_environment(tenant),
+                             issued_at=rfc3339(deps.clock.now()))
+        try:
+            deps.repo.create_numbered(tenant_id, invoice)
+            return invoice
+        except NumberTakenError:
+            continue
+        except ConflictError:
+            existing = deps.repo.find_by_order(tenant_id, order.id)
+            if existing is not None:
+                return existing
+            raise
+    raise ConflictError("Numbering is busy; retry.")
+
+
+def _process(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc, deps: InvoicingDeps) -> InvoiceDoc:
+    from chalicelib.catalog import get_customer, get_products
+
+    expected_version = invoice.version
+    customer = get_customer(tenant_id, order.customer_id)
+    products = get_products(tenant_id, [line.sku for line in order.lines])
+    try:
+        built = build_nfe(build_input(tenant, order, customer, products, invoice))
+        key, _ = signing_key_for(tenant_id, tenant.cnpj, tenant.legal_name, deps.certificates)
+        signed = sign_nfe(built.xml, key)
+        errors = validate_nfe(signed)
+        if errors:
+            raise InvalidRequestError("The NF-e does not validate against the official XSD.",
+                                      [FieldError("xml", str(e)) for e in errors[:10]])
+    except AppError as exc:
+        reason = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or exc.detail
+        return _finish(tenant_id, invoice, expected_version, deps, status="rejected", status_code=None,
+                       status_reason=f"Not sent: {reason}"[:500])
+    totals = InvoiceTotals(products_cents=built.totals.vprod, shipping_cents=built.totals.vfrete,
+                           total_cents=built.totals.vnf)
+    invoice = invoice.model_copy(update={"access_key": built.chave, "totals": totals,
+                                         "attempts": invoice.attempts + 1})
+    deps.documents.put(tenant_id, invoice.id, "nfe.xml", signed, "application/xml")
+    authority = deps.authority(tenant)
+    try:
+        answer = authority.authorize(signed, invoice.environment)
+    except AuthorityUnavailableError:
+        deps.repo.save(tenant_id, invoice.model_copy(update={"version": expected_version + 1}), expected_version, [])
+        raise
+    if answer.cstat == CSTAT_DUPLICATE:
+        logger.warning("authority reports a duplicate", extra={"invoice_id": invoice.id, "reason": answer.reason})
+    if answer.cstat in CSTAT_AUTHORIZED and answer.prot_nfe is not None:
+        proc = build_nfe_proc(signed, answer.prot_nfe)
+        deps.documents.put(tenant_id, invoice.id, "nfe-proc.xml", proc, "application/xml")
+        meter_quietly(tenant_id, "storage_items", deps.clock.now())
+    return _finish(tenant_id, invoice, expected_version, deps, answer=answer)
+
+
+def _finish(tenant_id: str, invoice: InvoiceDoc, expected_version: int, deps: InvoicingDeps,
+            answer: AuthorityAnswer | None = None, **changes: Any) -> InvoiceDoc:
+    if answer is not None:
+        status = status_of_answer(answer.cstat)
+        changes = {"status": status, "status_code": answer.cstat, "status_reason": answer.reason,
+                   "protocol": answer.protocol if status == "authorized" else None,
+                   "authorized_at": rfc3339(answer.received_at) if status == "authorized" else None}
+    updated = invoice.model_copy(update={**changes, "version": expected_version + 1})
+    events = []
+    if updated.status == "authorized":
+        events.append(deps.events.make(tenant_id, "invoice.authorized", _event_data(updated)))
+    elif updated.status in ("rejected", "denied"):
+        events.append(deps.events.make(tenant_id, "invoice.rejected", _event_data(updated)))
+    try:
+        deps.repo.save(tenant_id, updated, expected_version, events)
+    except ConflictError:
+        return deps.repo.get(tenant_id, invoice.id)  # a concurrent emission finished first
+    return updated
+
+
+def cancel_invoice(tenant_id: str, invoice_id: str, reason: str, deps: InvoicingDeps) -> InvoiceDoc:
+    """Cancel an authorized NF-e (event 110111) within 24 h of its authorization."""
+    from chalicelib.tenants import get_tenant
+
+    invoice = deps.repo.get(tenant_id, invoice_id)
+    check_cancellable(invoice, deps.clock.now())
+    answer = deps.authority(get_tenant(tenant_id)).register_event(invoice.access_key or "", EVENT_CANCEL, 1, reason,
+                                                                   invoice.environment)
+    if answer.cstat not in CSTAT_EVENT_REGISTERED:
+        raise InvalidStateError(f"The fiscal authority refused the cancellation: {answer.cstat} {answer.reason}",
+                                [FieldError("status_code", answer.cstat)])
+    updated = invoice.model_copy(update={"status": "cancelled", "cancelled_at": rfc3339(answer.received_at),
+                                         "cancel_reason": reason, "version": invoice.version + 1})
+    deps.repo.save(tenant_id, updated, invoice.version,
+                   [deps.events.make(tenant_id, "invoice.cancelled", _event_data(updated))])
+    return updated
+
+
+def correct_invoice(tenant_id: str, invoice_id: str, text: str, deps: InvoicingDeps) -> InvoiceDoc:
+    """Carta de correção (event 110110): at most 20; each carries the consolidated text."""
+    from chalicelib.tenants import get_tenant
+
+    invoice = deps.repo.get(tenant_id, invoice_id)
+    check_correctable(invoice, deps.clock.now())
+    consolidated = consolidated_text(invoice.corrections, text)
+    if len(consolidated) > 1000:
+        raise InvalidRequestError("The consolidated correction text exceeds 1000 characters.",
+                                  [FieldError("text", "send the whole consolidated text in at most 1000 characters")])
+    sequence = len(invoice.corrections) + 1
+    answer = deps.authority(get_tenant(tenant_id)).register_event(invoice.access_key or "", EVENT_CORRECTION,
+                                                                   sequence, consolidated, invoice.environment)
+    if answer.cstat not in CSTAT_EVENT_REGISTERED:
+        raise InvalidStateError(f"The fiscal authority refused the correction: {answer.cstat} {answer.reason}",
+                                [FieldError("status_code", answer.cstat)])
+    correction = Correction(sequence=sequence, text=consolidated, protocol=answer.protocol or "",
+                            registered_at=rfc3339(answer.received_at))
+    updated = invoice.model_copy(update={"corrections": [*invoice.corrections, correction],
+                                         "version": invoice.version + 1})
+    deps.repo.save(tenant_id, updated, invoice.version,
+                   [deps.events.make(tenant_id, "invoice.corrected", _event_data(updated))])
+    return updated
+
+
+def void_numbers(tenant_id: str, series: int, first: int, last: int, reason: str, deps: InvoicingDeps) -> dict[str, Any]:
+    """Inutilização: void numbers no NF-e was authorized with (unused, or held by rejected NF-e)."""
+    from chalicelib.tenants import get_tenant
+
+    tenant = get_tenant(tenant_id)
+    counter = deps.repo.next_number(tenant_id, series)
+    held = [i for i in deps.repo.numbers_in_use(tenant_id, series, first, last) if i.status != "rejected"]
+    if held:
+        raise ConflictError("Some numbers of the range belong to NF-e that were not rejected.",
+                            [FieldError("first_number", f"number {i.number} is {i.status} ({i.id})") for i in held])
+    answer = deps.authority(tenant).void_numbers(tenant.cnpj, series, first, last, reason,
+                                                  _environment(tenant))
+    if answer.cstat not in CSTAT_VOIDED:
+        raise ConflictError(f"The fiscal authority refused the void: {answer.cstat} {answer.reason}",
+                            [FieldError("first_number", answer.reason)])
+    void_id = deps.ids.new("vod")
+    doc = {"id": void_id, "series": series, "first_number": first, "last_number": last, "reason": reason,
+           "protocol": answer.protocol, "status_code": answer.cstat, "status_reason": answer.reason,
+           "voided_at": rfc3339(answer.received_at)}
+    deps.repo.void_range(tenant_id, series, first, last, counter, void_id, doc,
+                         [deps.events.make(tenant_id, "invoice.numbers_voided", doc)])
+    return doc
+

@@ -1,0 +1,165 @@
+"""Invoices through the HTTP edge: emission with the local authority, numbering, the XML,
+cancellation, cartas de correção and voids."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.api.test_catalog import call, fields
+from tests.api.test_orders import deliver_event, order_body, shop  # noqa: F401 - fixtures
+
+
+@pytest.fixture
+def order(http, tenant, shop) -> dict[str, Any]:  # noqa: F811
+    status, placed = call(http, tenant, "POST", "/v1/orders", order_body(shop))
+    assert status == 201, placed
+    return placed
+
+
+def emit(http, tenant, order_id: str) -> tuple[int, dict[str, Any]]:
+    return call(http, tenant, "POST", "/v1/invoices", {"order_id": order_id})
+
+
+def xml_of(http, tenant, invoice_id: str) -> tuple[int, str, str]:
+    answer = http.request("GET", f"/v1/invoices/{invoice_id}/xml", headers=tenant["headers"])
+    return answer.status_code, answer.headers.get("Content-Type", ""), answer.body.decode()
+
+
+def test_an_order_becomes_an_authorized_nfe_with_a_valid_key_and_nfeproc(http, tenant, order):
+    from chalicelib.invoicing.chave import is_valid_chave
+    from chalicelib.invoicing.signing import verify_signature
+    from chalicelib.invoicing.xsd import validate_nfe_proc
+
+    status, invoice = emit(http, tenant, order["id"])
+    assert status == 201, invoice
+    assert invoice["status"] == "authorized", invoice
+    assert (invoice["status_code"], invoice["model"], invoice["series"], invoice["number"]) == ("100", "55", 1, 1)
+    assert is_valid_chave(invoice["access_key"]) and invoice["access_key"][20:22] == "55"
+    assert invoice["protocol"] and len(invoice["protocol"]) == 15 and invoice["environment"] == "homologacao"
+    assert invoice["totals"] == {"products_cents": 5780, "shipping_cents": 1500, "total_cents": 7280}
+    status, content_type, xml = xml_of(http, tenant, invoice["id"])
+    assert status == 200 and content_type == "application/xml"
+    assert xml.startswith("<?xml") and "<nfeProc" in xml and f"<chNFe>{invoice['access_key']}</chNFe>" in xml
+    assert validate_nfe_proc(xml.encode()) == []
+    assert verify_signature(xml.encode())
+    again = emit(http, tenant, order["id"])
+    assert again[0] == 200 and again[1]["id"] == invoice["id"]
+    authorized = call(http, tenant, "GET", "/v1/events?type=invoice.authorized")[1]["data"]
+    assert [e["data"]["invoice"]["id"] for e in authorized] == [invoice["id"]]
+
+
+def test_numbers_are_sequential_per_series_without_gaps(http, tenant, shop):  # noqa: F811
+    numbers = []
+    for _ in range(3):
+        placed = call(http, tenant, "POST", "/v1/orders", order_body(shop, [{"sku": "CAFE-500G", "quantity": 1}]))[1]
+        numbers.append(emit(http, tenant, placed["id"])[1]["number"])
+    assert numbers == [1, 2, 3]
+    call(http, tenant, "PATCH", "/v1/tenant/settings", {"invoicing": {"series": 7}})
+    placed = call(http, tenant, "POST", "/v1/orders", order_body(shop, [{"sku": "CAFE-500G", "quantity": 1}]))[1]
+    other = emit(http, tenant, placed["id"])[1]
+    assert (other["series"], other["number"]) == (7, 1)
+
+
+def test_cancel_within_24h_then_nothing_more(http, tenant, order):
+    invoice = emit(http, tenant, order["id"])[1]
+    short = call(http, tenant, "POST", f"/v1/invoices/{invoice['id']}/cancel", {"reason": "curto"})
+    assert short[0] == 400 and "reason" in fields(short[1])
+    status, cancelled = call(http, tenant, "POST", f"/v1/invoices/{invoice['id']}/cancel",
+                             {"reason": "Pedido cancelado pelo cliente antes do envio"})
+    assert status == 200 and cancelled["status"] == "cancelled" and cancelled["cancelled_at"]
+    again = call(http, tenant, "POST", f"/v1/invoices/{invoice['id']}/cancel",
+                 {"reason": "Pedido cancelado pelo cliente antes do envio"})
+    assert again[0] == 409 and again[1]["code"] == "invalid_state"
+    assert len(call(http, tenant, "GET", "/v1/events?type=invoice.cancelled")[1]["data"]) == 1
+
+
+def test_cancel_after_24h_is_cancellation_window_expired(http, tenant, order):
+    from datetime import timedelta
+
+    from chalicelib import bootstrap
+    from chalicelib.platform.clock import FixedClock
+
+    invoice = emit(http, tenant, order["id"])[1]
+    later = FixedClock(bootstrap.clock().now() + timedelta(hours=25))
+    bootstrap.override(clock=later)
+    status, problem = call(http, tenant, "POST", f"/v1/invoices/{invoice['id']}/cancel",
+                           {"reason": "Pedido cancelado pelo cliente depois do prazo"})
+    assert status == 409 and problem["code"] == "cancellation_window_expired"
+
+
+def test_cartas_de_correcao_are_consolidated_and_capped_at_20(http, tenant, order):
+    invoice = emit(http, tenant, order["id"])[1]
+    first = call(http, tenant, "POST", f"/v1/invoices/{invoice['id']}/corrections",
+                 {"text": "Corrige o complemento do endereço de entrega"})
+    assert first[0] == 201 and first[1]["corrections"][0]["sequence"] == 1
+    second = call(http, tenant, "POST", f"/v1/invoices/{invoice['id']}/corrections",
+                  {"text": "Corrige a transportadora para Correios"})[1]
+    assert second["corrections"][1]["text"].startswith("Corrige o complemento")
+    for _ in range(18):
+        assert call(http, tenant, "POST", f"/v1/invoices/{invoice['id']}/corrections",
+                    {"text": "Correção de texto x"})[0] in (201, 400)
+    status, problem = call(http, tenant, "POST", f"/v1/invoices/{invoice['id']}/corrections",
+                           {"text": "Mais uma correção de texto"})
+    assert status in (400, 409), problem
+
+
+def test_voids_take_unused_numbers_and_refuse_used_ones(http, tenant, order):
+    emit(http, tenant, order["id"])
+    used = call(http, tenant, "POST", "/v1/invoice-number-voids",
+                {"series": 1, "first_number": 1, "last_number": 3, "reason": "Falha no sistema emissor"})
+    assert used[0] == 409 and used[1]["code"] == "conflict"
+    status, void = call(http, tenant, "POST", "/v1/invoice-number-voids",
+                        {"series": 1, "first_number": 2, "last_number": 4, "reason": "Falha no sistema emissor"})
+    assert status == 201 and void["status_code"] == "102", void
+    bad = call(http, tenant, "POST", "/v1/invoice-number-voids",
+               {"series": 1, "first_number": 9, "last_number": 5, "reason": "Falha no sistema emissor"})
+    assert bad[0] == 400 and "last_number" in fields(bad[1])
+
+
+def test_the_next_nfe_skips_voided_numbers(http, tenant, shop):  # noqa: F811
+    call(http, tenant, "POST", "/v1/invoice-number-voids",
+         {"series": 1, "first_number": 1, "last_number": 2, "reason": "Numeração usada no sistema anterior"})
+    placed = call(http, tenant, "POST", "/v1/orders", order_body(shop, [{"sku": "CAFE-500G", "quantity": 1}]))[1]
+    assert emit(http, tenant, placed["id"])[1]["number"] == 3
+
+
+def test_an_nfe_that_cannot_be_built_is_rejected_and_keeps_its_number(http, tenant, order):
+    from chalicelib import bootstrap
+
+    original = bootstrap.catalog_repository().get_products
+
+    def broken(tenant_id, skus):
+        products = original(tenant_id, skus)
+        return {sku: p.model_copy(update={"ncm": "1234"}) for sku, p in products.items()}
+
+    bootstrap.catalog_repository().get_products = broken
+    try:
+        status, invoice = emit(http, tenant, order["id"])
+    finally:
+        bootstrap.catalog_repository().get_products = original
+    assert status == 201 and invoice["status"] == "rejected" and invoice["number"] == 1
+    assert "ncm" in invoice["status_reason"].lower()
+    status, again = emit(http, tenant, order["id"])
+    assert status == 200 and again["status"] == "authorized" and again["number"] == 1
+
+
+def test_emission_through_the_consumer_is_idempotent_and_invoices_the_order(http, tenant, order):
+    confirmed = call(http, tenant, "GET", "/v1/events?type=order.confirmed")[1]["data"][0]
+    for _ in range(2):  # the same event, delivered twice
+        assert deliver_event("invoicing_consumer", "order.confirmed", tenant, confirmed["data"],
+                             confirmed["id"]) == {"batchItemFailures": []}
+    invoices = call(http, tenant, "GET", "/v1/invoices")[1]["data"]
+    assert len(invoices) == 1 and invoices[0]["status"] == "authorized"
+    authorized = call(http, tenant, "GET", "/v1/events?type=invoice.authorized")[1]["data"][0]
+    deliver_event("orders_consumer", "invoice.authorized", tenant, authorized["data"], authorized["id"])
+    assert call(http, tenant, "GET", f"/v1/orders/{order['id']}")[1]["status"] == "invoiced"
+
+
+def test_unknown_or_foreign_orders_and_invoices_are_404(http, tenant):
+    assert emit(http, tenant, "ord_01ARZ3NDEKTSV4RRFFQ69G5FAV")[0] == 404
+    assert emit(http, tenant, "nope")[0] == 400
+    assert call(http, tenant, "GET", "/v1/invoices/inv_01ARZ3NDEKTSV4RRFFQ69G5FAV")[0] == 404
+    assert json.loads(http.request("GET", "/v1/invoices/x/xml", headers=tenant["headers"]).body)["code"] == "not_found"
