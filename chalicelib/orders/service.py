@@ -145,7 +145,13 @@ def deliver_order(tenant_id: str, order_id: str, deps: OrderDeps) -> Order:
 
 def cancel_order(tenant_id: str, order_id: str, reason: str, deps: OrderDeps) -> Order:
     """Cancel: the reservation is released; `order.cancelled` asks invoicing and collections to
-    cancel the NF-e and the open charges."""
+    cancel the NF-e and the open charges. An order whose NF-e is past its 24 h cancellation
+    window is refused (409 `cancellation_window_expired`)."""
+    from chalicelib.invoicing import check_order_cancellable
+
+    order = deps.repo.get(tenant_id, order_id)
+    if order.invoice_id and order.status == "invoiced":
+        check_order_cancellable(tenant_id, order.invoice_id)
     return _transition(tenant_id, order_id, "cancel", deps,
                        lambda uow, order: stock.release_reservation(uow, tenant_id, order.id),
                        cancel_reason=reason)

@@ -163,3 +163,29 @@ def test_unknown_or_foreign_orders_and_invoices_are_404(http, tenant):
     assert emit(http, tenant, "nope")[0] == 400
     assert call(http, tenant, "GET", "/v1/invoices/inv_01ARZ3NDEKTSV4RRFFQ69G5FAV")[0] == 404
     assert json.loads(http.request("GET", "/v1/invoices/x/xml", headers=tenant["headers"]).body)["code"] == "not_found"
+
+
+def test_an_invoiced_order_cannot_be_cancelled_past_the_nfe_window(http, tenant, order):
+    from datetime import timedelta
+
+    from chalicelib import bootstrap
+    from chalicelib.platform.clock import FixedClock
+
+    invoice = emit(http, tenant, order["id"])[1]
+    authorized = call(http, tenant, "GET", "/v1/events?type=invoice.authorized")[1]["data"][0]
+    deliver_event("orders_consumer", "invoice.authorized", tenant, authorized["data"], authorized["id"])
+    bootstrap.override(clock=FixedClock(bootstrap.clock().now() + timedelta(hours=25)))
+    status, problem = call(http, tenant, "POST", f"/v1/orders/{order['id']}/cancel", {"reason": "tarde demais"})
+    assert status == 409 and problem["code"] == "cancellation_window_expired"
+    assert call(http, tenant, "GET", f"/v1/invoices/{invoice['id']}")[1]["status"] == "authorized"
+
+
+def test_cancelling_an_invoiced_order_cancels_its_nfe_through_the_consumer(http, tenant, order):
+    invoice = emit(http, tenant, order["id"])[1]
+    authorized = call(http, tenant, "GET", "/v1/events?type=invoice.authorized")[1]["data"][0]
+    deliver_event("orders_consumer", "invoice.authorized", tenant, authorized["data"], authorized["id"])
+    assert call(http, tenant, "POST", f"/v1/orders/{order['id']}/cancel", {"reason": "desistiu"})[0] == 200
+    cancelled = call(http, tenant, "GET", "/v1/events?type=order.cancelled")[1]["data"][0]
+    assert deliver_event("invoicing_consumer", "order.cancelled", tenant, cancelled["data"],
+                         cancelled["id"]) == {"batchItemFailures": []}
+    assert call(http, tenant, "GET", f"/v1/invoices/{invoice['id']}")[1]["status"] == "cancelled"
