@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 STAGE ?= dev
 INFRA_STAMP := $(VENV)/.installed-infra
 
-.PHONY: help install run test test-fast lint snapshot bench synth clean
+.PHONY: help install system-packages run test test-fast lint snapshot bench synth clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,8 +36,20 @@ $(DDB_JAR):
 		&& rm -f amplify-dynamodb-simulator-$(DDB_VERSION).tgz
 	@test -f $@
 
-install: $(STAMP) $(INFRA_STAMP) ## Create .venv and install everything (PyPI packages, CDK, DynamoDB Local)
+install: $(STAMP) $(INFRA_STAMP) ## Create .venv and install everything (PyPI packages, CDK, DynamoDB Local, Chromium)
 	@command -v java >/dev/null && $(MAKE) -s --no-print-directory $(DDB_JAR) || echo "warning: no Java; DynamoDB Local skipped (moto fallback)"
+	@$(MAKE) -s --no-print-directory system-packages
+
+# Debian packages for the browser test of the card-link checkout and the independent XML-DSig
+# check (xmlsec1). Installed when missing and when we may (root with apt); else those tests skip.
+system-packages:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v xmlsec1 >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing chromium, chromium-driver and xmlsec1 (Debian packages)"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver xmlsec1) >/dev/null 2>&1 \
+				|| echo "warning: apt-get could not install chromium/xmlsec1; their tests will skip"; \
+		else echo "warning: chromium/xmlsec1 missing and not root: their tests will skip"; fi; \
+	fi
 
 run: install ## Start the whole local stack on 127.0.0.1:$(PORT)
 	@$(PY) -m local.run --port $(PORT)

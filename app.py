@@ -8,11 +8,12 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib.catalog.api import api as catalog_api
+from chalicelib.collections.api import api as collections_api
 from chalicelib.invoicing.api import api as invoicing_api
 from chalicelib.notifications.api import api as notifications_api
 from chalicelib.orders.api import api as orders_api
 from chalicelib.platform.auth import auth_blueprint
-from chalicelib.platform.http import problem_from_chalice
+from chalicelib.platform.http import accept_any_when_unspecified, problem_from_chalice
 from chalicelib.platform.meta_api import api as meta_api
 from chalicelib.platform.observability import logger
 from chalicelib.stock.api import api as stock_api
@@ -23,7 +24,7 @@ app = Chalice(app_name="retaguarda")
 app.api.binary_types = ["application/pdf", "image/png", "application/octet-stream"]
 
 for blueprint in (auth_blueprint, meta_api, tenants_api, webhooks_api, notifications_api, catalog_api, stock_api,
-                  orders_api, invoicing_api):
+                  orders_api, invoicing_api, collections_api):
     app.register_blueprint(blueprint)
 
 
@@ -31,6 +32,7 @@ for blueprint in (auth_blueprint, meta_api, tenants_api, webhooks_api, notificat
 def request_logging(event: Any, get_response: Any) -> Any:
     request_id = (event.context or {}).get("requestId") or str(uuid.uuid4())
     logger.append_keys(request_id=request_id)
+    accept_any_when_unspecified(event)
     try:
         response = problem_from_chalice(get_response(event))
         response.headers.setdefault("X-Request-Id", str(request_id or ""))
@@ -81,3 +83,19 @@ def invoicing_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalicelib.invoicing.handlers import handle
 
     return handle(event)
+
+
+@app.lambda_function(name="collections_consumer")
+def collections_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS collections queue → an order's charges created (or cancelled)."""
+    from chalicelib.collections.handlers import handle
+
+    return handle(event)
+
+
+@app.lambda_function(name="charges_overdue")
+def charges_overdue(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Daily: open charges past their due date (moved to the next business day) become overdue."""
+    from chalicelib.collections.handlers import run_overdue
+
+    return {"overdue": run_overdue(event)}

@@ -75,8 +75,13 @@ def tenant_deps() -> Any:
     from chalicelib.tenants.service import TenantDeps
 
     environment = "live" if get_settings().stage == "prod" else "test"
+    def certificates(tenant_id: str, pfx_base64: str, password: str) -> Any:
+        from chalicelib.invoicing.certificates import SecretsManagerCertificateStore, upload_certificate
+
+        return upload_certificate(tenant_id, pfx_base64, password, SecretsManagerCertificateStore(), clock().now())
+
     return TenantDeps(repo=tenant_repository(), ids=ids(), clock=clock(), events=events(),
-                      key_environment=environment)
+                      key_environment=environment, certificates=certificates)
 
 
 @_component
@@ -163,13 +168,33 @@ def local_authority() -> Any:
     return LocalAuthority(clock())
 
 
+@_component
+def sefaz_transport() -> Any:
+    import os
+
+    from chalicelib.invoicing.sefaz import RequestsSoapTransport
+
+    # SEFAZ servers present ICP-Brasil chains that certifi lacks: point SEFAZ_CA_BUNDLE at a bundle with them.
+    return RequestsSoapTransport(verify=os.environ.get("SEFAZ_CA_BUNDLE") or True)
+
+
 def fiscal_authority(tenant: Any) -> Any:
-    """The tenant's fiscal authority: the local one (default), or SEFAZ (not wired yet)."""
+    """The tenant's fiscal authority: the local one (default), or SEFAZ with the tenant's A1."""
     from chalicelib.platform.errors import InvalidStateError
 
-    if tenant.settings.invoicing.authority != "local":
-        raise InvalidStateError("The SEFAZ adapter is not available yet; use the local authority.")
-    return local_authority()
+    authority = tenant.settings.invoicing.authority
+    if authority == "local":
+        return local_authority()
+    if authority != "sefaz":
+        raise InvalidStateError(f"Unknown fiscal authority {authority!r}.")
+    from chalicelib.invoicing.certificates import SecretsManagerCertificateStore, signing_key_for
+    from chalicelib.invoicing.sefaz import SefazAuthority
+
+    def signing_key() -> Any:
+        key, _source = signing_key_for(tenant.id, tenant.cnpj, tenant.legal_name, SecretsManagerCertificateStore())
+        return key
+
+    return SefazAuthority(sefaz_transport(), signing_key, tenant.address.state, clock())
 
 
 def invoicing_deps() -> Any:
@@ -180,3 +205,46 @@ def invoicing_deps() -> Any:
     return InvoicingDeps(repo=invoice_repository(), ids=ids(), clock=clock(), events=events(),
                          authority=fiscal_authority, documents=S3DocumentStore(get_settings().documents_bucket),
                          certificates=SecretsManagerCertificateStore())
+
+
+# Collections
+@_component
+def charge_repository() -> Any:
+    from chalicelib.collections.repository import DynamoChargeRepository
+
+    return DynamoChargeRepository()
+
+
+def checkout_url(tenant_id: str, charge_id: str) -> str:
+    """The sandbox card checkout link. PUBLIC_API_URL is the API's address as clients reach it
+    (`make run` prints it; defaults to the local one)."""
+    from chalicelib.collections.checkout import token
+
+    secret = charge_repository().webhook_secret(tenant_id, "local")
+    base = get_settings().public_api_url.rstrip("/")
+    return f"{base}/v1/sandbox/checkout/{token(tenant_id, charge_id, secret)}"
+
+
+@_component
+def payment_providers() -> Any:
+    from chalicelib.collections.providers.local import LocalProvider
+
+    return {"local": LocalProvider(checkout_url)}
+
+
+def payment_provider(name: str) -> Any:
+    from chalicelib.collections.providers import UnknownProviderError
+
+    providers = payment_providers()
+    if name not in providers:
+        raise UnknownProviderError(f"The payment provider '{name}' is not available yet; use 'local'.")
+    return providers[name]
+
+
+def charge_deps() -> Any:
+    from chalicelib import catalog
+    from chalicelib.collections.service import ChargeDeps
+    from chalicelib.tenants import get_tenant
+
+    return ChargeDeps(repo=charge_repository(), ids=ids(), clock=clock(), events=events(),
+                      provider=payment_provider, tenant=get_tenant, customer=catalog.get_customer)

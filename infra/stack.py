@@ -72,6 +72,8 @@ TABLE_ITEM_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteI
 STREAM_READ = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
 QUEUE_CONSUME = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
 SECRET_READ = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+# Tenants' A1 certificates: uploaded, or generated for homologação on the first emission.
+SECRET_WRITE = ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue"]
 BUCKET_OBJECTS = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
 
 
@@ -270,10 +272,12 @@ class RetaguardaStack(cdk.Stack):
             role.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]))
             # Certificates (A1 e-CNPJ etc.) and generated secrets live under retaguarda/<stage>/.
             role.add_to_policy(iam.PolicyStatement(actions=SECRET_READ, resources=[self.stack_secret_arn_pattern()]))
+            role.add_to_policy(iam.PolicyStatement(actions=SECRET_WRITE,
+                                                   resources=[self.stack_secret_arn_pattern("ten_")]))
 
-    def stack_secret_arn_pattern(self) -> str:
+    def stack_secret_arn_pattern(self, under: str = "") -> str:
         return self.format_arn(service="secretsmanager", resource="secret",
-                               resource_name=f"{self.settings.secrets_prefix}*",
+                               resource_name=f"{self.settings.secrets_prefix}{under}*",
                                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
 
     # -- events -----------------------------------------------------------------------------

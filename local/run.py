@@ -54,6 +54,7 @@ def main() -> int:
     os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
     os.environ.setdefault("RETAGUARDA_STAGE", "local")
     os.environ["AWS_ENDPOINT"] = f"http://127.0.0.1:{moto_port}"
+    os.environ.setdefault("PUBLIC_API_URL", f"http://127.0.0.1:{args.port}")
     processes = []
     moto = start_moto_server(moto_port)
     processes.append(moto)

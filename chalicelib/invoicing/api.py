@@ -139,6 +139,28 @@ def get_invoice_xml(call: Call, invoice_id: str) -> Result:
     return Result(documents.get(call.tenant_id, invoice.id, name).decode("utf-8"), content_type="application/xml")
 
 
+@api.route_spec("/v1/invoices/{invoice_id}/danfe", scope="invoices:read", content_type="application/pdf",
+                extra_statuses=(404, 409))
+def get_invoice_danfe(call: Call, invoice_id: str) -> Result:
+    """The DANFE (PDF) of an authorized NF-e"""
+    from chalicelib.invoicing.danfe import render_danfe
+    from chalicelib.platform.errors import InvalidStateError
+    from chalicelib.platform.errors import NotFoundError as Missing
+
+    invoice = bootstrap.invoice_repository().get(call.tenant_id, invoice_id)
+    if invoice.status not in ("authorized", "cancelled"):
+        raise InvalidStateError(f"The NF-e is {invoice.status}: a DANFE exists only for an authorized NF-e.",
+                                [FieldError("status", f"is {invoice.status}")])
+    documents = bootstrap.invoicing_deps().documents
+    try:
+        pdf = documents.get(call.tenant_id, invoice.id, "danfe.pdf")
+    except Missing:
+        pdf = render_danfe(documents.get(call.tenant_id, invoice.id, "nfe-proc.xml"))
+        documents.put(call.tenant_id, invoice.id, "danfe.pdf", pdf, "application/pdf")
+    return Result(pdf, content_type="application/pdf",
+                  headers={"Content-Disposition": f'inline; filename="NFe{invoice.access_key}.pdf"'})
+
+
 @api.route_spec("/v1/invoices/{invoice_id}/cancel", "POST", scope="invoices:write", request=CancelInvoiceRequest,
                 response=InvoiceResponse, extra_statuses=(404, 409))
 def cancel_invoice(call: Call, invoice_id: str) -> Result:

@@ -52,10 +52,14 @@ class FiscalAuthority(Protocol):
     def authorize(self, signed_nfe: bytes, environment: str) -> AuthorityAnswer: ...
 
     def register_event(self, access_key: str, event_type: str, sequence: int, text: str,
-                       environment: str) -> AuthorityAnswer: ...
+                       environment: str, protocol: str | None = None) -> AuthorityAnswer: ...
 
     def void_numbers(self, cnpj: str, series: int, first: int, last: int, reason: str,
                      environment: str) -> AuthorityAnswer: ...
+
+    def consult(self, signed_nfe: bytes, environment: str) -> AuthorityAnswer | None:
+        """NfeConsultaProtocolo: the authorization of an NF-e already sent (after a 204), or None."""
+        ...
 
 
 class LocalAuthorityRecord(BaseRecord):
@@ -144,8 +148,26 @@ class LocalAuthority:
             return ""
         return key if key[-1] == ide.findtext(f"{NS}cDV") else ""
 
+    def consult(self, signed_nfe: bytes, environment: str) -> AuthorityAnswer | None:
+        now = self._now()
+        inf = etree.fromstring(signed_nfe).find(f"{NS}infNFe")
+        access_key = (inf.get("Id") if inf is not None else "") or ""
+        parsed = parse_chave(access_key[3:])
+        key = keys.local_authority_number(parsed.cnpj, int(parsed.serie), int(parsed.nnf))
+        try:
+            record = LocalAuthorityRecord.get(key.pk, key.sk, consistent_read=True)
+        except LocalAuthorityRecord.DoesNotExist:
+            return None
+        if record.access_key != access_key[3:] or record.state != "authorized" or not record.protocol:
+            return None
+        authorized_at = datetime.fromisoformat(record.authorized_at or now.isoformat())
+        prot = build_prot_nfe(protocol_for(signed_nfe, nprot=record.protocol, received_at=authorized_at,
+                                           ver_aplic=VER_APLIC))
+        return AuthorityAnswer("100", "Autorizado o uso da NF-e", authorized_at, record.protocol, prot)
+
     def register_event(self, access_key: str, event_type: str, sequence: int, text: str,
-                       environment: str) -> AuthorityAnswer:
+                       environment: str, protocol: str | None = None) -> AuthorityAnswer:
+        """`protocol` (the NF-e's nProt, which SEFAZ needs to cancel) is not needed here: the registry has it."""
         now = self._now()
         parsed = parse_chave(access_key)
         key = keys.local_authority_number(parsed.cnpj, int(parsed.serie), int(parsed.nnf))

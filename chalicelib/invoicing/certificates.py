@@ -9,11 +9,15 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from chalicelib.invoicing.signing import SigningKey, generate_test_certificate, load_pkcs12
 from chalicelib.platform.aws import client
 from chalicelib.platform.config import get_settings
+
+_DER = Encoding.DER
 
 
 @dataclass(frozen=True)
@@ -60,3 +64,31 @@ def signing_key_for(tenant_id: str, cnpj: str, legal_name: str, store: Certifica
         stored = StoredCertificate(pfx, password, "test")
         store.put(tenant_id, stored)
     return load_pkcs12(stored.pfx, stored.password), stored.source
+
+
+def upload_certificate(tenant_id: str, pfx_base64: str, password: str, store: CertificateStore,
+                       now: Any = None) -> dict[str, Any]:
+    """Validate an uploaded A1 (PKCS#12) and keep it in Secrets Manager; return what may be shown.
+
+    Errors name the field: a file that is not a PKCS#12, a wrong password, an expired certificate.
+    """
+    import binascii
+    import hashlib
+
+    from chalicelib.invoicing.signing import CertificateError
+    from chalicelib.platform.errors import FieldError, InvalidRequestError
+
+    try:
+        pfx = base64.b64decode(pfx_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequestError("The certificate is not valid base64.",
+                                  [FieldError("invoicing.certificate.pfx_base64", "is not valid base64")]) from None
+    try:
+        key = load_pkcs12(pfx, password, now=now)
+    except CertificateError as exc:
+        field = "invoicing.certificate.password" if "password" in exc.code else "invoicing.certificate.pfx_base64"
+        raise InvalidRequestError(exc.detail, [FieldError(field, exc.detail)]) from None
+    secret_ref = store.put(tenant_id, StoredCertificate(pfx, password, "uploaded"))
+    return {"source": "uploaded", "subject": key.subject, "not_after": key.not_valid_after.isoformat(),
+            "fingerprint_sha256": hashlib.sha256(key.certificate.public_bytes(_DER)).hexdigest(),
+            "secret_ref": secret_ref}

@@ -34,6 +34,7 @@ TRANSITIONS: Mapping[tuple[str, str], str] = {
 }
 
 CANCELLATION_WINDOW = timedelta(hours=24)
+EMISSION_LEASE = timedelta(seconds=90)
 CORRECTION_WINDOW = timedelta(days=30)
 MAX_CORRECTIONS = 20
 
@@ -103,6 +104,7 @@ class InvoiceDoc(BaseModel):
     totals: InvoiceTotals | None = None
     corrections: list[Correction] = Field(default_factory=list)
     attempts: int = 0
+    processing_until: str | None = None  # a worker's lease while it builds and sends the NF-e
     version: int = 1
 
 

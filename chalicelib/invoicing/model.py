@@ -4,10 +4,14 @@ Plain frozen dataclasses with no I/O: the service layer maps an order, the tenan
 a reserved (série, nNF) into an `Invoice`, and `nfe_xml.build_nfe` turns it into XML. Money is integer
 centavos; rates are `Decimal` percentages ("18" means 18 %). Fiscal codes keep their legal names.
 
-Tax reform (LC 214/2025, NT 2025.002-RTC): the IBS/CBS/IS groups are optional in nfelib 3.2.0's XSD and
-are left out for now. They fit this model as one more optional field per item tax (`TaxProfile.ibscbs`,
-not yet defined: CST, cClassTrib and the IBS-UF / IBS-Mun / CBS rates) whose per-line values are summed
-into `total/IBSCBSTot` exactly like PIS/COFINS are summed into `ICMSTot`; see `nfe_xml` for the mapping.
+Tax reform (LC 214/2025, NT 2025.002-RTC): `TaxProfile.ibscbs` (an `IbsCbsProfile`: CST, cClassTrib and the
+CBS / IBS-UF / IBS-Mun rates) fills `det/imposto/IBSCBS` per line, summed into `total/IBSCBSTot` like
+PIS/COFINS into `ICMSTot` (see `nfe_xml`). None leaves the groups out and the document exactly as before.
+Who fills them in 2026 (`default_ibscbs`): CRT 3 (regime normal) must, at the test-year rates of LC 214/2025
+art. 343 and 346 (CBS 0.9 %, IBS 0.1 % for the state, 0 % for the municipality); CRT 1, 2 and 4 (Simples
+Nacional, excesso de sublimite, MEI) are not required to until 2027 (LC 214/2025 art. 348; NT 2025.002
+v1.10 and v1.20 relaxed the validation rule for them), so they get the groups only from an explicit profile.
+IS (Imposto Seletivo) is not modelled: it applies to listed goods from 2027.
 """
 
 from __future__ import annotations
@@ -59,6 +63,10 @@ PIS_COFINS_CST_ALIQ = frozenset({"01", "02"})
 PIS_COFINS_CST_NT = frozenset({"04", "05", "06", "07", "08", "09"})
 PIS_COFINS_CST_OUTR = frozenset({"49", "50", "51", "52", "53", "54", "55", "56", "60", "61", "62", "63", "64",
                                  "65", "66", "67", "70", "71", "72", "73", "74", "75", "98", "99"})
+# CST do IBS/CBS handled (NT 2025.002-RTC, Informe Técnico 2025.002 tables): 000 tributação integral, the one
+# written with the full gIBSCBS group and no reduction, deferral or credit sub-groups. Its cClassTrib starts
+# with the CST (000001 is the general case, "situações tributadas integralmente pelo IBS e CBS").
+IBSCBS_CST_SUPPORTED = frozenset({"000"})
 
 
 class InvalidInvoiceError(AppError):
@@ -145,6 +153,31 @@ class Item:
 
 
 @dataclass(frozen=True)
+class IbsCbsProfile:
+    """IBS/CBS of every line (NT 2025.002-RTC group UB, `imposto/IBSCBS`): CST, cClassTrib and the rates as
+    `Decimal` percentages ("0.9" means 0.9 %). The defaults are the 2026 test year: CST 000 / cClassTrib 000001,
+    CBS 0.9 % (LC 214/2025 art. 346), IBS 0.1 % for the state (pIBSUF, art. 343) and 0 % for the municipality
+    (art. 343 fixes only the state share in 2026; the 0.05 % + 0.05 % split starts in 2027, art. 344)."""
+
+    cst: str = "000"
+    c_class_trib: str = "000001"
+    p_cbs: Decimal = Decimal("0.9")
+    p_ibs_uf: Decimal = Decimal("0.1")
+    p_ibs_mun: Decimal = Decimal(0)
+
+
+# The 2026 test-year profile (the defaults of IbsCbsProfile).
+IBSCBS_2026 = IbsCbsProfile()
+
+
+def default_ibscbs(tax_regime: str) -> IbsCbsProfile | None:
+    """The IBS/CBS profile a tenant gets by default: the 2026 rates for regime normal (CRT 3), which must fill the
+    groups from 2026-01-01; None for Simples Nacional, excesso de sublimite and MEI (CRT 1, 2, 4), which are not
+    required to before 2027 (LC 214/2025 art. 348; NT 2025.002-RTC v1.10/v1.20) and opt in with an explicit profile."""
+    return IBSCBS_2026 if tax_regime == "regime_normal" else None
+
+
+@dataclass(frozen=True)
 class TaxProfile:
     """How every line is taxed.
 
@@ -153,6 +186,7 @@ class TaxProfile:
     (4, 7 or 12) across states; `icms_dest_rate` is the destination state's internal rate, needed for the
     DIFAL group (ICMSUFDest, EC 87/2015) on interstate sales to non-taxpayers.
     PIS/COFINS CST 01 with `pis_rate`/`cofins_rate` (e.g. 1.65 / 7.6).
+    `ibscbs`: the IBS/CBS of the tax reform, None to leave the groups out (see `default_ibscbs`).
     """
 
     csosn: str | None = "102"
@@ -165,6 +199,7 @@ class TaxProfile:
     pis_rate: Decimal = Decimal(0)
     cofins_cst: str = "49"
     cofins_rate: Decimal = Decimal(0)
+    ibscbs: IbsCbsProfile | None = None
 
 
 @dataclass(frozen=True)
@@ -279,6 +314,17 @@ def check_invoice(inv: Invoice) -> list[FieldError]:
     for name, cst in (("pis_cst", tax.pis_cst), ("cofins_cst", tax.cofins_cst)):
         if cst not in PIS_COFINS_CST_ALIQ | PIS_COFINS_CST_NT | PIS_COFINS_CST_OUTR:
             bad(f"tax.{name}", "is not a supported PIS/COFINS CST")
+    if tax.ibscbs is not None:
+        ibscbs = tax.ibscbs
+        if ibscbs.cst not in IBSCBS_CST_SUPPORTED:
+            bad("tax.ibscbs.cst", f"must be one of {sorted(IBSCBS_CST_SUPPORTED)}")
+        if not (ibscbs.c_class_trib.isdigit() and len(ibscbs.c_class_trib) == 6
+                and ibscbs.c_class_trib.startswith(ibscbs.cst)):
+            bad("tax.ibscbs.c_class_trib", "must be 6 digits starting with the CST (e.g. 000001)")
+        for name in ("p_cbs", "p_ibs_uf", "p_ibs_mun"):
+            pct = getattr(ibscbs, name)
+            if not (isinstance(pct, Decimal) and pct.is_finite() and 0 <= pct <= 100):
+                bad(f"tax.ibscbs.{name}", "must be a Decimal percentage from 0 to 100")
     if not 0 <= inv.serie <= 999:
         bad("serie", "must be 0..999")
     if not 1 <= inv.nnf <= 999_999_999:

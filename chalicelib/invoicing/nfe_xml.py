@@ -6,12 +6,19 @@ places; totals are the sums of the lines' own rounded values, so `ICMSTot` alway
 `[!-ÿ]{1}[ -ÿ]{0,}[!-ÿ]{1}`, i.e. Latin-1 printable characters with no leading/trailing space, so accents
 stay but characters beyond U+00FF (dashes, curly quotes, emoji) are transliterated or dropped.
 
-Tax reform (IBS/CBS/IS): nfelib 3.2.0 has `imposto/IBSCBS` (type `TtribNfe`: CST, cClassTrib, gIBSCBS with
-vBC, gIBSUF{pIBSUF, vIBSUF}, gIBSMun{pIBSMun, vIBSMun}, vIBS, gCBS{pCBS, vCBS}), `imposto/IS` and
-`total/IBSCBSTot` (vBCIBSCBS, gIBS{gIBSUF, gIBSMun, vIBS}, gCBS{vCBS}), all optional in the XSD, plus
-`ide/cMunFGIBS` and `total/vNFTot`. They are left out. To fill them: add an `ibscbs` profile (CST,
-cClassTrib, the three rates) to `TaxProfile`, compute per line in centavos in `compute_lines` like PIS
-(base = vProd + vFrete), emit `Det.Imposto.IBSCBS` per item and sum the lines into `Total.IBSCBSTot`.
+Tax reform (IBS/CBS, NT 2025.002-RTC): when `inv.tax.ibscbs` is set, every det gets `imposto/IBSCBS` (nfelib's
+`TtribNfe`: CST, cClassTrib, gIBSCBS{vBC, gIBSUF{pIBSUF, vIBSUF}, gIBSMun{pIBSMun, vIBSMun}, vIBS,
+gCBS{pCBS, vCBS}}) and the document gets `total/IBSCBSTot` (vBCIBSCBS, gIBS{gIBSUF{vDif, vDevTrib, vIBSUF},
+gIBSMun{vDif, vDevTrib, vIBSMun}, vIBS, vCredPres, vCredPresCondSus}, gCBS{vDif, vDevTrib, vCBS, vCredPres,
+vCredPresCondSus}), the totals being the sums of the lines. Per line (`_ibscbs_line`), in centavos:
+    vBC = vProd + vFrete - vICMS - vICMSUFDest - vPIS - vCOFINS
+(LC 214/2025 art. 12: the operation's value including the freight charged, § 1º IV, without the ICMS, ISS,
+PIS and COFINS, § 2º V; it is the NT's vBC formula, vProd + vServ + vFrete + vSeg + vOutro + vII - vDesc - vPIS
+- vCOFINS - vICMS - vICMSUFDest - vFCP - vFCPUFDest - vICMSMono - vISSQN (+ vIS), the terms this builder never
+writes counting as zero); each of vIBSUF, vIBSMun and vCBS = vBC × rate half-up, vIBS = vIBSUF + vIBSMun. The
+IBS/CBS are "por fora": vNF is unchanged, and the optional `total/vNFTot`, `det/vItem`, `ide/cMunFGIBS` (only
+for indPres 5 without a recipient address) and `imposto/IS` are left out. With `ibscbs` None the document is
+exactly what it was before the reform groups.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from nfelib.nfe.bindings.v4_0 import dfe_tipos_basicos_v1_00 as D
 from nfelib.nfe.bindings.v4_0 import leiaute_nfe_v4_00 as L
 from nfelib.nfe.bindings.v4_0 import tipos_basico_v4_00 as T
 from nfelib.nfe.bindings.v4_0.nfe_v4_00 import Nfe
@@ -35,6 +43,7 @@ from chalicelib.invoicing.model import (
     PIS_COFINS_CST_ALIQ,
     PIS_COFINS_CST_NT,
     TP_AMB_HOMOLOGACAO,
+    IbsCbsProfile,
     InvalidInvoiceError,
     Invoice,
     Item,
@@ -57,6 +66,7 @@ SIMPLES_NOTICE = ("DOCUMENTO EMITIDO POR ME OU EPP OPTANTE PELO SIMPLES NACIONAL
 
 _INF = L.Tnfe.InfNfe
 _IMPOSTO = L.Tnfe.InfNfe.Det.Imposto
+_IBSCBS_TOT = D.TibscbsmonoTot
 
 _TRANSLITERATE = str.maketrans({
     "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"',
@@ -143,11 +153,19 @@ class LineValues:
     vpis: int
     cofins_vbc: int
     vcofins: int
+    ibscbs_vbc: int = 0  # IBS/CBS (all 0 when the invoice has no ibscbs profile)
+    vibs_uf: int = 0
+    vibs_mun: int = 0
+    vcbs: int = 0
+
+    @property
+    def vibs(self) -> int:
+        return self.vibs_uf + self.vibs_mun
 
 
 @dataclass(frozen=True)
 class Totals:
-    """ICMSTot in centavos; every field is the sum of the lines' values."""
+    """ICMSTot (and IBSCBSTot) in centavos; every field is the sum of the lines' values."""
 
     vbc: int
     vicms: int
@@ -158,6 +176,14 @@ class Totals:
     vpis: int
     vcofins: int
     vnf: int
+    vbc_ibscbs: int = 0
+    vibs_uf: int = 0
+    vibs_mun: int = 0
+    vcbs: int = 0
+
+    @property
+    def vibs(self) -> int:
+        return self.vibs_uf + self.vibs_mun
 
 
 @dataclass(frozen=True)
@@ -195,8 +221,10 @@ def compute_lines(inv: Invoice) -> tuple[list[LineValues], Totals]:
         pis_vbc, vpis = _contribution(tax.pis_cst, tax.pis_rate, base)
         cofins_vbc, vcofins = _contribution(tax.cofins_cst, tax.cofins_rate, base)
         cfop = ("6" if interstate else "5") + item.cfop[1:]
+        ibscbs = (_ibscbs_line(tax.ibscbs, base - vicms - vicms_dest - vpis - vcofins)
+                  if tax.ibscbs is not None else (0, 0, 0, 0))
         lines.append(LineValues(cfop, vprod, vfrete, icms_vbc, vicms, vcred, vbc_dest, vicms_dest,
-                                pis_vbc, vpis, cofins_vbc, vcofins))
+                                pis_vbc, vpis, cofins_vbc, vcofins, *ibscbs))
     vprod_total = sum(x.vprod for x in lines)
     vfrete_total = sum(x.vfrete for x in lines)
     totals = Totals(
@@ -210,8 +238,20 @@ def compute_lines(inv: Invoice) -> tuple[list[LineValues], Totals]:
         vcofins=sum(x.vcofins for x in lines),
         # vNF = vProd - vDesc - vICMSDeson + vST + vFCPST + vFrete + vSeg + vOutro + vII + vIPI + vIPIDevol
         vnf=vprod_total + vfrete_total,
+        vbc_ibscbs=sum(x.ibscbs_vbc for x in lines),
+        vibs_uf=sum(x.vibs_uf for x in lines),
+        vibs_mun=sum(x.vibs_mun for x in lines),
+        vcbs=sum(x.vcbs for x in lines),
     )
     return lines, totals
+
+
+def _ibscbs_line(profile: IbsCbsProfile, base: int) -> tuple[int, int, int, int]:
+    """(vBC, vIBSUF, vIBSMun, vCBS) of one line: the base is the line's value with its freight, less the ICMS
+    (and DIFAL), PIS and COFINS written on it (LC 214/2025 art. 12 § 2º V); each value is rounded half-up on its own."""
+    base = max(base, 0)
+    return (base, apply_rate(base, profile.p_ibs_uf), apply_rate(base, profile.p_ibs_mun),
+            apply_rate(base, profile.p_cbs))
 
 
 def _contribution(cst: str, pct: Decimal, base: int) -> tuple[int, int]:
@@ -241,7 +281,7 @@ def build_nfe(inv: Invoice) -> BuiltNfe:
         emit=_emit(inv, texts),
         dest=_dest(inv, texts),
         det=[_det(inv, n, item, line, texts) for n, (item, line) in enumerate(zip(inv.items, lines, strict=True), 1)],
-        total=_total(totals),
+        total=_total(totals, with_ibscbs=inv.tax.ibscbs is not None),
         transp=_INF.Transp(modFrete=L.TranspModFrete(_mod_frete(inv))),
         cobr=_cobr(inv, totals),
         pag=_pag(inv, totals),
@@ -408,7 +448,23 @@ def _imposto(inv: Invoice, origin: int, line: LineValues) -> L.Tnfe.InfNfe.Det.I
                 vICMSUFRemet="0.00")
     return _IMPOSTO(ICMS=icms, PIS=_pis(tax.pis_cst, tax.pis_rate, line.pis_vbc, line.vpis),
                     COFINS=_cofins(tax.cofins_cst, tax.cofins_rate, line.cofins_vbc, line.vcofins),
-                    ICMSUFDest=icms_uf_dest)
+                    ICMSUFDest=icms_uf_dest,
+                    IBSCBS=_ibscbs(tax.ibscbs, line) if tax.ibscbs is not None else None)
+
+
+def _ibscbs(profile: IbsCbsProfile, line: LineValues) -> D.TtribNfe:
+    """det/imposto/IBSCBS, CST 000 (tributação integral): the full gIBSCBS group, no reduction or deferral."""
+    return D.TtribNfe(
+        CST=profile.cst,
+        cClassTrib=profile.c_class_trib,
+        gIBSCBS=D.TcibsNfe(
+            vBC=money(line.ibscbs_vbc),
+            gIBSUF=D.TcibsNfe.GIbsuf(pIBSUF=rate(profile.p_ibs_uf), vIBSUF=money(line.vibs_uf)),
+            gIBSMun=D.TcibsNfe.GIbsmun(pIBSMun=rate(profile.p_ibs_mun), vIBSMun=money(line.vibs_mun)),
+            vIBS=money(line.vibs),
+            gCBS=D.TcibsNfe.GCbs(pCBS=rate(profile.p_cbs), vCBS=money(line.vcbs)),
+        ),
+    )
 
 
 def _pis(cst: str, pct: Decimal, vbc: int, value: int) -> L.Tnfe.InfNfe.Det.Imposto.Pis:
@@ -432,10 +488,10 @@ def _cofins(cst: str, pct: Decimal, vbc: int, value: int) -> L.Tnfe.InfNfe.Det.I
                                                                  vCOFINS=money(value)))
 
 
-def _total(t: Totals) -> L.Tnfe.InfNfe.Total:
+def _total(t: Totals, with_ibscbs: bool = False) -> L.Tnfe.InfNfe.Total:
     zero = "0.00"
     difal = t.vbc_uf_dest > 0  # the items carry ICMSUFDest
-    return _INF.Total(ICMSTot=_INF.Total.Icmstot(
+    return _INF.Total(IBSCBSTot=_ibscbs_tot(t) if with_ibscbs else None, ICMSTot=_INF.Total.Icmstot(
         vBC=money(t.vbc), vICMS=money(t.vicms), vICMSDeson=zero,
         vFCPUFDest=zero if difal else None, vICMSUFDest=money(t.vicms_uf_dest) if difal else None,
         vICMSUFRemet=zero if difal else None,
@@ -443,6 +499,20 @@ def _total(t: Totals) -> L.Tnfe.InfNfe.Total:
         vProd=money(t.vprod), vFrete=money(t.vfrete), vSeg=zero, vDesc=zero, vII=zero, vIPI=zero,
         vIPIDevol=zero, vPIS=money(t.vpis), vCOFINS=money(t.vcofins), vOutro=zero, vNF=money(t.vnf),
     ))
+
+
+def _ibscbs_tot(t: Totals) -> D.TibscbsmonoTot:
+    """total/IBSCBSTot: the sums of the lines; no deferral, refund or presumed credit is ever written (zeros)."""
+    zero = "0.00"
+    return _IBSCBS_TOT(
+        vBCIBSCBS=money(t.vbc_ibscbs),
+        gIBS=_IBSCBS_TOT.GIbs(
+            gIBSUF=_IBSCBS_TOT.GIbs.GIbsuf(vDif=zero, vDevTrib=zero, vIBSUF=money(t.vibs_uf)),
+            gIBSMun=_IBSCBS_TOT.GIbs.GIbsmun(vDif=zero, vDevTrib=zero, vIBSMun=money(t.vibs_mun)),
+            vIBS=money(t.vibs), vCredPres=zero, vCredPresCondSus=zero,
+        ),
+        gCBS=_IBSCBS_TOT.GCbs(vDif=zero, vDevTrib=zero, vCBS=money(t.vcbs), vCredPres=zero, vCredPresCondSus=zero),
+    )
 
 
 def _mod_frete(inv: Invoice) -> str:

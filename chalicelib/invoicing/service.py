@@ -27,6 +27,7 @@ from chalicelib.invoicing.lifecycle import (
     CSTAT_DUPLICATE,
     CSTAT_EVENT_REGISTERED,
     CSTAT_VOIDED,
+    EMISSION_LEASE,
     Correction,
     InvoiceDoc,
     InvoiceTotals,
@@ -45,7 +46,6 @@ from chalicelib.platform.clock import SAO_PAULO, Clock, rfc3339
 from chalicelib.platform.errors import AppError, ConflictError, FieldError, InvalidRequestError, InvalidStateError
 from chalicelib.platform.events import EventFactory
 from chalicelib.platform.ids import IdGenerator
-from chalicelib.platform.observability import logger
 from chalicelib.platform.usage import meter_quietly
 
 NUMBERING_ATTEMPTS = 20
@@ -85,7 +85,7 @@ def tax_profile(tax_regime: str, issuer_uf: str) -> nfe.TaxProfile:
         return nfe.TaxProfile(csosn="102", pis_cst="49", cofins_cst="49")
     return nfe.TaxProfile(csosn=None, icms_cst="00", icms_rate=Decimal(18), icms_interstate_rate=Decimal(12),
                           icms_dest_rate=Decimal(18), pis_cst="01", pis_rate=Decimal("1.65"), cofins_cst="01",
-                          cofins_rate=Decimal("7.6"))
+                          cofins_rate=Decimal("7.6"), ibscbs=nfe.default_ibscbs(tax_regime))
 
 
 def build_input(tenant: Any, order: Any, customer: Any, products: dict[str, Any], invoice: InvoiceDoc) -> nfe.Invoice:
@@ -159,7 +159,16 @@ def _numbered(tenant_id: str, tenant: Any, order: Any, deps: InvoicingDeps) -> I
 def _process(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc, deps: InvoicingDeps) -> InvoiceDoc:
     from chalicelib.catalog import get_customer, get_products
 
-    expected_version = invoice.version
+    now = deps.clock.now()
+    if invoice.processing_until and datetime.fromisoformat(invoice.processing_until.replace("Z", "+00:00")) > now:
+        return invoice  # another worker holds the lease: it finishes this emission
+    claimed = invoice.model_copy(update={"processing_until": rfc3339(now + EMISSION_LEASE),
+                                         "attempts": invoice.attempts + 1, "version": invoice.version + 1})
+    try:
+        deps.repo.save(tenant_id, claimed, invoice.version, [])
+    except ConflictError:
+        return deps.repo.get(tenant_id, invoice.id)  # a concurrent emission claimed it first
+    invoice, expected_version = claimed, claimed.version
     customer = get_customer(tenant_id, order.customer_id)
     products = get_products(tenant_id, [line.sku for line in order.lines])
     try:
@@ -176,17 +185,22 @@ def _process(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc, deps:
                        status_reason=f"Not sent: {reason}"[:500])
     totals = InvoiceTotals(products_cents=built.totals.vprod, shipping_cents=built.totals.vfrete,
                            total_cents=built.totals.vnf)
-    invoice = invoice.model_copy(update={"access_key": built.chave, "totals": totals,
-                                         "attempts": invoice.attempts + 1})
+    invoice = invoice.model_copy(update={"access_key": built.chave, "totals": totals})
     deps.documents.put(tenant_id, invoice.id, "nfe.xml", signed, "application/xml")
     authority = deps.authority(tenant)
     try:
         answer = authority.authorize(signed, invoice.environment)
+        if answer.cstat == CSTAT_DUPLICATE:
+            # Sent before (a crash, a lost answer): ask for the existing authorization instead.
+            consulted = authority.consult(signed, invoice.environment) if hasattr(authority, "consult") else None
+            if consulted is None:
+                raise AuthorityUnavailableError(f"The authority reports this NF-e as sent ({answer.reason}) "
+                                                "but its authorization could not be consulted; retry.")
+            answer = consulted
     except AuthorityUnavailableError:
-        deps.repo.save(tenant_id, invoice.model_copy(update={"version": expected_version + 1}), expected_version, [])
+        released = invoice.model_copy(update={"processing_until": None, "version": expected_version + 1})
+        deps.repo.save(tenant_id, released, expected_version, [])
         raise
-    if answer.cstat == CSTAT_DUPLICATE:
-        logger.warning("authority reports a duplicate", extra={"invoice_id": invoice.id, "reason": answer.reason})
     if answer.cstat in CSTAT_AUTHORIZED and answer.prot_nfe is not None:
         proc = build_nfe_proc(signed, answer.prot_nfe)
         deps.documents.put(tenant_id, invoice.id, "nfe-proc.xml", proc, "application/xml")
@@ -201,7 +215,7 @@ def _finish(tenant_id: str, invoice: InvoiceDoc, expected_version: int, deps: In
         changes = {"status": status, "status_code": answer.cstat, "status_reason": answer.reason,
                    "protocol": answer.protocol if status == "authorized" else None,
                    "authorized_at": rfc3339(answer.received_at) if status == "authorized" else None}
-    updated = invoice.model_copy(update={**changes, "version": expected_version + 1})
+    updated = invoice.model_copy(update={**changes, "processing_until": None, "version": expected_version + 1})
     events = []
     if updated.status == "authorized":
         events.append(deps.events.make(tenant_id, "invoice.authorized", _event_data(updated)))
@@ -221,7 +235,7 @@ def cancel_invoice(tenant_id: str, invoice_id: str, reason: str, deps: Invoicing
     invoice = deps.repo.get(tenant_id, invoice_id)
     check_cancellable(invoice, deps.clock.now())
     answer = deps.authority(get_tenant(tenant_id)).register_event(invoice.access_key or "", EVENT_CANCEL, 1, reason,
-                                                                   invoice.environment)
+                                                                   invoice.environment, protocol=invoice.protocol)
     if answer.cstat not in CSTAT_EVENT_REGISTERED:
         raise InvalidStateError(f"The fiscal authority refused the cancellation: {answer.cstat} {answer.reason}",
                                 [FieldError("status_code", answer.cstat)])

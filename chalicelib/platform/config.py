@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=48, alias="IDEMPOTENCY_TTL_HOURS")
     notifications_sender: str = Field(default="no-reply@retaguarda.local", alias="NOTIFICATIONS_SENDER")
     sandbox_enabled: bool = Field(default=True, alias="SANDBOX_ENABLED")
+    # The API's address as clients reach it (links in card-link charges); `make run` sets it.
+    public_api_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_API_URL")
 
     @model_validator(mode="after")
     def _no_local_secrets_in_aws(self) -> Settings:

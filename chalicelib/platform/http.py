@@ -279,6 +279,17 @@ def _check_access(principal: Principal, auth: str, scope: str | None) -> None:
                              [FieldError("scope", f"requires {scope}")])
 
 
+def accept_any_when_unspecified(request: Any) -> None:
+    """A request without Accept accepts any media type (RFC 9110 §12.5.1). Chalice refuses a
+    binary response (PDF, PNG) unless the request's Accept names a binary type or */*, so the
+    missing header is made the explicit */* it means; an explicit Accept is left as it is."""
+    headers = getattr(request, "headers", None)
+    if headers is not None and "accept" not in headers:
+        from chalice.app import CaseInsensitiveMapping
+
+        request.headers = CaseInsensitiveMapping({**headers, "accept": "*/*"})
+
+
 _CHALICE_ERRORS = {
     "MethodNotAllowedError": (405, "method_not_allowed", "Method not allowed"),
     "UnsupportedMediaType": (415, "unsupported_media_type", "Unsupported media type"),

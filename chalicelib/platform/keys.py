@@ -211,3 +211,43 @@ def invoice_number_void(tenant_id: str, void_id: str) -> Key:
 def local_authority_number(cnpj: str, series: int, number: int) -> Key:
     """The local fiscal authority's own registry (it stands in for SEFAZ's database)."""
     return Key(f"LOCALSEFAZ#{_part(cnpj)}#55#{series:03d}", f"NNF#{number:09d}")
+
+
+# Collections
+def charge(tenant_id: str, charge_id: str) -> Key:
+    return Key(_tenant(tenant_id), f"CHG#{_part(charge_id)}")
+
+
+def charge_prefix(tenant_id: str) -> Key:
+    return Key(_tenant(tenant_id), "CHG#")
+
+
+def charge_status_index(tenant_id: str, status: str, charge_id: str) -> Key:
+    """GSI1 entry: a tenant's charges in one status, newest id last."""
+    return Key(f"{_tenant(tenant_id)}#CHGSTATUS#{_part(status)}", _part(charge_id))
+
+
+def charge_due_index(due_date: str, tenant_id: str, charge_id: str) -> Key:
+    """GSI2 entry, present while a charge is open: the charges due on one date, across tenants
+    (the daily overdue and dunning runs read one date's partition, not every charge)."""
+    return Key(f"CHGDUE#{_part(due_date)}", f"{_tenant(tenant_id)}#{_part(charge_id)}")
+
+
+def charges_of_order_claim(tenant_id: str, order_id: str) -> Key:
+    """One set of charges per order: written with a condition in the transaction that creates them."""
+    return Key(_tenant(tenant_id), f"CHGORD#{_part(order_id)}")
+
+
+def nosso_numero_counter(tenant_id: str) -> Key:
+    """The tenant's boleto nosso número sequence (atomic ADD; a number is never handed out twice)."""
+    return Key(_tenant(tenant_id), "NOSSONUM")
+
+
+def psp_notice(tenant_id: str, provider: str, provider_event_id: str) -> Key:
+    """A payment provider's notice, once: its event id claimed in the settlement's transaction."""
+    return Key(_tenant(tenant_id), f"PSPEVT#{_part(provider)}#{_part(provider_event_id)}")
+
+
+def psp_secret(tenant_id: str, provider: str) -> Key:
+    """The tenant's webhook signing secret for one payment provider."""
+    return Key(_tenant(tenant_id), f"PSPSECRET#{_part(provider)}")

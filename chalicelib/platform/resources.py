@@ -58,7 +58,7 @@ class Schedule:
 
     name: str
     handler: str
-    cron: str  # EventBridge cron, UTC
+    cron: str  # EventBridge cron fields, UTC, without "cron(...)": "5 3 * * ? *"
     every_seconds_locally: int
 
 
@@ -99,8 +99,18 @@ DEFINITIONS = Definitions(
             handler="metering_consumer",
             event_types=("order.confirmed", "invoice.authorized", "charge.created"),
         ),
+        Consumer(
+            name="collections",
+            handler="collections_consumer",
+            event_types=("order.confirmed", "invoice.authorized", "order.cancelled"),
+            batch_size=1,
+        ),
     ),
-    schedules=(),
+    schedules=(
+        # 03:05 UTC = 00:05 in São Paulo: the day's late charges become overdue.
+        Schedule(name="charges-overdue", handler="charges_overdue", cron="5 3 * * ? *",
+                 every_seconds_locally=300),
+    ),
 )
 
 

@@ -64,9 +64,19 @@ class TenantListResponse(BaseModel):
     next_cursor: str | None
 
 
+class CertificateUpload(BaseModel):
+    """An A1 certificate (PKCS#12, .pfx/.p12): kept in Secrets Manager, never returned."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pfx_base64: Annotated[str, StringConstraints(min_length=16, max_length=60_000)]
+    password: Annotated[str, StringConstraints(max_length=256)]
+
+
 class InvoicingPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    certificate: CertificateUpload | None = None
     enabled: bool | None = None
     series: int | None = Field(default=None, ge=0, le=999)
     environment: Literal["homologacao", "producao"] | None = None

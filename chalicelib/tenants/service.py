@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,7 +22,15 @@ from chalicelib.platform.errors import (
 from chalicelib.platform.events import Event, EventFactory
 from chalicelib.platform.ids import IdGenerator, is_id
 from chalicelib.platform.pagination import Page
-from chalicelib.tenants.model import ApiKey, Tenant, TenantSettings, default_settings, merge, validate_scopes
+from chalicelib.tenants.model import (
+    ApiKey,
+    CertificateInfo,
+    Tenant,
+    TenantSettings,
+    default_settings,
+    merge,
+    validate_scopes,
+)
 
 
 class TenantRepository(Protocol):
@@ -42,6 +51,8 @@ class TenantDeps:
     clock: Clock
     events: EventFactory
     key_environment: str = "live"
+    # (tenant_id, pfx_base64, password) -> CertificateInfo fields; validates and stores the A1.
+    certificates: Callable[[str, str, str], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,10 +98,22 @@ def update_settings(tenant_id: str, patch: dict[str, Any], deps: TenantDeps) -> 
     """Merge a partial settings document into the tenant's, validate the result, save it."""
     tenant = deps.repo.get(tenant_id)
     current = json.loads(tenant.settings.model_dump_json())
+    patch = json.loads(json.dumps(patch))
+    upload = (patch.get("invoicing") or {}).pop("certificate", "absent")
+    if upload is None:
+        raise InvalidRequestError("A certificate is replaced by uploading another one.",
+                                  [FieldError("invoicing.certificate", "send {pfx_base64, password}")])
     try:
         settings = TenantSettings.model_validate(merge(current, patch))
     except ValidationError as exc:
         raise InvalidRequestError("Some settings are invalid.", validation_errors(exc)) from None
+    if upload != "absent":
+        # Validated and stored only once the rest of the patch is known to be valid.
+        assert deps.certificates is not None, "certificate uploads need the invoicing context"
+        info = deps.certificates(tenant_id, upload["pfx_base64"], upload["password"])
+        settings = settings.model_copy(update={"invoicing": settings.invoicing.model_copy(
+            update={"certificate": CertificateInfo.model_validate(info)})})
+        patch.setdefault("invoicing", {})["certificate"] = "uploaded"
     updated = tenant.model_copy(update={"settings": settings, "version": tenant.version + 1})
     changed = sorted(patch)
     event = deps.events.make(tenant_id, "tenant.settings_updated", {"sections": changed})

@@ -189,3 +189,25 @@ def test_cancelling_an_invoiced_order_cancels_its_nfe_through_the_consumer(http,
     assert deliver_event("invoicing_consumer", "order.cancelled", tenant, cancelled["data"],
                          cancelled["id"]) == {"batchItemFailures": []}
     assert call(http, tenant, "GET", f"/v1/invoices/{invoice['id']}")[1]["status"] == "cancelled"
+
+
+def test_the_danfe_of_an_authorized_nfe_is_a_pdf(http, tenant, order):
+    invoice = emit(http, tenant, order["id"])[1]
+    for accept in ({}, {"Accept": "*/*"}, {"Accept": "application/pdf"}):
+        answer = http.request("GET", f"/v1/invoices/{invoice['id']}/danfe", headers={**tenant["headers"], **accept})
+        assert answer.status_code == 200, answer.body[:300]
+        assert answer.headers["Content-Type"] == "application/pdf"
+        assert answer.body.startswith(b"%PDF") and answer.body.rstrip().endswith(b"%%EOF") and len(answer.body) > 3_000
+
+
+def test_an_uploaded_certificate_signs_the_tenants_nfe(http, tenant, order):
+    import base64
+
+    from chalicelib.invoicing.signing import generate_test_certificate, verify_signature
+
+    pfx, password = generate_test_certificate(tenant["cnpj"], "CERTIFICADO ENVIADO")
+    upload = {"invoicing": {"certificate": {"pfx_base64": base64.b64encode(pfx).decode(), "password": password}}}
+    assert call(http, tenant, "PATCH", "/v1/tenant/settings", upload)[0] == 200
+    invoice = emit(http, tenant, order["id"])[1]
+    assert invoice["status"] == "authorized"
+    assert "CERTIFICADO ENVIADO" in verify_signature(xml_of(http, tenant, invoice["id"])[2].encode())

@@ -234,3 +234,27 @@ def test_usage_counts_the_tenants_api_calls_per_month(http, tenant):
     assert empty["api_calls"] == 0 and empty["month"] == "2020-01"
     assert_problem(http.request("GET", "/v1/usage?month=2020-13", headers=tenant["headers"]), 400,
                    "invalid_request", ["month"])
+
+
+def test_an_a1_certificate_is_validated_kept_secret_and_shown_only_by_its_facts(http, tenant):
+    import base64
+
+    from chalicelib.invoicing.signing import generate_test_certificate
+
+    pfx, password = generate_test_certificate(tenant["cnpj"], "LOJA EXEMPLO")
+    upload = {"invoicing": {"certificate": {"pfx_base64": base64.b64encode(pfx).decode(), "password": password}}}
+    answer = http.request("PATCH", "/v1/tenant/settings", upload, tenant["headers"])
+    assert answer.status_code == 200, answer.body
+    certificate = body_of(answer)["settings"]["invoicing"]["certificate"]
+    assert certificate["source"] == "uploaded" and tenant["cnpj"] in certificate["subject"]
+    assert password.encode() not in answer.body and b"pfx_base64" not in answer.body
+    assert body_of(http.request("GET", "/v1/tenant", headers=tenant["headers"]))["settings"]["invoicing"][
+        "certificate"] == certificate
+    wrong = {"invoicing": {"certificate": {"pfx_base64": base64.b64encode(pfx).decode(), "password": "nope"}}}
+    assert_problem(http.request("PATCH", "/v1/tenant/settings", wrong, tenant["headers"]), 400, "invalid_request",
+                   ["invoicing.certificate.password"])
+    garbage = {"invoicing": {"certificate": {"pfx_base64": base64.b64encode(b"x" * 64).decode(), "password": "x"}}}
+    assert_problem(http.request("PATCH", "/v1/tenant/settings", garbage, tenant["headers"]), 400, "invalid_request",
+                   ["invoicing.certificate.pfx_base64"])
+    assert_problem(http.request("PATCH", "/v1/tenant/settings", {"invoicing": {"certificate": None}},
+                                tenant["headers"]), 400, "invalid_request", ["invoicing.certificate"])

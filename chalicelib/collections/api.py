@@ -1,0 +1,319 @@
+"""HTTP routes of the collections context: charges, their documents, payments, provider webhooks
+and the local sandbox (checkout page and simulated payments)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from chalicelib import bootstrap
+from chalicelib.collections import checkout, service
+from chalicelib.collections.model import (
+    BoletoInfo,
+    CardLinkInfo,
+    Charge,
+    ChargeMethod,
+    ChargeStatus,
+    PaymentOutcome,
+    PixInfo,
+)
+from chalicelib.platform.config import get_settings
+from chalicelib.platform.errors import FieldError, NotFoundError
+from chalicelib.platform.http import Api, Call, Result
+from chalicelib.platform.money import PositiveCents
+from chalicelib.platform.pagination import ListQuery, page_body
+
+api = Api(__name__, tag="Charges")
+
+CustomerId = Annotated[str, StringConstraints(pattern=r"^cus_[0-9A-HJKMNP-TV-Z]{26}$")]
+OrderId = Annotated[str, StringConstraints(pattern=r"^ord_[0-9A-HJKMNP-TV-Z]{26}$")]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140)]
+
+
+class CreateChargeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: CustomerId
+    amount_cents: Annotated[StrictInt, Field(gt=0, le=9_999_999_999, description="Positive; at most R$ 99.999.999,99.")]
+    due_date: date = Field(description="Today or later (America/Sao_Paulo).")
+    method: ChargeMethod
+    description: Description
+    order_id: OrderId | None = None
+
+
+class ManualPaymentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_cents: PositiveCents
+    paid_at: AwareDatetime
+    method: Literal["boleto", "pix", "card_link", "cash", "transfer", "other"]
+
+
+class SandboxPayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_cents: PositiveCents | None = Field(default=None, description="Defaults to today's amount due.")
+
+
+class CancelChargeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PaymentResponse(BaseModel):
+    id: str
+    amount_cents: int
+    paid_at: str
+    method: str
+    source: str
+    provider_event_id: str | None
+    outcome: PaymentOutcome
+    amount_due_cents: int
+    recorded_at: str
+
+
+class ChargeResponse(BaseModel):
+    id: str
+    order_id: str | None
+    customer_id: str
+    description: str
+    method: ChargeMethod
+    amount_cents: int
+    due_date: date
+    status: ChargeStatus
+    installment: int
+    installments: int
+    paid_at: str | None
+    paid_amount_cents: int
+    overpaid_cents: int
+    fine_percent: float
+    interest_monthly_percent: float
+    amount_due_cents: int = Field(description="Today's amount: principal + fine + interest − paid; 0 once closed.")
+    provider: str
+    boleto: BoletoInfo | None
+    pix: PixInfo | None
+    card_link: CardLinkInfo | None
+    payments: list[PaymentResponse]
+    cancelled_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class ChargeListResponse(BaseModel):
+    data: list[ChargeResponse]
+    next_cursor: str | None
+
+
+class SettlementResponse(BaseModel):
+    charge: ChargeResponse
+    payment: PaymentResponse
+    replayed: bool
+
+
+class NoticeAnswer(BaseModel):
+    received: bool
+    replayed: bool
+    charge_id: str | None
+    outcome: str | None
+
+
+class WebhookSecretResponse(BaseModel):
+    provider: str
+    secret: str
+    signature_header: str
+
+
+class ChargeQuery(ListQuery):
+    model_config = ConfigDict(extra="forbid")
+
+    status: ChargeStatus | None = None
+    customer_id: CustomerId | None = None
+    due_before: date | None = None
+
+
+def render(charge: Charge) -> dict[str, Any]:
+    body = charge.model_dump(mode="json", exclude={"version", "payer_is_consumer", "provider_charge_id"})
+    body["amount_due_cents"] = charge.amount_due_on(service.today(bootstrap.charge_deps()))
+    return body
+
+
+def _settlement(outcome: service.Settlement) -> dict[str, Any]:
+    return {"charge": render(outcome.charge), "payment": outcome.payment.model_dump(mode="json"),
+            "replayed": outcome.replayed}
+
+
+@api.route_spec("/v1/charges", "POST", scope="charges:write", request=CreateChargeRequest, response=ChargeResponse,
+                status=201, extra_statuses=(404,))
+def create_charge(call: Call) -> Result:
+    """Create a charge
+    A standalone charge (boleto, Pix or card link) for a customer; due today or later. Emits `charge.created`."""
+    body: CreateChargeRequest = call.body
+    if body.order_id:
+        from chalicelib.orders import get_order
+
+        get_order(call.tenant_id, body.order_id)  # NotFoundError names it
+    cmd = service.NewCharge(customer_id=body.customer_id, amount_cents=body.amount_cents, due_date=body.due_date,
+                            method=body.method, description=body.description, order_id=body.order_id)
+    return Result(render(service.create_charge(call.tenant_id, cmd, bootstrap.charge_deps())), status=201)
+
+
+@api.route_spec("/v1/charges", scope="charges:read", query=ChargeQuery, response=ChargeListResponse)
+def list_charges(call: Call) -> Result:
+    """List charges, newest first, by `status`, `customer_id` and `due_before`"""
+    q: ChargeQuery = call.query
+    page = bootstrap.charge_repository().list(call.tenant_id, q.status, q.customer_id,
+                                              q.due_before.isoformat() if q.due_before else None, q.limit, q.cursor)
+    return Result(page_body(page, render))
+
+
+@api.route_spec("/v1/charges/{charge_id}", scope="charges:read", response=ChargeResponse, extra_statuses=(404,))
+def get_charge(call: Call, charge_id: str) -> Result:
+    """Get a charge, with today's amount due and its payments"""
+    return Result(render(bootstrap.charge_repository().get(call.tenant_id, charge_id)))
+
+
+@api.route_spec("/v1/charges/{charge_id}/pdf", scope="charges:read", content_type="application/pdf",
+                extra_statuses=(404,))
+def charge_pdf(call: Call, charge_id: str) -> Result:
+    """The boleto PDF
+    The barcode (Interleaved 2 of 5) and linha digitável and, when the tenant has a Pix key, the Pix QR
+    (boleto híbrido). 404 for a charge that is not a boleto."""
+    charge = bootstrap.charge_repository().get(call.tenant_id, charge_id)
+    if charge.boleto is None:
+        raise NotFoundError(f"Charge {charge_id} is not a boleto.", [FieldError("method", f"is {charge.method}")])
+    from chalicelib import catalog
+    from chalicelib.collections.pdf import render_boleto
+    from chalicelib.tenants import get_tenant
+
+    tenant = get_tenant(call.tenant_id)
+    customer = catalog.get_customer(call.tenant_id, charge.customer_id)
+    settings = tenant.settings.collections
+    pdf = render_boleto(charge, {"name": tenant.legal_name, "cnpj": tenant.cnpj, "agency": settings.agency,
+                                 "account": settings.account},
+                        {"name": customer.name, "document": customer.document})
+    return Result(pdf, content_type="application/pdf",
+                  headers={"Content-Disposition": f'inline; filename="boleto-{charge.id}.pdf"'})
+
+
+@api.route_spec("/v1/charges/{charge_id}/qrcode.png", scope="charges:read", content_type="image/png",
+                extra_statuses=(404,))
+def charge_qrcode(call: Call, charge_id: str) -> Result:
+    """The Pix QR code image
+    Of the charge's BR Code (a Pix charge, or a boleto híbrido). 404 when the charge has no Pix."""
+    charge = bootstrap.charge_repository().get(call.tenant_id, charge_id)
+    if charge.pix is None:
+        raise NotFoundError(f"Charge {charge_id} has no Pix QR code.", [FieldError("method", f"is {charge.method}")])
+    from chalicelib.collections.pix import qrcode_png
+
+    return Result(qrcode_png(charge.pix.brcode), content_type="image/png")
+
+
+@api.route_spec("/v1/charges/{charge_id}/cancel", "POST", scope="charges:write", request=CancelChargeRequest,
+                response=ChargeResponse, extra_statuses=(404, 409))
+def cancel_charge(call: Call, charge_id: str) -> Result:
+    """Cancel a charge
+    From `pending` or `overdue`; emits `charge.cancelled`. 409 `invalid_state` otherwise."""
+    return Result(render(service.cancel_charge(call.tenant_id, charge_id, bootstrap.charge_deps())))
+
+
+@api.route_spec("/v1/charges/{charge_id}/payments", "POST", scope="charges:write", request=ManualPaymentRequest,
+                response=SettlementResponse, status=201, extra_statuses=(404, 409))
+def pay_charge(call: Call, charge_id: str) -> Result:
+    """Settle a charge by hand
+    Records a payment received outside the provider. Paid once the payments cover today's amount
+    due (fine and interest after the due date); less leaves it open with the remainder; more is
+    recorded as `overpaid_cents`. 409 `invalid_state` on a paid or cancelled charge."""
+    body: ManualPaymentRequest = call.body
+    outcome = service.record_payment(call.tenant_id, charge_id, body.amount_cents, body.paid_at, body.method,
+                                     bootstrap.charge_deps())
+    return Result(_settlement(outcome), status=201)
+
+
+@api.route_spec("/v1/psp/{provider}/webhooks", "POST", auth="public", response=NoticeAnswer,
+                extra_statuses=(401, 404))
+def provider_webhook(call: Call, provider: str) -> Result:
+    """Receive a payment provider's notice
+    `local`: `X-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the tenant's secret
+    (`GET /v1/psp/local/webhook-secret`), 5 minutes' tolerance (401 `signature_expired`); body
+    `{id, type: "payment.received", tenant_id, charge_id, amount_cents, paid_at, method}`.
+    `asaas`: Asaas v3 payment events with the `asaas-access-token` header. A repeated notice (same
+    provider event id) changes nothing. A payment on a cancelled charge is recorded and explained."""
+    try:
+        outcome = service.receive_notice(provider, call.raw_body, call.headers, bootstrap.charge_deps())
+    except service.Ignored:
+        return Result({"received": True, "replayed": False, "charge_id": None, "outcome": None})
+    return Result({"received": True, "replayed": outcome.replayed, "charge_id": outcome.charge.id,
+                   "outcome": outcome.payment.outcome})
+
+
+@api.route_spec("/v1/psp/{provider}/webhook-secret", scope="settings:read", response=WebhookSecretResponse,
+                extra_statuses=(404,))
+def webhook_secret(call: Call, provider: str) -> Result:
+    """The tenant's webhook secret for a payment provider
+    `local`: the key the local provider signs its notices with (made on first use). `asaas`: the
+    access token to set in Asaas's webhook settings."""
+    from chalicelib.collections.providers.notices import check_provider
+
+    check_provider(provider)
+    secret = bootstrap.charge_repository().webhook_secret(call.tenant_id, provider)
+    header = "X-Signature: t=<unix>,v1=<hex HMAC-SHA256 of '<t>.<body>'>" if provider == "local" \
+        else "asaas-access-token: <secret>"
+    return Result({"provider": provider, "secret": secret, "signature_header": header})
+
+
+def _sandbox_only() -> None:
+    if not get_settings().sandbox_enabled:
+        raise NotFoundError("The sandbox is off in this environment.")
+
+
+@api.route_spec("/v1/sandbox/charges/{charge_id}/pay", "POST", scope="charges:write", request=SandboxPayRequest,
+                response=SettlementResponse, extra_statuses=(404,))
+def sandbox_pay(call: Call, charge_id: str) -> Result:
+    """Simulate the provider paying a charge (local and sandbox only)
+    The local provider sends a signed notice (today's amount due unless `amount_cents` is given)
+    through the same path as `POST /v1/psp/local/webhooks`."""
+    _sandbox_only()
+    body: SandboxPayRequest = call.body
+    outcome = service.sandbox_payment(call.tenant_id, charge_id, body.amount_cents, bootstrap.charge_deps())
+    return Result(_settlement(outcome))
+
+
+def _checkout_charge(token: str) -> tuple[str, Charge]:
+    _sandbox_only()
+    tenant_id, _, _ = checkout.split_token(token)
+    from chalicelib.platform.ids import is_id
+
+    secret = bootstrap.charge_repository().webhook_secret(tenant_id, "local", create=False) \
+        if is_id(tenant_id, "ten") else None
+    tenant_id, charge_id = checkout.check_token(token, secret)
+    return tenant_id, bootstrap.charge_repository().get(tenant_id, charge_id)
+
+
+def _checkout_page(tenant_id: str, charge: Charge, token: str, message: str | None = None) -> str:
+    from chalicelib.tenants import get_tenant
+
+    return checkout.page(payee=get_tenant(tenant_id).name, description=charge.description,
+                         amount_due_cents=charge.amount_due_on(service.today(bootstrap.charge_deps())),
+                         status=charge.status, pay_action=f"/v1/sandbox/checkout/{token}/pay", message=message)
+
+
+@api.route_spec("/v1/sandbox/checkout/{token}", auth="public", content_type="text/html", extra_statuses=(404,))
+def checkout_page(call: Call, token: str) -> Result:
+    """The sandbox card checkout page (local and sandbox only)
+    Where `card_link.url` leads: the charge and a Pay button."""
+    tenant_id, charge = _checkout_charge(token)
+    return Result(_checkout_page(tenant_id, charge, token), content_type="text/html; charset=utf-8")
+
+
+@api.route_spec("/v1/sandbox/checkout/{token}/pay", "POST", auth="public", content_type="text/html",
+                request_content_type="application/x-www-form-urlencoded", extra_statuses=(404,))
+def checkout_pay(call: Call, token: str) -> Result:
+    """Pay on the sandbox checkout page (local and sandbox only)
+    The Pay button: the local provider notifies the payment through the webhook path."""
+    tenant_id, charge = _checkout_charge(token)
+    outcome = service.sandbox_payment(tenant_id, charge.id, None, bootstrap.charge_deps()) if charge.is_open else None
+    message = "Pagamento aprovado." if outcome and outcome.charge.status == "paid" else "Nada a pagar."
+    return Result(_checkout_page(tenant_id, outcome.charge if outcome else charge, token, message),
+                  content_type="text/html; charset=utf-8")
+

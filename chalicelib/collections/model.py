@@ -1,0 +1,168 @@
+"""Charges and payments: the status machine, settlement and today's amount due. Pure rules, no I/O.
+
+Settlement algebra (checked after every scenario in the tests):
+  owed(d)      = interest.amount_due(amount, due_date, d, fine%, interest%, consumer).total
+  paid         = Σ accepted payments            (a payment on a cancelled charge is recorded, not accepted)
+  status paid  ⇔ paid ≥ owed(date of the payment that completed it)
+  overpaid     = paid − owed(that date) ≥ 0      (recorded on the charge, never lost)
+  remainder    = owed(today) − paid, shown as `amount_due_cents` while the charge is open
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from chalicelib.collections import interest
+from chalicelib.platform.errors import FieldError, InvalidStateError
+
+ChargeStatus = Literal["pending", "overdue", "paid", "cancelled"]
+ChargeMethod = Literal["boleto", "pix", "card_link"]
+Action = Literal["pay", "overdue", "cancel"]
+PaymentOutcome = Literal["paid", "underpaid", "overpaid", "charge_cancelled", "charge_already_paid"]
+
+# (status, action) -> new status. `pay` that leaves a remainder keeps the status (see `settle`).
+TRANSITIONS: Mapping[tuple[str, str], str] = {
+    ("pending", "pay"): "paid",
+    ("overdue", "pay"): "paid",
+    ("pending", "overdue"): "overdue",
+    ("pending", "cancel"): "cancelled",
+    ("overdue", "cancel"): "cancelled",
+}
+EVENT_OF_STATUS = {"pending": "charge.created", "paid": "charge.paid", "overdue": "charge.overdue",
+                   "cancelled": "charge.cancelled"}
+OPEN_STATUSES = frozenset({"pending", "overdue"})
+# A charge keeps its payments inline; far more than any real charge sees, small enough for one item.
+MAX_PAYMENTS_PER_CHARGE = 50
+
+Percent = Annotated[Decimal, PlainSerializer(lambda v: float(v), return_type=float, when_used="json")]
+
+
+def next_status(status: str, action: str) -> str:
+    """The status an action leads to, or InvalidStateError when the table does not allow it."""
+    target = TRANSITIONS.get((status, action))
+    if target is None:
+        raise InvalidStateError(f"Cannot {action} a charge that is {status}.", [FieldError("status", f"is {status}")])
+    return target
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BoletoInfo(Strict):
+    bank_code: str
+    our_number: str
+    barcode: str
+    digitable_line: str
+    layout: str
+
+
+class PixInfo(Strict):
+    txid: str
+    brcode: str
+
+
+class CardLinkInfo(Strict):
+    url: str
+
+
+class Payment(Strict):
+    """One payment received for a charge (a provider notice or a manual settlement)."""
+
+    id: str
+    amount_cents: int
+    paid_at: str
+    method: str
+    source: str  # "manual" or the provider's name
+    provider_event_id: str | None = None
+    outcome: PaymentOutcome
+    amount_due_cents: int  # what was owed on the payment date, before this payment
+    recorded_at: str
+
+
+class Charge(Strict):
+    id: str
+    order_id: str | None = None
+    customer_id: str
+    description: str
+    method: ChargeMethod
+    amount_cents: int
+    due_date: date
+    status: ChargeStatus = "pending"
+    installment: int = 1
+    installments: int = 1
+    paid_at: str | None = None
+    paid_amount_cents: int = 0
+    overpaid_cents: int = 0
+    fine_percent: Percent
+    interest_monthly_percent: Percent
+    payer_is_consumer: bool
+    provider: str = "local"
+    provider_charge_id: str | None = None
+    boleto: BoletoInfo | None = None
+    pix: PixInfo | None = None
+    card_link: CardLinkInfo | None = None
+    payments: list[Payment] = Field(default_factory=list)
+    cancelled_at: str | None = None
+    created_at: str
+    updated_at: str
+    version: int = 1
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def owed_on(self, day: date) -> interest.AmountDue:
+        """Principal + fine + interest for a payment on `day` (B2C fine capped at 2%)."""
+        return interest.amount_due(self.amount_cents, self.due_date, day, self.fine_percent,
+                                   self.interest_monthly_percent, self.payer_is_consumer)
+
+    def amount_due_on(self, day: date) -> int:
+        """What is still to pay on `day`: 0 once paid or cancelled."""
+        if not self.is_open:
+            return 0
+        return max(0, self.owed_on(day).total - self.paid_amount_cents)
+
+    def is_late_on(self, day: date) -> bool:
+        return self.is_open and interest.days_late(self.due_date, day) > 0
+
+
+def settle(charge: Charge, payment_id: str, amount_cents: int, paid_on: date, paid_at: str, method: str,
+           source: str, provider_event_id: str | None, now: str) -> tuple[Charge, Payment]:
+    """Apply one payment: the charge after it and the payment as recorded (with its outcome).
+
+    A payment on a cancelled (or already paid) charge is recorded with an outcome that explains it and
+    changes no balance: the money came in and must be returned or reconciled by a person.
+    """
+    owed = charge.owed_on(paid_on).total
+    due_before = max(0, owed - charge.paid_amount_cents)
+    if charge.status == "cancelled" or charge.status == "paid":
+        outcome: PaymentOutcome = "charge_cancelled" if charge.status == "cancelled" else "charge_already_paid"
+        payment = Payment(id=payment_id, amount_cents=amount_cents, paid_at=paid_at, method=method, source=source,
+                          provider_event_id=provider_event_id, outcome=outcome, amount_due_cents=0, recorded_at=now)
+        return charge.model_copy(update={"payments": [*charge.payments, payment], "updated_at": now}), payment
+    paid = charge.paid_amount_cents + amount_cents
+    changes: dict[str, Any] = {"paid_amount_cents": paid, "updated_at": now}
+    if paid >= owed:
+        outcome = "overpaid" if paid > owed else "paid"
+        changes.update(status=next_status(charge.status, "pay"), paid_at=paid_at, overpaid_cents=paid - owed)
+    else:
+        outcome = "underpaid"
+    payment = Payment(id=payment_id, amount_cents=amount_cents, paid_at=paid_at, method=method, source=source,
+                      provider_event_id=provider_event_id, outcome=outcome, amount_due_cents=due_before,
+                      recorded_at=now)
+    changes["payments"] = [*charge.payments, payment]
+    return charge.model_copy(update=changes), payment
+
+
+def charge_event_data(charge: Charge) -> dict[str, Any]:
+    """The `charge.*` event body the orders context (and outbound webhooks) consume."""
+    return {"charge": {"id": charge.id, "order_id": charge.order_id, "customer_id": charge.customer_id,
+                       "amount_cents": charge.amount_cents, "paid_amount_cents": charge.paid_amount_cents,
+                       "status": charge.status, "method": charge.method, "due_date": charge.due_date.isoformat(),
+                       "installment": charge.installment}}

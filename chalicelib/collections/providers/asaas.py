@@ -1,0 +1,120 @@
+"""Asaas API v3 adapter: create the customer and the payment; read Asaas's payment webhooks.
+
+Asaas authenticates its webhooks with the `asaas-access-token` header (the token set when the
+webhook is registered: here the tenant's `asaas` webhook secret) and names our charge in
+`payment.externalReference`, which we set to `<tenant_id>:<charge_id>` when creating the payment.
+Amounts travel as decimal reais; they are converted to centavos exactly (Decimal, never float).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.collections.model import BoletoInfo, CardLinkInfo, PixInfo
+from chalicelib.collections.providers import Issued, IssueRequest, PaymentNotice
+from chalicelib.collections.signatures import InvalidSignatureError
+from chalicelib.platform.errors import FieldError, InvalidRequestError, ServiceUnavailableError
+from chalicelib.platform.ids import is_id
+from chalicelib.platform.money import round_cents
+
+NAME = "asaas"
+SANDBOX_URL = "https://api-sandbox.asaas.com/v3"
+TOKEN_HEADER = "asaas-access-token"
+SETTLING_EVENTS = frozenset({"PAYMENT_RECEIVED", "PAYMENT_CONFIRMED"})
+BILLING_TYPE = {"boleto": "BOLETO", "pix": "PIX", "card_link": "CREDIT_CARD"}
+METHOD_OF_BILLING = {"BOLETO": "boleto", "PIX": "pix", "CREDIT_CARD": "card_link"}
+
+
+def reais(cents: int) -> str:
+    return f"{Decimal(cents) / 100:.2f}"
+
+
+def cents(value: Any) -> int:
+    return round_cents(Decimal(str(value)) * 100)
+
+
+class AsaasProvider:
+    name = NAME
+
+    def __init__(self, api_key: str, session: Any, base_url: str = SANDBOX_URL) -> None:
+        self._key, self._session, self._base = api_key, session, base_url.rstrip("/")
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        answer = self._session.request(method, self._base + path, json=body, timeout=10,
+                                       headers={"access_token": self._key, "User-Agent": "retaguarda"})
+        if answer.status_code >= 500:
+            raise ServiceUnavailableError("Asaas is unavailable; retry.", headers={"Retry-After": "5"})
+        data = answer.json()
+        if answer.status_code >= 400:
+            errors = [FieldError("provider", str(e.get("description", ""))) for e in data.get("errors", [])]
+            raise InvalidRequestError("Asaas refused the request.", errors)
+        return data  # type: ignore[no-any-return]
+
+    def create_customer(self, name: str, document: str, email: str | None, external_reference: str) -> str:
+        body = {"name": name, "cpfCnpj": document, "externalReference": external_reference}
+        if email:
+            body["email"] = email
+        return str(self._call("POST", "/customers", body)["id"])
+
+    def create_payment(self, customer: str, request: IssueRequest) -> dict[str, Any]:
+        return self._call("POST", "/payments", {
+            "customer": customer, "billingType": BILLING_TYPE[request.method], "value": reais(request.amount_cents),
+            "dueDate": request.due_date.isoformat(), "description": request.description[:500],
+            "externalReference": f"{request.payee.tenant_id}:{request.charge_id}"})
+
+    def issue(self, request: IssueRequest) -> Issued:
+        customer = self.create_customer(request.payer.name, request.payer.document, request.payer.email,
+                                        request.payer.customer_id)
+        payment = self.create_payment(customer, request)
+        payment_id = str(payment["id"])
+        boleto = pix = card = None
+        if request.method == "boleto":
+            field = self._call("GET", f"/payments/{payment_id}/identificationField")
+            boleto = BoletoInfo(bank_code=str(field["barCode"])[:3], our_number=str(field["nossoNumero"]),
+                                barcode=str(field["barCode"]), digitable_line=str(field["identificationField"]),
+                                layout="asaas")
+        if request.method in ("pix", "boleto"):
+            qr = self._call("GET", f"/payments/{payment_id}/pixQrCode")
+            pix = PixInfo(txid=payment_id.replace("pay_", "").ljust(26, "0")[:35], brcode=str(qr["payload"]))
+        if request.method == "card_link":
+            card = CardLinkInfo(url=str(payment["invoiceUrl"]))
+        return Issued(boleto=boleto, pix=pix, card_link=card, provider_charge_id=payment_id)
+
+
+def notice_from_payload(payload: dict[str, Any]) -> PaymentNotice | None:
+    """Our settlement of an Asaas webhook payload; None for events that move no money."""
+    if payload.get("event") not in SETTLING_EVENTS:
+        return None
+    payment = payload.get("payment") or {}
+    reference = str(payment.get("externalReference") or "")
+    tenant_id, _, charge_id = reference.partition(":")
+    if not is_id(tenant_id, "ten") or not charge_id:
+        raise InvalidRequestError("The payment's externalReference does not name one of our charges.",
+                                  [FieldError("payment.externalReference", "must be '<tenant_id>:<charge_id>'")])
+    paid_on = payment.get("clientPaymentDate") or payment.get("paymentDate") or payment.get("confirmedDate")
+    if not paid_on:
+        raise InvalidRequestError("The payment has no payment date.", [FieldError("payment.paymentDate", "is required")])
+    return PaymentNotice(provider=NAME, event_id=str(payload.get("id") or f"{payload['event']}:{payment.get('id')}"),
+                         tenant_id=tenant_id, charge_id=charge_id, amount_cents=cents(payment.get("value", 0)),
+                         paid_at=f"{paid_on}T12:00:00-03:00",
+                         method=METHOD_OF_BILLING.get(str(payment.get("billingType")), "boleto"))
+
+
+def read_notice(raw: bytes, headers: dict[str, str], secret_of: Callable[[str], str | None]) -> PaymentNotice | None:
+    """Authenticate (the tenant's access token) and read an Asaas webhook."""
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+        reference = str((payload.get("payment") or {}).get("externalReference") or "")
+    except (UnicodeDecodeError, ValueError, AttributeError):
+        raise InvalidRequestError("The notice is not a JSON object.", [FieldError("body", "malformed")]) from None
+    tenant_id = reference.partition(":")[0]
+    secret = secret_of(tenant_id) if is_id(tenant_id, "ten") else None
+    token = headers.get(TOKEN_HEADER, "")
+    if secret is None or not hmac.compare_digest(secret.encode(), token.encode()):
+        raise InvalidSignatureError("The notice's access token is missing or wrong.",
+                                    [FieldError(TOKEN_HEADER, "does not match")])
+    return notice_from_payload(payload)

@@ -1,0 +1,13 @@
+"""The DANFE (PDF companion of an authorized NF-e), drawn by brazilfiscalreport."""
+
+from __future__ import annotations
+
+
+def render_danfe(nfe_proc: bytes) -> bytes:
+    """The DANFE of an nfeProc; the key is drawn as a Code 128C barcode by the library."""
+    from brazilfiscalreport.danfe import Danfe
+
+    # Our XML is restricted to what the NF-e XSD allows (Latin-1), which cp1252 covers: no
+    # character can crash the library's core fonts.
+    pdf = Danfe(xml=nfe_proc.decode("utf-8"))
+    return bytes(pdf.output())

@@ -1,0 +1,499 @@
+"""The SEFAZ adapter of the fiscal authority port: NF-e web services layout 4.00 over SOAP 1.2 and mutual TLS.
+
+Services (Manual de Orientação do Contribuinte, WSDLs shipped in nfelib's `nfe/wsdl/v4_0/`):
+- NFeAutorizacao4 `nfeAutorizacaoLote` with `enviNFe` (versao 4.00, one NF-e, indSinc=1). A synchronous
+  answer is `retEnviNFe` cStat 104 with the `protNFe`; an asynchronous one is cStat 103 with `infRec/nRec`,
+  polled a bounded number of times on NFeRetAutorizacao4 `nfeRetAutorizacaoLote` with `consReciNFe`.
+- NFeRecepcaoEvento4 `nfeRecepcaoEvento` with `envEvento` (versao 1.00) holding one signed `evento`:
+  110111 cancelamento (nProt + xJust), 110110 carta de correção (xCorrecao + xCondUso). The reply nests a
+  batch cStat (128) and the event's own (135/136/155 or a rejection): the event's is the answer.
+- NfeInutilizacao4 `nfeInutilizacaoNF` with a signed `inutNFe` (versao 4.00).
+
+The body is `nfeDadosMsg` in the service's WSDL namespace, with no SOAP header (layout 4.00 dropped
+`nfeCabecMsg`). Signed documents are spliced into the envelope as bytes, never re-serialized.
+108/109 (serviço paralisado) and every transport failure raise `AuthorityUnavailableError`: the emission
+stays pending and is retried. The adapter refuses self-signed test certificates before any call: SEFAZ
+accepts only ICP-Brasil chains, for the TLS handshake and for the signatures alike.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import secrets
+import ssl
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from xml.sax.saxutils import escape
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+from lxml import etree
+
+from chalicelib.invoicing.authority import TP_AMB, AuthorityAnswer, AuthorityUnavailableError
+from chalicelib.invoicing.chave import parse_chave
+from chalicelib.invoicing.signing import (
+    DS_NAMESPACE,
+    NFE_NAMESPACE,
+    XML_DECLARATION,
+    CertificateError,
+    CertificateExpiredError,
+    SigningKey,
+    _signer,
+)
+from chalicelib.platform.brazil import UF_CODES
+from chalicelib.platform.clock import SAO_PAULO, Clock
+from chalicelib.platform.errors import FieldError, InvalidRequestError
+
+SOAP12_NAMESPACE = "http://www.w3.org/2003/05/soap-envelope"
+WSDL_NAMESPACE = "http://www.portalfiscal.inf.br/nfe/wsdl/"
+NS = f"{{{NFE_NAMESPACE}}}"
+
+EVENT_CANCEL, EVENT_CORRECTION = "110111", "110110"
+CSTAT_LOTE_RECEBIDO, CSTAT_LOTE_PROCESSADO, CSTAT_LOTE_EM_PROCESSAMENTO = "103", "104", "105"
+CSTAT_EVENT_BATCH_PROCESSED = "128"
+CSTAT_UNAVAILABLE = frozenset({"108", "109"})  # serviço paralisado momentaneamente / sem previsão
+CSTAT_WITH_PROTOCOL = frozenset({"100", "150", "110", "301", "302", "303"})  # authorized or denied: nProt given
+XCONDUSO_CCE = (
+    "A Carta de Correção é disciplinada pelo § 1º-A do art. 7º do Convênio S/N, de 15 de dezembro de 1970 e "
+    "pode ser utilizada para regularização de erro ocorrido na emissão de documento fiscal, desde que o erro não "
+    "esteja relacionado com: I - as variáveis que determinam o valor do imposto tais como: base de cálculo, "
+    "alíquota, diferença de preço, quantidade, valor da operação ou da prestação; II - a correção de dados "
+    "cadastrais que implique mudança do remetente ou do destinatário; III - a data de emissão ou de saída."
+)
+
+
+@dataclass(frozen=True)
+class Service:
+    """One SEFAZ web service: its key in ENDPOINTS, WSDL name and SOAP operation."""
+
+    key: str
+    wsdl: str
+    operation: str
+
+    @property
+    def namespace(self) -> str:
+        return WSDL_NAMESPACE + self.wsdl
+
+    @property
+    def soap_action(self) -> str:
+        return f"{self.namespace}/{self.operation}"
+
+
+AUTORIZACAO = Service("NFeAutorizacao", "NFeAutorizacao4", "nfeAutorizacaoLote")
+RET_AUTORIZACAO = Service("NFeRetAutorizacao", "NFeRetAutorizacao4", "nfeRetAutorizacaoLote")
+RECEPCAO_EVENTO = Service("RecepcaoEvento", "NFeRecepcaoEvento4", "nfeRecepcaoEvento")
+INUTILIZACAO = Service("NfeInutilizacao", "NFeInutilizacao4", "nfeInutilizacaoNF")
+
+# Which authorizer serves each UF's NF-e (modelo 55): the portal's "Autorizadores" table (2025).
+AUTHORIZER_OF_UF: Mapping[str, str] = {
+    **{uf: uf for uf in ("AM", "BA", "GO", "MG", "MS", "MT", "PE", "PR", "RS", "SP")},
+    **{uf: "SVRS" for uf in ("AC", "AL", "AP", "CE", "DF", "ES", "PA", "PB", "PI", "RJ", "RN", "RO", "RR", "SC",
+                             "SE", "TO")},
+    "MA": "SVAN",
+}
+
+
+def _urls(autorizacao: str, ret_autorizacao: str, evento: str, inutilizacao: str) -> dict[str, str]:
+    return {AUTORIZACAO.key: autorizacao, RET_AUTORIZACAO.key: ret_autorizacao, RECEPCAO_EVENTO.key: evento,
+            INUTILIZACAO.key: inutilizacao}
+
+
+# authorizer -> environment -> service -> URL (the portal's web service list, as nfelib's and sped-nfe's tables).
+ENDPOINTS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
+    "SP": {
+        "homologacao": _urls("https://homologacao.nfe.fazenda.sp.gov.br/ws/nfeautorizacao4.asmx",
+                             "https://homologacao.nfe.fazenda.sp.gov.br/ws/nferetautorizacao4.asmx",
+                             "https://homologacao.nfe.fazenda.sp.gov.br/ws/nferecepcaoevento4.asmx",
+                             "https://homologacao.nfe.fazenda.sp.gov.br/ws/nfeinutilizacao4.asmx"),
+        "producao": _urls("https://nfe.fazenda.sp.gov.br/ws/nfeautorizacao4.asmx",
+                          "https://nfe.fazenda.sp.gov.br/ws/nferetautorizacao4.asmx",
+                          "https://nfe.fazenda.sp.gov.br/ws/nferecepcaoevento4.asmx",
+                          "https://nfe.fazenda.sp.gov.br/ws/nfeinutilizacao4.asmx"),
+    },
+    "MG": {
+        "homologacao": _urls("https://hnfe.fazenda.mg.gov.br/nfe2/services/NFeAutorizacao4",
+                             "https://hnfe.fazenda.mg.gov.br/nfe2/services/NFeRetAutorizacao4",
+                             "https://hnfe.fazenda.mg.gov.br/nfe2/services/NFeRecepcaoEvento4",
+                             "https://hnfe.fazenda.mg.gov.br/nfe2/services/NFeInutilizacao4"),
+        "producao": _urls("https://nfe.fazenda.mg.gov.br/nfe2/services/NFeAutorizacao4",
+                          "https://nfe.fazenda.mg.gov.br/nfe2/services/NFeRetAutorizacao4",
+                          "https://nfe.fazenda.mg.gov.br/nfe2/services/NFeRecepcaoEvento4",
+                          "https://nfe.fazenda.mg.gov.br/nfe2/services/NFeInutilizacao4"),
+    },
+    "SVRS": {
+        "homologacao": _urls("https://nfe-homologacao.svrs.rs.gov.br/ws/NfeAutorizacao/NFeAutorizacao4.asmx",
+                             "https://nfe-homologacao.svrs.rs.gov.br/ws/NfeRetAutorizacao/NFeRetAutorizacao4.asmx",
+                             "https://nfe-homologacao.svrs.rs.gov.br/ws/recepcaoevento/recepcaoevento4.asmx",
+                             "https://nfe-homologacao.svrs.rs.gov.br/ws/nfeinutilizacao/nfeinutilizacao4.asmx"),
+        "producao": _urls("https://nfe.svrs.rs.gov.br/ws/NfeAutorizacao/NFeAutorizacao4.asmx",
+                          "https://nfe.svrs.rs.gov.br/ws/NfeRetAutorizacao/NFeRetAutorizacao4.asmx",
+                          "https://nfe.svrs.rs.gov.br/ws/recepcaoevento/recepcaoevento4.asmx",
+                          "https://nfe.svrs.rs.gov.br/ws/nfeinutilizacao/nfeinutilizacao4.asmx"),
+    },
+    "SVAN": {
+        "homologacao": _urls("https://hom.sefazvirtual.fazenda.gov.br/NFeAutorizacao4/NFeAutorizacao4.asmx",
+                             "https://hom.sefazvirtual.fazenda.gov.br/NFeRetAutorizacao4/NFeRetAutorizacao4.asmx",
+                             "https://hom.sefazvirtual.fazenda.gov.br/NFeRecepcaoEvento4/NFeRecepcaoEvento4.asmx",
+                             "https://hom.sefazvirtual.fazenda.gov.br/NFeInutilizacao4/NFeInutilizacao4.asmx"),
+        "producao": _urls("https://www.sefazvirtual.fazenda.gov.br/NFeAutorizacao4/NFeAutorizacao4.asmx",
+                          "https://www.sefazvirtual.fazenda.gov.br/NFeRetAutorizacao4/NFeRetAutorizacao4.asmx",
+                          "https://www.sefazvirtual.fazenda.gov.br/NFeRecepcaoEvento4/NFeRecepcaoEvento4.asmx",
+                          "https://www.sefazvirtual.fazenda.gov.br/NFeInutilizacao4/NFeInutilizacao4.asmx"),
+    },
+    "RS": {
+        "homologacao": _urls("https://nfe-homologacao.sefazrs.rs.gov.br/ws/NfeAutorizacao/NFeAutorizacao4.asmx",
+                             "https://nfe-homologacao.sefazrs.rs.gov.br/ws/NfeRetAutorizacao/NFeRetAutorizacao4.asmx",
+                             "https://nfe-homologacao.sefazrs.rs.gov.br/ws/recepcaoevento/recepcaoevento4.asmx",
+                             "https://nfe-homologacao.sefazrs.rs.gov.br/ws/nfeinutilizacao/nfeinutilizacao4.asmx"),
+        "producao": _urls("https://nfe.sefazrs.rs.gov.br/ws/NfeAutorizacao/NFeAutorizacao4.asmx",
+                          "https://nfe.sefazrs.rs.gov.br/ws/NfeRetAutorizacao/NFeRetAutorizacao4.asmx",
+                          "https://nfe.sefazrs.rs.gov.br/ws/recepcaoevento/recepcaoevento4.asmx",
+                          "https://nfe.sefazrs.rs.gov.br/ws/nfeinutilizacao/nfeinutilizacao4.asmx"),
+    },
+    "PR": {
+        "homologacao": _urls("https://homologacao.nfe.sefa.pr.gov.br/nfe/NFeAutorizacao4",
+                             "https://homologacao.nfe.sefa.pr.gov.br/nfe/NFeRetAutorizacao4",
+                             "https://homologacao.nfe.sefa.pr.gov.br/nfe/NFeRecepcaoEvento4",
+                             "https://homologacao.nfe.sefa.pr.gov.br/nfe/NFeInutilizacao4"),
+        "producao": _urls("https://nfe.sefa.pr.gov.br/nfe/NFeAutorizacao4",
+                          "https://nfe.sefa.pr.gov.br/nfe/NFeRetAutorizacao4",
+                          "https://nfe.sefa.pr.gov.br/nfe/NFeRecepcaoEvento4",
+                          "https://nfe.sefa.pr.gov.br/nfe/NFeInutilizacao4"),
+    },
+}
+
+
+class CertificateNotAcceptedError(CertificateError):
+    """SEFAZ accepts only ICP-Brasil certificates: a self-signed or test certificate cannot talk to it."""
+
+    code = "certificate_not_icp_brasil"
+
+
+class UnsupportedAuthorizerError(InvalidRequestError):
+    """No SEFAZ endpoint is configured for the tenant's UF."""
+
+    status, code, title = 422, "sefaz_not_configured", "SEFAZ not configured for this state"
+
+
+class SoapTransport(Protocol):
+    """Seam: POST one SOAP 1.2 envelope with mutual TLS (the tenant's A1) and return the answer's bytes.
+
+    Raises AuthorityUnavailableError on connection errors, timeouts and HTTP 5xx."""
+
+    def post(self, url: str, soap_action: str, envelope: bytes, cert: SigningKey) -> bytes: ...
+
+
+TEST_CERTIFICATE_OU = "Certificado de teste"
+
+
+def check_certificate(key: SigningKey, now: datetime) -> None:
+    """Refuse what SEFAZ would refuse at the TLS handshake: self-signed, test or expired certificates."""
+    cert = key.certificate
+    units = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
+    if cert.issuer == cert.subject or any(TEST_CERTIFICATE_OU.lower() in str(u).lower() for u in units):
+        raise CertificateNotAcceptedError(
+            "SEFAZ accepts only ICP-Brasil A1 certificates; this tenant has a self-signed test certificate. "
+            "Upload the company's A1 (.pfx) or use the local authority.",
+            [FieldError("certificate", f"issuer {cert.issuer.rfc4514_string()} is not an ICP-Brasil authority")])
+    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+        raise CertificateExpiredError(f"the certificate is valid from {cert.not_valid_before_utc.date()} "
+                                      f"to {cert.not_valid_after_utc.date()}")
+
+
+def sign_enveloped(xml: bytes, key: SigningKey, inf_tag: str) -> bytes:
+    """The document with its enveloped Signature over the child `inf_tag` (infEvento, infInut): the same
+    profile as the NF-e's (RSA-SHA1, C14N 1.0, `ds` as the default namespace, base64 on one line)."""
+    root = etree.fromstring(xml)
+    inf = root.find(f"{NS}{inf_tag}")
+    if inf is None or not inf.get("Id"):
+        raise ValueError(f"no {inf_tag} with an Id to sign")
+    cert_pem = key.certificate.public_bytes(serialization.Encoding.PEM).decode()
+    signed = _signer().sign(root, key=key.private_key, cert=cert_pem, reference_uri="#" + inf.get("Id"))
+    signed = etree.fromstring(etree.tostring(signed, encoding="UTF-8"))
+    for path in ("SignatureValue", "KeyInfo/ds:X509Data/ds:X509Certificate"):
+        for el in signed.iterfind(f"ds:Signature/ds:{path}", namespaces={"ds": DS_NAMESPACE}):
+            el.text = "".join((el.text or "").split())
+    return bytes(etree.tostring(signed, encoding="UTF-8", xml_declaration=False))
+
+
+_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")
+
+
+def soap_envelope(service: Service, body: bytes) -> bytes:
+    """SOAP 1.2 envelope: `nfeDadosMsg` in the service's namespace around `body` (kept byte for byte)."""
+    body = _DECLARATION.sub(b"", body, count=1).strip()
+    return (XML_DECLARATION + b'<soap12:Envelope xmlns:soap12="' + SOAP12_NAMESPACE.encode() + b'" '
+            b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+            b'<soap12:Body><nfeDadosMsg xmlns="' + service.namespace.encode() + b'">' + body +
+            b"</nfeDadosMsg></soap12:Body></soap12:Envelope>")
+
+
+def _answer_root(raw: bytes, expected: str) -> etree._Element:
+    """The `expected` element (retEnviNFe, retConsReciNFe, retEnvEvento, retInutNFe) inside the SOAP answer."""
+    try:
+        root = etree.fromstring(raw, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        raise AuthorityUnavailableError(f"SEFAZ answered with malformed XML ({exc}).") from exc
+    if root.tag == f"{NS}{expected}":
+        return root
+    found = root.find(f".//{NS}{expected}")
+    if found is None:
+        fault = root.find(f".//{{{SOAP12_NAMESPACE}}}Fault")
+        detail = " ".join("".join(fault.itertext()).split())[:300] if fault is not None else "no " + expected
+        raise AuthorityUnavailableError(f"SEFAZ answered without {expected}: {detail}")
+    return found
+
+
+def _one_line(text: str) -> str:
+    """Free text as SEFAZ's schemas take it: no line breaks or tabs (588), no leading/trailing blanks."""
+    return " ".join(text.split())
+
+
+def _text(el: etree._Element, path: str) -> str:
+    return (el.findtext(path, namespaces={"n": NFE_NAMESPACE}) or "").strip()
+
+
+def _standalone(el: etree._Element) -> bytes:
+    """An element of the answer on its own, in the NF-e namespace only (no SOAP declarations)."""
+    alone = copy.deepcopy(el)
+    etree.cleanup_namespaces(alone)
+    return bytes(etree.tostring(alone, encoding="UTF-8"))
+
+
+class SefazAuthority:
+    """The fiscal authority port over SEFAZ's web services, for one tenant (its UF and its A1)."""
+
+    def __init__(self, transport: SoapTransport, signing_key_provider: Callable[[], SigningKey], uf: str,
+                 clock: Clock, *, poll_attempts: int = 4, poll_wait_seconds: float = 2.0,
+                 sleep: Callable[[float], None] = time.sleep,
+                 endpoints: Mapping[str, Mapping[str, Mapping[str, str]]] = ENDPOINTS) -> None:
+        if uf not in UF_CODES:
+            raise ValueError(f"unknown UF {uf!r}")
+        self._transport = transport
+        self._key_provider = signing_key_provider
+        self._uf = uf
+        self._clock = clock
+        self._poll_attempts = poll_attempts
+        self._poll_wait = poll_wait_seconds
+        self._sleep = sleep
+        self._endpoints = endpoints
+
+    # Plumbing
+    def _now(self) -> datetime:
+        return self._clock.now().replace(microsecond=0)
+
+    def _key(self) -> SigningKey:
+        key = self._key_provider()
+        check_certificate(key, self._clock.now())
+        return key
+
+    def url(self, service: Service, environment: str) -> str:
+        authorizer = AUTHORIZER_OF_UF[self._uf]
+        try:
+            return self._endpoints[authorizer][environment][service.key]
+        except KeyError:
+            raise UnsupportedAuthorizerError(
+                f"No SEFAZ {service.wsdl} endpoint for {self._uf} ({authorizer}) in {environment}.",
+                [FieldError("address.state", f"{self._uf} is served by {authorizer}, not configured")]) from None
+
+    def _call(self, service: Service, environment: str, body: bytes, key: SigningKey, expected: str) -> etree._Element:
+        raw = self._transport.post(self.url(service, environment), service.soap_action,
+                                   soap_envelope(service, body), key)
+        answer = _answer_root(raw, expected)
+        cstat = _text(answer, "n:cStat") or _text(answer, "n:infInut/n:cStat")
+        if cstat in CSTAT_UNAVAILABLE:
+            reason = _text(answer, "n:xMotivo") or _text(answer, "n:infInut/n:xMotivo")
+            raise AuthorityUnavailableError(f"SEFAZ {service.wsdl} is down: {cstat} {reason}")
+        return answer
+
+    def _id_lote(self) -> str:
+        return f"{self._clock.now().astimezone(SAO_PAULO):%y%m%d%H%M%S}{secrets.randbelow(1000):03d}"
+
+    def _received(self, text: str) -> datetime:
+        try:
+            return datetime.fromisoformat(text) if text else self._now()
+        except ValueError:
+            return self._now()
+
+    # Authorization
+    def authorize(self, signed_nfe: bytes, environment: str) -> AuthorityAnswer:
+        key = self._key()
+        root = etree.fromstring(signed_nfe)
+        inf = root.find(f"{NS}infNFe")
+        if inf is None:
+            raise ValueError("not an NFe")
+        chave = (inf.get("Id") or "")[3:]
+        nfe = _DECLARATION.sub(b"", signed_nfe, count=1).strip()
+        envi = (f'<enviNFe xmlns="{NFE_NAMESPACE}" versao="4.00"><idLote>{self._id_lote()}</idLote>'
+                f"<indSinc>1</indSinc>").encode() + nfe + b"</enviNFe>"
+        answer = self._call(AUTORIZACAO, environment, envi, key, "retEnviNFe")
+        cstat = _text(answer, "n:cStat")
+        if cstat == CSTAT_LOTE_RECEBIDO:
+            answer = self._poll(_text(answer, "n:infRec/n:nRec"), environment, key)
+            cstat = _text(answer, "n:cStat")
+        if cstat != CSTAT_LOTE_PROCESSADO:  # the batch itself was refused (schema 225, 215, 999, …)
+            return AuthorityAnswer(cstat or "999", _text(answer, "n:xMotivo"), self._received(_text(answer, "n:dhRecbto")))
+        return self._protocol_answer(answer, chave)
+
+    def _poll(self, nrec: str, environment: str, key: SigningKey) -> etree._Element:
+        if not nrec:
+            raise AuthorityUnavailableError("SEFAZ received the batch (103) but gave no receipt number.")
+        tp_amb = TP_AMB[environment]
+        cons = (f'<consReciNFe xmlns="{NFE_NAMESPACE}" versao="4.00"><tpAmb>{tp_amb}</tpAmb>'
+                f"<nRec>{escape(nrec)}</nRec></consReciNFe>").encode()
+        for _ in range(self._poll_attempts):
+            self._sleep(self._poll_wait)
+            answer = self._call(RET_AUTORIZACAO, environment, cons, key, "retConsReciNFe")
+            if _text(answer, "n:cStat") != CSTAT_LOTE_EM_PROCESSAMENTO:
+                return answer
+        raise AuthorityUnavailableError(f"SEFAZ is still processing batch {nrec} after {self._poll_attempts} polls.")
+
+    def _protocol_answer(self, answer: etree._Element, chave: str) -> AuthorityAnswer:
+        prots = answer.findall(f"{NS}protNFe")
+        prot = next((p for p in prots if _text(p, "n:infProt/n:chNFe") == chave), prots[0] if prots else None)
+        if prot is None:
+            raise AuthorityUnavailableError("SEFAZ processed the batch but returned no protNFe.")
+        cstat, reason = _text(prot, "n:infProt/n:cStat"), _text(prot, "n:infProt/n:xMotivo")
+        received = self._received(_text(prot, "n:infProt/n:dhRecbto"))
+        if cstat in CSTAT_WITH_PROTOCOL:
+            return AuthorityAnswer(cstat, reason, received, _text(prot, "n:infProt/n:nProt") or None, _standalone(prot))
+        return AuthorityAnswer(cstat, reason, received)
+
+    # Events
+    def register_event(self, access_key: str, event_type: str, sequence: int, text: str, environment: str,
+                       protocol: str | None = None) -> AuthorityAnswer:
+        if event_type == EVENT_CANCEL:
+            if not protocol:
+                raise InvalidRequestError("Cancelling an NF-e at SEFAZ needs its authorization protocol.",
+                                          [FieldError("protocol", "is required for event 110111")])
+            detail = (f"<descEvento>Cancelamento</descEvento><nProt>{escape(protocol)}</nProt>"
+                      f"<xJust>{escape(_one_line(text))}</xJust>")
+        elif event_type == EVENT_CORRECTION:
+            detail = (f"<descEvento>Carta de Correção</descEvento><xCorrecao>{escape(_one_line(text))}</xCorrecao>"
+                      f"<xCondUso>{XCONDUSO_CCE}</xCondUso>")
+        else:
+            raise InvalidRequestError(f"Event {event_type} is not supported.", [FieldError("event_type", event_type)])
+        key = self._key()
+        parsed = parse_chave(access_key)
+        issued = self._clock.now().astimezone(SAO_PAULO).replace(microsecond=0).isoformat()
+        evento = (
+            f'<evento xmlns="{NFE_NAMESPACE}" versao="1.00"><infEvento Id="ID{event_type}{access_key}{sequence:02d}">'
+            f"<cOrgao>{access_key[:2]}</cOrgao><tpAmb>{TP_AMB[environment]}</tpAmb><CNPJ>{parsed.cnpj}</CNPJ>"
+            f"<chNFe>{access_key}</chNFe><dhEvento>{issued}</dhEvento><tpEvento>{event_type}</tpEvento>"
+            f"<nSeqEvento>{sequence}</nSeqEvento><verEvento>1.00</verEvento>"
+            f'<detEvento versao="1.00">{detail}</detEvento></infEvento></evento>'
+        ).encode()
+        signed = sign_enveloped(evento, key, "infEvento")
+        env = (f'<envEvento xmlns="{NFE_NAMESPACE}" versao="1.00"><idLote>{self._id_lote()}</idLote>').encode() + \
+            signed + b"</envEvento>"
+        answer = self._call(RECEPCAO_EVENTO, environment, env, key, "retEnvEvento")
+        batch = _text(answer, "n:cStat")
+        inner = answer.find(f"{NS}retEvento/{NS}infEvento")
+        if batch != CSTAT_EVENT_BATCH_PROCESSED or inner is None:
+            return AuthorityAnswer(batch or "999", _text(answer, "n:xMotivo"), self._now())
+        return AuthorityAnswer(_text(inner, "n:cStat"), _text(inner, "n:xMotivo"),
+                               self._received(_text(inner, "n:dhRegEvento")), _text(inner, "n:nProt") or None)
+
+    # Inutilização
+    def void_numbers(self, cnpj: str, series: int, first: int, last: int, reason: str,
+                     environment: str) -> AuthorityAnswer:
+        key = self._key()
+        cuf = UF_CODES[self._uf]
+        year = f"{self._clock.now().astimezone(SAO_PAULO):%y}"
+        inf_id = f"ID{cuf}{year}{cnpj}55{series:03d}{first:09d}{last:09d}"
+        inut = (
+            f'<inutNFe xmlns="{NFE_NAMESPACE}" versao="4.00"><infInut Id="{inf_id}"><tpAmb>{TP_AMB[environment]}</tpAmb>'
+            f"<xServ>INUTILIZAR</xServ><cUF>{cuf}</cUF><ano>{year}</ano><CNPJ>{cnpj}</CNPJ><mod>55</mod>"
+            f"<serie>{series}</serie><nNFIni>{first}</nNFIni><nNFFin>{last}</nNFFin><xJust>{escape(_one_line(reason))}</xJust>"
+            f"</infInut></inutNFe>"
+        ).encode()
+        answer = self._call(INUTILIZACAO, environment, sign_enveloped(inut, key, "infInut"), key, "retInutNFe")
+        return AuthorityAnswer(_text(answer, "n:infInut/n:cStat"), _text(answer, "n:infInut/n:xMotivo"),
+                               self._received(_text(answer, "n:infInut/n:dhRecbto")),
+                               _text(answer, "n:infInut/n:nProt") or None)
+
+
+class RequestsSoapTransport:
+    """The real transport: `requests` with the tenant's A1 as TLS client certificate.
+
+    The key and certificate go through a temporary PEM pair (mode 0600) only long enough for
+    `SSLContext.load_cert_chain` to read them; the context is kept in memory per certificate.
+    `verify` is True (the system/certifi roots) or a CA bundle path: some SEFAZ servers present
+    ICP-Brasil chains that certifi does not carry, so production needs a bundle with those roots."""
+
+    CONNECT_TIMEOUT, READ_TIMEOUT = 10.0, 45.0
+
+    def __init__(self, *, verify: bool | str = True, timeout: tuple[float, float] | None = None) -> None:
+        self._verify = verify
+        self._timeout = timeout or (self.CONNECT_TIMEOUT, self.READ_TIMEOUT)
+        self._sessions: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _context(self, cert: SigningKey) -> ssl.SSLContext:
+        cafile = self._verify if isinstance(self._verify, str) else None
+        context = ssl.create_default_context(cafile=cafile)
+        if self._verify is False:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        with tempfile.TemporaryDirectory(prefix="a1-") as folder:
+            cert_path, key_path = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+            for path, data in (
+                (cert_path, cert.certificate.public_bytes(serialization.Encoding.PEM)),
+                (key_path, cert.private_key.private_bytes(serialization.Encoding.PEM,
+                                                          serialization.PrivateFormat.TraditionalOpenSSL,
+                                                          serialization.NoEncryption())),
+            ):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+            context.load_cert_chain(cert_path, key_path)
+        return context
+
+    def _session(self, cert: SigningKey) -> Any:
+        import requests
+        from requests.adapters import HTTPAdapter
+
+        context = None
+
+        class _ClientCertAdapter(HTTPAdapter):
+            def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+                kwargs["ssl_context"] = context
+                super().init_poolmanager(*args, **kwargs)
+
+            def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+                proxy_kwargs["ssl_context"] = context
+                return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+        with self._lock:
+            session = self._sessions.get(cert.fingerprint)
+            if session is None:
+                context = self._context(cert)
+                session = requests.Session()
+                session.mount("https://", _ClientCertAdapter())
+                if len(self._sessions) >= 32:
+                    self._sessions.pop(next(iter(self._sessions))).close()
+                self._sessions[cert.fingerprint] = session
+        return session
+
+    def post(self, url: str, soap_action: str, envelope: bytes, cert: SigningKey) -> bytes:
+        import requests
+
+        headers = {"Content-Type": f'application/soap+xml; charset=utf-8; action="{soap_action}"'}
+        try:
+            response = self._session(cert).post(url, data=envelope, headers=headers, timeout=self._timeout,
+                                                verify=self._verify)
+        except requests.exceptions.RequestException as exc:  # connection, TLS, timeout
+            raise AuthorityUnavailableError(f"SEFAZ did not answer ({type(exc).__name__}: {exc}).") from exc
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise AuthorityUnavailableError(f"SEFAZ answered HTTP {response.status_code}.")
+        if response.status_code >= 400:
+            raise AuthorityUnavailableError(f"SEFAZ refused the request: HTTP {response.status_code} "
+                                            f"{response.text[:200]}")
+        return bytes(response.content)

@@ -1,0 +1,307 @@
+"""Charges through the HTTP edge (moto): creation, documents, lifecycle, payments and provider notices."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from tests.api.test_catalog import call, customer_body, fields
+from tests.api.test_orders import deliver_event, invoicing_off, place
+
+CNPJ_CUSTOMER = "45723174000110"
+
+
+@pytest.fixture
+def customer(http, tenant) -> dict[str, Any]:
+    status, body = call(http, tenant, "POST", "/v1/customers", customer_body())
+    assert status == 201, body
+    return body
+
+
+def charge_body(customer: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    body = {"customer_id": customer["id"], "amount_cents": 15_000, "due_date": (date.today() + timedelta(days=5)).isoformat(),
+            "method": "boleto", "description": "Mensalidade"}
+    body.update(overrides)
+    return body
+
+
+def new_charge(http, tenant, customer, **overrides: Any) -> dict[str, Any]:
+    status, body = call(http, tenant, "POST", "/v1/charges", charge_body(customer, **overrides))
+    assert status == 201, body
+    return body
+
+
+def secret_of(http, tenant) -> str:
+    status, body = call(http, tenant, "GET", "/v1/psp/local/webhook-secret")
+    assert status == 200, body
+    return body["secret"]
+
+
+def notice(tenant, charge, event_id="evt-1", amount=None, **extra: Any) -> bytes:
+    body = {"id": event_id, "type": "payment.received", "tenant_id": tenant["id"], "charge_id": charge["id"],
+            "amount_cents": amount if amount is not None else charge["amount_cents"],
+            "paid_at": "2026-01-01T12:00:00Z", "method": charge["method"], **extra}
+    return json.dumps(body).encode()
+
+
+def post_notice(http, raw: bytes, signature: str | None, provider: str = "local"):
+    headers = {"X-Signature": signature} if signature is not None else {}
+    answer = http.request("POST", f"/v1/psp/{provider}/webhooks", raw=raw, headers=headers)
+    return answer.status_code, json.loads(answer.body)
+
+
+def signed(secret: str, raw: bytes, at: int | None = None) -> str:
+    from chalicelib.collections.signatures import sign
+
+    return sign(secret, raw, at if at is not None else int(time.time()))
+
+
+def test_a_boleto_charge_has_barcode_digitable_line_and_a_hybrid_pix(http, tenant, customer):
+    charge = new_charge(http, tenant, customer)
+    assert charge["id"].startswith("chg_") and charge["status"] == "pending"
+    assert charge["amount_due_cents"] == 15_000 and charge["fine_percent"] == 2.0
+    from chalicelib.collections import boleto, pix
+
+    info = charge["boleto"]
+    assert boleto.validate_barcode(info["barcode"]) and boleto.linha_to_barcode(info["digitable_line"]) == info["barcode"]
+    decoded = boleto.decode_barcode(info["barcode"], date.today())
+    assert (decoded.bank_code, decoded.amount_cents, decoded.due_date.isoformat()) == ("001", 15_000, charge["due_date"])
+    assert info["our_number"] == "1234567" + "0000000001"
+    parsed = pix.parse_brcode(charge["pix"]["brcode"])
+    assert parsed.amount_cents == 15_000 and charge["pix"]["txid"] in parsed.location
+    assert pix.is_valid_txid(charge["pix"]["txid"])
+    assert call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1] == charge
+    events = call(http, tenant, "GET", "/v1/events?type=charge.created")[1]["data"]
+    assert events[0]["data"]["charge"]["id"] == charge["id"]
+
+
+def test_nosso_numero_never_repeats_within_a_tenant(http, tenant, customer):
+    numbers = [new_charge(http, tenant, customer)["boleto"]["our_number"] for _ in range(3)]
+    assert len(set(numbers)) == 3 and numbers == sorted(numbers)
+
+
+def test_pix_and_card_link_charges(http, tenant, customer):
+    pix_charge = new_charge(http, tenant, customer, method="pix")
+    assert pix_charge["boleto"] is None and pix_charge["pix"]["brcode"].startswith("000201")
+    card = new_charge(http, tenant, customer, method="card_link")
+    assert card["pix"] is None and "/v1/sandbox/checkout/" in card["card_link"]["url"]
+
+
+@pytest.mark.parametrize(("mutate", "field"), [
+    (lambda b: b.update(amount_cents=0), "amount_cents"),
+    (lambda b: b.update(amount_cents=-5), "amount_cents"),
+    (lambda b: b.update(amount_cents=10.5), "amount_cents"),
+    (lambda b: b.update(due_date=(date.today() - timedelta(days=2)).isoformat()), "due_date"),
+    (lambda b: b.update(due_date="2026-13-01"), "due_date"),
+    (lambda b: b.update(method="cheque"), "method"),
+    (lambda b: b.update(customer_id="cus_x"), "customer_id"),
+    (lambda b: b.pop("description"), "description"),
+    (lambda b: b.update(tenant_id="ten_x"), "tenant_id"),
+])
+def test_bad_charges_are_400_naming_the_field(http, tenant, customer, mutate, field):
+    body = charge_body(customer)
+    mutate(body)
+    status, problem = call(http, tenant, "POST", "/v1/charges", body)
+    assert status == 400 and field in fields(problem), problem
+    assert call(http, tenant, "GET", "/v1/charges")[1]["data"] == []
+
+
+def test_an_unknown_customer_is_404(http, tenant, customer):
+    status, problem = call(http, tenant, "POST", "/v1/charges",
+                           charge_body(customer, customer_id="cus_01JAAAAAAAAAAAAAAAAAAAAAAA"))
+    assert status == 404 and problem["code"] == "not_found"
+
+
+def test_charges_are_listed_by_status_customer_and_due_date(http, tenant, customer):
+    soon = new_charge(http, tenant, customer)
+    later = new_charge(http, tenant, customer, due_date=(date.today() + timedelta(days=40)).isoformat())
+    call(http, tenant, "POST", f"/v1/charges/{later['id']}/cancel", {})
+    listed = call(http, tenant, "GET", "/v1/charges")[1]["data"]
+    assert [c["id"] for c in listed] == [later["id"], soon["id"]]
+    pending = call(http, tenant, "GET", "/v1/charges?status=pending")[1]["data"]
+    assert [c["id"] for c in pending] == [soon["id"]]
+    due = call(http, tenant, "GET", f"/v1/charges?due_before={(date.today() + timedelta(days=10)).isoformat()}")[1]
+    assert [c["id"] for c in due["data"]] == [soon["id"]]
+
+
+def test_cancel_follows_the_transition_table(http, tenant, customer):
+    charge = new_charge(http, tenant, customer)
+    status, cancelled = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/cancel", {})
+    assert status == 200 and cancelled["status"] == "cancelled" and cancelled["amount_due_cents"] == 0
+    status, problem = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/cancel", {})
+    assert status == 409 and problem["code"] == "invalid_state"
+    status, problem = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
+                           {"amount_cents": 100, "paid_at": "2026-01-01T10:00:00Z", "method": "cash"})
+    assert status == 409 and problem["code"] == "invalid_state"
+
+
+def test_manual_payments_underpay_then_pay_and_then_refuse_more(http, tenant, customer):
+    charge = new_charge(http, tenant, customer)
+    today = date.today().isoformat()
+    status, first = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
+                         {"amount_cents": 5_000, "paid_at": f"{today}T12:00:00-03:00", "method": "transfer"})
+    assert status == 201 and first["payment"]["outcome"] == "underpaid"
+    assert first["charge"]["status"] == "pending" and first["charge"]["amount_due_cents"] == 10_000
+    status, second = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
+                          {"amount_cents": 10_500, "paid_at": f"{today}T13:00:00-03:00", "method": "pix"})
+    assert second["payment"]["outcome"] == "overpaid" and second["charge"]["status"] == "paid"
+    assert second["charge"]["overpaid_cents"] == 500 and second["charge"]["paid_amount_cents"] == 15_500
+    paid = call(http, tenant, "GET", "/v1/events?type=charge.paid")[1]["data"]
+    assert len(paid) == 1 and paid[0]["data"]["charge"]["paid_amount_cents"] == 15_500
+
+
+@pytest.mark.parametrize("body", [
+    {"amount_cents": 0, "paid_at": "2026-01-01T10:00:00Z", "method": "cash"},
+    {"amount_cents": -1, "paid_at": "2026-01-01T10:00:00Z", "method": "cash"},
+    {"amount_cents": 100, "paid_at": "2026-01-01T10:00:00", "method": "cash"},
+    {"amount_cents": 100, "paid_at": "2026-01-01T10:00:00Z", "method": "bitcoin"},
+])
+def test_bad_manual_payments_are_400(http, tenant, customer, body):
+    charge = new_charge(http, tenant, customer)
+    status, problem = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments", body)
+    assert status == 400 and problem["code"] == "invalid_request", problem
+
+
+def test_a_signed_notice_settles_once_and_a_repeat_changes_nothing(http, tenant, customer):
+    charge = new_charge(http, tenant, customer, method="pix")
+    secret = secret_of(http, tenant)
+    raw = notice(tenant, charge)
+    status, answer = post_notice(http, raw, signed(secret, raw))
+    assert status == 200 and answer == {"received": True, "replayed": False, "charge_id": charge["id"],
+                                        "outcome": "paid"}
+    again = call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1]
+    for _ in range(3):
+        status, answer = post_notice(http, raw, signed(secret, raw))
+        assert status == 200 and answer["replayed"] is True and answer["outcome"] == "paid"
+    assert call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1] == again
+    assert again["status"] == "paid" and len(again["payments"]) == 1
+    assert len(call(http, tenant, "GET", "/v1/events?type=charge.paid")[1]["data"]) == 1
+
+
+def test_bad_signatures_are_401_and_settle_nothing(http, tenant, customer):
+    charge = new_charge(http, tenant, customer, method="pix")
+    secret = secret_of(http, tenant)
+    raw = notice(tenant, charge)
+    cases = [
+        (None, "invalid_signature"),
+        ("garbage", "invalid_signature"),
+        (signed("whsec_wrong", raw), "invalid_signature"),
+        (signed(secret, raw + b" "), "invalid_signature"),
+        (signed(secret, raw, int(time.time()) - 301), "signature_expired"),
+        (signed(secret, raw, int(time.time()) + 400), "signature_expired"),
+    ]
+    for signature, code in cases:
+        status, problem = post_notice(http, raw, signature)
+        assert status == 401 and problem["code"] == code, (signature, problem)
+    # A notice for a tenant that has no secret (or no tenant at all) looks the same.
+    other = notice({"id": "ten_01JAAAAAAAAAAAAAAAAAAAAAAA"}, charge)
+    assert post_notice(http, other, signed(secret, other))[0] == 401
+    assert call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1]["status"] == "pending"
+
+
+def test_unknown_provider_unknown_charge_and_bad_bodies(http, tenant, customer):
+    charge = new_charge(http, tenant, customer, method="pix")
+    secret = secret_of(http, tenant)
+    raw = notice(tenant, charge)
+    status, problem = post_notice(http, raw, signed(secret, raw), provider="paypal")
+    assert status == 404 and fields(problem) == {"provider"}
+    ghost = notice(tenant, {**charge, "id": "chg_01JAAAAAAAAAAAAAAAAAAAAAAA"}, event_id="evt-2")
+    assert post_notice(http, ghost, signed(secret, ghost))[0] == 404
+    zero = notice(tenant, charge, event_id="evt-3", amount=0)
+    status, problem = post_notice(http, zero, signed(secret, zero))
+    assert status == 400 and "amount_cents" in fields(problem)
+    assert post_notice(http, b"{not json", "t=1,v1=00")[0] == 400
+
+
+def test_a_notice_on_a_cancelled_charge_is_recorded_and_explained(http, tenant, customer):
+    charge = new_charge(http, tenant, customer, method="pix")
+    call(http, tenant, "POST", f"/v1/charges/{charge['id']}/cancel", {})
+    secret = secret_of(http, tenant)
+    raw = notice(tenant, charge)
+    status, answer = post_notice(http, raw, signed(secret, raw))
+    assert status == 200 and answer["outcome"] == "charge_cancelled"
+    after = call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1]
+    assert after["status"] == "cancelled" and after["paid_amount_cents"] == 0
+    assert [p["outcome"] for p in after["payments"]] == ["charge_cancelled"]
+
+
+def test_the_sandbox_pays_through_the_webhook_path(http, tenant, customer):
+    charge = new_charge(http, tenant, customer, method="card_link")
+    status, paid = call(http, tenant, "POST", f"/v1/sandbox/charges/{charge['id']}/pay", {})
+    assert status == 200 and paid["charge"]["status"] == "paid" and paid["payment"]["source"] == "local"
+    assert paid["payment"]["provider_event_id"].startswith("sbx")
+    assert call(http, tenant, "POST", "/v1/sandbox/charges/chg_01JAAAAAAAAAAAAAAAAAAAAAAA/pay", {})[0] == 404
+
+
+def test_a_late_payment_owes_the_fine_and_interest(http, tenant, customer):
+    from datetime import UTC, datetime
+
+    from chalicelib import bootstrap
+    from chalicelib.platform.clock import FixedClock
+
+    clock = FixedClock(datetime(2026, 3, 2, 15, tzinfo=UTC))  # a Monday
+    bootstrap.override(clock=clock)
+    charge = new_charge(http, tenant, customer, due_date="2026-03-06", amount_cents=10_000)  # Friday
+    clock.advance(days=14)  # Monday 2026-03-16: 10 days late
+    read = call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1]
+    assert read["amount_due_cents"] == 10_000 + 200 + 33  # 2% fine (CPF cap) + 1% × 10/30
+    _, settled = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
+                           {"amount_cents": 10_000, "paid_at": "2026-03-16T12:00:00-03:00", "method": "boleto"})
+    assert settled["payment"]["outcome"] == "underpaid" and settled["charge"]["amount_due_cents"] == 233
+
+
+def test_pdf_and_qrcode_answer_binary_with_any_accept(http, tenant, customer):
+    charge = new_charge(http, tenant, customer)
+    for accept in ({}, {"Accept": "*/*"}, {"Accept": "application/pdf"}):
+        answer = http.request("GET", f"/v1/charges/{charge['id']}/pdf", headers={**tenant["headers"], **accept})
+        assert answer.status_code == 200, answer.body
+        assert answer.headers["Content-Type"] == "application/pdf" and answer.body.startswith(b"%PDF")
+    answer = http.request("GET", f"/v1/charges/{charge['id']}/qrcode.png", headers=tenant["headers"])
+    assert answer.status_code == 200 and answer.body.startswith(b"\x89PNG")
+    card = new_charge(http, tenant, customer, method="card_link")
+    assert http.request("GET", f"/v1/charges/{card['id']}/pdf", headers=tenant["headers"]).status_code == 404
+    assert http.request("GET", f"/v1/charges/{card['id']}/qrcode.png", headers=tenant["headers"]).status_code == 404
+
+
+def test_order_confirmed_creates_one_charge_per_installment_once(http, tenant):
+    from tests.api.test_catalog import product_body
+
+    customer = call(http, tenant, "POST", "/v1/customers", customer_body())[1]
+    call(http, tenant, "POST", "/v1/products", product_body(min_stock=0))
+    call(http, tenant, "POST", "/v1/stock/movements", {"sku": "CAFE-500G", "type": "receipt", "quantity": 10})
+    invoicing_off(http, tenant)
+    order = place(http, tenant, {"customer_id": customer["id"]}, lines=[{"sku": "CAFE-500G", "quantity": 1}],
+                  payment={"method": "boleto", "installments": 3})
+    assert order["total_cents"] == 4090
+    confirmed = call(http, tenant, "GET", "/v1/events?type=order.confirmed")[1]["data"][0]
+    for n in range(3):  # redelivered under new message ids: the claim keeps one set
+        deliver_event("collections_consumer", "order.confirmed", tenant, confirmed["data"], f"{confirmed['id']}")
+        deliver_event("collections_consumer", "order.confirmed", tenant, confirmed["data"], f"evt_redelivery{n}")
+    charges = sorted(call(http, tenant, "GET", "/v1/charges")[1]["data"], key=lambda c: c["installment"])
+    assert [(c["installment"], c["amount_cents"]) for c in charges] == [(1, 1364), (2, 1363), (3, 1363)]
+    assert all(c["order_id"] == order["id"] and c["installments"] == 3 for c in charges)
+    assert charges[1]["due_date"] > charges[0]["due_date"]
+    # order.cancelled cancels the open ones
+    deliver_event("collections_consumer", "order.cancelled", tenant, {"order": {"id": order["id"]}}, "evt_cancel")
+    assert {c["status"] for c in call(http, tenant, "GET", "/v1/charges")[1]["data"]} == {"cancelled"}
+
+
+def test_a_cancelled_order_before_its_charges_gets_none(http, tenant, customer):
+    order = {"id": "ord_01JAAAAAAAAAAAAAAAAAAAAAAA", "customer_id": customer["id"], "total_cents": 1000,
+             "payment": {"method": "pix", "installments": 1, "first_due_in_days": 3}}
+    invoicing_off(http, tenant)
+    deliver_event("collections_consumer", "order.cancelled", tenant, {"order": order}, "evt_c1")
+    deliver_event("collections_consumer", "order.confirmed", tenant, {"order": order}, "evt_c2")
+    assert call(http, tenant, "GET", "/v1/charges")[1]["data"] == []
+
+
+def test_with_invoicing_on_charges_wait_for_the_invoice(http, tenant, customer):
+    order = {"id": "ord_01JAAAAAAAAAAAAAAAAAAAAAAA", "customer_id": customer["id"], "total_cents": 1000,
+             "payment": {"method": "pix", "installments": 1, "first_due_in_days": 3}}
+    deliver_event("collections_consumer", "order.confirmed", tenant, {"order": order}, "evt_d1")
+    assert call(http, tenant, "GET", "/v1/charges")[1]["data"] == []
+
