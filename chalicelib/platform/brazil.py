@@ -61,6 +61,8 @@ Uf = Annotated[str, AfterValidator(_uf)]
 Cep = Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
 IbgeCityCode = Annotated[str, StringConstraints(pattern=r"^\d{7}$")]
 Text60 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+# The NF-e's xLgr, xBairro and xMun take 2 to 60 characters.
+Text2to60 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)]
 
 
 class Address(BaseModel):
@@ -68,11 +70,11 @@ class Address(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    street: Text60
+    street: Text2to60
     number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
     complement: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] | None = None
-    district: Text60
-    city: Text60
+    district: Text2to60
+    city: Text2to60
     state: Uf
     city_code: IbgeCityCode
     zip: Cep

@@ -115,7 +115,8 @@ def test_an_address_city_code_must_belong_to_its_state():
     with pytest.raises(ValidationError) as err:
         Address.model_validate({**base, "state": "SP"})
     assert err.value.errors()[0]["loc"] == ("city_code",)
-    for field, bad in (("zip", "2001000"), ("state", "XX"), ("city_code", "330455")):
+    for field, bad in (("zip", "2001000"), ("state", "XX"), ("city_code", "330455"), ("street", "R"),
+                       ("district", "C")):  # the NF-e's xLgr and xBairro take 2..60 characters
         with pytest.raises(ValidationError):
             Address.model_validate({**base, field: bad})
 
