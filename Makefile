@@ -54,11 +54,14 @@ system-packages:
 run: install ## Start the whole local stack on 127.0.0.1:$(PORT)
 	@$(PY) -m local.run --port $(PORT)
 
-test: install ## Run every test suite (unit, integration, api, contract, e2e)
-	@$(PY) -m pytest -q -n 2 --dist loadgroup
+# Two workers by file (the infra suite synthesizes once per worker that runs it), then the e2e
+# suite in one process: it starts one local stack, as `make run` does.
+test: install ## Run every test suite (unit, integration, api, contract, infra, then e2e)
+	@$(PY) -m pytest -q -n 2 --dist loadfile -m "not e2e"
+	@$(PY) -m pytest -q -p no:xdist tests/e2e
 
 test-fast: install ## Every suite but e2e
-	@$(PY) -m pytest -q -n 2 --dist loadgroup -m "not e2e"
+	@$(PY) -m pytest -q -n 2 --dist loadfile -m "not e2e"
 
 lint: install ## ruff
 	@$(PY) -m ruff check app.py chalicelib local tests bench infra

@@ -84,13 +84,3 @@ def ddb_local(dynamodb_local_endpoint: str) -> Iterator[str]:
         reset_clients()
         bootstrap.reset()
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """One worker runs all e2e tests (one local stack) and one all infra tests (one synth)."""
-    for item in items:
-        path = str(item.path)
-        if "/tests/e2e/" in path:
-            item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("e2e"))
-        elif "/tests/infra/" in path:
-            item.add_marker(pytest.mark.xdist_group("infra"))
