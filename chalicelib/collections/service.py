@@ -10,14 +10,10 @@ Every command is one transaction under conditions on what it read:
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
-
-from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.collections import installments
 from chalicelib.collections.model import (
@@ -31,7 +27,7 @@ from chalicelib.collections.model import (
 )
 from chalicelib.collections.providers import IssueRequest, Payee, Payer, PaymentNotice, PaymentProvider
 from chalicelib.platform.clock import Clock, business_date, rfc3339
-from chalicelib.platform.dynamo import UnitOfWork
+from chalicelib.platform.dynamo import UnitOfWork, retry_lost_races
 from chalicelib.platform.errors import ConflictError, FieldError, InvalidRequestError, InvalidStateError
 from chalicelib.platform.events import EventFactory, stage_event
 from chalicelib.platform.ids import IdGenerator
@@ -100,17 +96,7 @@ def _lost_race() -> None:
 
 
 def retry(attempt: Callable[[], T], attempts: int = 15) -> T:
-    for n in range(attempts):
-        try:
-            return attempt()
-        except _LostRace:
-            pass
-        except TransactWriteError as exc:
-            reasons = getattr(exc, "cancellation_reasons", None) or []
-            if not any(r is not None and r.code == "TransactionConflict" for r in reasons):
-                raise
-        time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** n)))
-    raise ConflictError("The charge is changing too fast for this request to get through; retry.")
+    return retry_lost_races(attempt, retry_on=(_LostRace,), attempts=attempts, what="charge")
 
 
 def today(deps: ChargeDeps) -> date:

@@ -7,6 +7,8 @@ record class at another table or endpoint (tests, DynamoDB Local) in one call.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -20,6 +22,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.platform.config import get_settings
+from chalicelib.platform.errors import ConflictError
 from chalicelib.platform.keys import Key
 
 _settings = get_settings()
@@ -195,3 +198,26 @@ def query_rows(record_cls: type[R], hash_key: str, range_key_condition: Conditio
                            scan_index_forward=not newest_first, limit=n, last_evaluated_key=last_key,
                            page_size=min(max(n, 10), 100))
     return [(record, _position_of(record, "gsi1" if by_gsi1 else None)) for record in results]
+
+
+T = TypeVar("T")
+
+
+def retry_lost_races(attempt: Callable[[], T], *, retry_on: tuple[type[Exception], ...], attempts: int,
+                     what: str) -> T:
+    """Run `attempt` (which reads, decides and commits a fresh UnitOfWork) until it stops losing races.
+
+    Retries the caller's own "changed since read" errors (`retry_on`) and DynamoDB's
+    `TransactionConflict`, with jittered exponential backoff; anything else goes to the caller.
+    """
+    for n in range(attempts):
+        try:
+            return attempt()
+        except retry_on:
+            pass
+        except TransactWriteError as exc:
+            reasons = getattr(exc, "cancellation_reasons", None) or []
+            if not any(r is not None and r.code == "TransactionConflict" for r in reasons):
+                raise
+        time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** n)))
+    raise ConflictError(f"The {what} is changing too fast for this request to get through; retry.")

@@ -10,16 +10,12 @@ runs its whole attempt again (`retry_on_conflict` does that).
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.platform.clock import Clock, rfc3339
-from chalicelib.platform.dynamo import UnitOfWork
+from chalicelib.platform.dynamo import UnitOfWork, retry_lost_races
 from chalicelib.platform.errors import (
     ConflictError,
     FieldError,
@@ -109,17 +105,7 @@ def retry_on_conflict(attempt: Callable[[], T], attempts: int = 12) -> T:
     Retries `StockChangedError` and DynamoDB's `TransactionConflict`; every other error,
     `InsufficientStockError` included, goes straight to the caller.
     """
-    for n in range(attempts):
-        try:
-            return attempt()
-        except StockChangedError:
-            pass
-        except TransactWriteError as exc:
-            reasons = getattr(exc, "cancellation_reasons", None) or []
-            if not any(r is not None and r.code == "TransactionConflict" for r in reasons):
-                raise
-        time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** n)))
-    raise ConflictError("The stock is changing too fast for this request to get through; retry.")
+    return retry_lost_races(attempt, retry_on=(StockChangedError,), attempts=attempts, what="stock")
 
 
 def _shortfall_error(short: list[Shortfall], field_of: Callable[[Shortfall], str]) -> InsufficientStockError:

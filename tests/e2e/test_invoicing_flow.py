@@ -29,5 +29,8 @@ def test_order_to_authorized_nfe_to_invoiced_order_with_downloadable_xml(stack):
     xml = stack.call("GET", f"/v1/invoices/{invoice['id']}/xml", key)
     assert xml.status_code == 200 and xml.headers["Content-Type"] == "application/xml"
     assert "<nfeProc" in xml.text and invoice["access_key"] in xml.text
+    danfe = stack.call("GET", f"/v1/invoices/{invoice['id']}/danfe", key)
+    assert danfe.status_code == 200 and danfe.headers["Content-Type"] == "application/pdf"
+    assert danfe.content.startswith(b"%PDF")
     shipped = stack.call("POST", f"/v1/orders/{order['id']}/ship", key, {})
     assert shipped.status_code == 200 and shipped.json()["status"] == "shipped"
