@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from chalicelib.platform.brazil import Address, CpfOrCnpj, Email
+from chalicelib.platform.brazil import PRINTABLE, Address, CpfOrCnpj, Email
 from chalicelib.platform.money import Cents
 
 # A quantity or stock figure a person could mean; larger is garbage (and would overflow reports).
@@ -53,8 +53,8 @@ Cfop = Annotated[str, StringConstraints(pattern=r"^[1-35-7]\d{3}$")]
 Origin = Annotated[StrictInt, Field(ge=0, le=8)]
 Unit = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,6}$")]
 Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
-CustomerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)]
-ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+CustomerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60, pattern=PRINTABLE)]
+ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=PRINTABLE)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?\d{10,14}$")]
 StateRegistration = Annotated[str, StringConstraints(pattern=r"^(ISENTO|\d{2,14})$")]
 DocumentType = Literal["cpf", "cnpj"]

@@ -19,6 +19,7 @@ from chalicelib.collections.model import (
     PaymentOutcome,
     PixInfo,
 )
+from chalicelib.platform.brazil import PRINTABLE
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.errors import FieldError, NotFoundError
 from chalicelib.platform.http import Api, Call, Result
@@ -29,7 +30,7 @@ api = Api(__name__, tag="Charges")
 
 CustomerId = Annotated[str, StringConstraints(pattern=r"^cus_[0-9A-HJKMNP-TV-Z]{26}$")]
 OrderId = Annotated[str, StringConstraints(pattern=r"^ord_[0-9A-HJKMNP-TV-Z]{26}$")]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140, pattern=PRINTABLE)]
 
 
 class CreateChargeRequest(BaseModel):

@@ -20,6 +20,8 @@ UF_CODES = {
     "MS": "50", "MT": "51", "GO": "52", "DF": "53",
 }
 _DIGITS = re.compile(r"^\d+$")
+# Free text that ends up in fiscal documents and e-mails: no control characters.
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 
 def is_valid_cpf(value: str) -> bool:
@@ -60,9 +62,9 @@ CpfOrCnpj = Annotated[str, AfterValidator(_document)]
 Uf = Annotated[str, AfterValidator(_uf)]
 Cep = Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
 IbgeCityCode = Annotated[str, StringConstraints(pattern=r"^\d{7}$")]
-Text60 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Text60 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=PRINTABLE)]
 # The NF-e's xLgr, xBairro and xMun take 2 to 60 characters.
-Text2to60 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)]
+Text2to60 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60, pattern=PRINTABLE)]
 
 
 class Address(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, field_validator
 
 from chalicelib.platform.auth import ALL_SCOPES
-from chalicelib.platform.brazil import Address, Cnpj, Email
+from chalicelib.platform.brazil import PRINTABLE, Address, Cnpj, Email
 
 TaxRegime = Literal["simples_nacional", "simples_nacional_excesso", "regime_normal", "mei"]
 # NF-e CRT (código de regime tributário) per tax regime.
@@ -19,7 +19,7 @@ Percent = Annotated[
     Field(ge=0, le=100, max_digits=7, decimal_places=4),
     PlainSerializer(lambda v: float(v), return_type=float, when_used="json"),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=PRINTABLE)]
 StateRegistration = Annotated[str, StringConstraints(pattern=r"^(ISENTO|\d{2,14})$")]
 
 
