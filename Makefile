@@ -51,7 +51,7 @@ system-packages:
 		else echo "warning: chromium/xmlsec1 missing and not root: their tests will skip"; fi; \
 	fi
 
-run: install ## Start the whole local stack on 127.0.0.1:$(PORT)
+run: install ## Start the whole local stack on 127.0.0.1 (PORT=8000 by default)
 	@$(PY) -m local.run --port $(PORT)
 
 # Two workers by file (the infra suite synthesizes once per worker that runs it), then the e2e
