@@ -44,13 +44,6 @@ def _product_from(record: ProductRecord) -> Product:
     return Product.model_validate({**record.doc, "version": int(record.version)})
 
 
-def _raise(error: Exception) -> Any:
-    def fail() -> None:
-        raise error
-
-    return fail
-
-
 def _duplicate_document(document: str) -> ConflictError:
     return ConflictError(f"A customer with document {document} already exists.",
                          [FieldError("document", "is already used by another customer")])
@@ -69,11 +62,11 @@ class DynamoCatalogRepository:
         uow.update(CustomerRecord.at(keys.customer(tenant_id, customer.id)),
                    actions=[CustomerRecord.doc.set(_dump(customer)), CustomerRecord.version.set(customer.version)],
                    condition=CustomerRecord.version == expected_version,
-                   on_fail=_raise(ConflictError(f"Customer {customer.id} changed concurrently; retry.")))
+                   on_fail=ConflictError(f"Customer {customer.id} changed concurrently; retry."))
         if customer.document != previous_document:
             old = CustomerDocumentClaimRecord.at(keys.customer_document_claim(tenant_id, previous_document))
             uow.delete(old, condition=CustomerDocumentClaimRecord.customer_id == customer.id,
-                       on_fail=_raise(ConflictError(f"Customer {customer.id} changed concurrently; retry.")))
+                       on_fail=ConflictError(f"Customer {customer.id} changed concurrently; retry."))
             self._stage_claim(uow, tenant_id, customer)
 
     @staticmethod
@@ -81,7 +74,7 @@ class DynamoCatalogRepository:
         claim = keys.customer_document_claim(tenant_id, customer.document)
         uow.put(CustomerDocumentClaimRecord.at(claim, kind="customer_document", customer_id=customer.id),
                 condition=CustomerDocumentClaimRecord.pk.does_not_exist(),
-                on_fail=_raise(_duplicate_document(customer.document)))
+                on_fail=_duplicate_document(customer.document))
 
     def get_customer(self, tenant_id: str, customer_id: str) -> Customer:
         if not is_id(customer_id, "cus"):
@@ -115,14 +108,14 @@ class DynamoCatalogRepository:
         uow.put(ProductRecord.at(keys.product(tenant_id, product.sku), kind="product", doc=_dump(product),
                                  version=product.version),
                 condition=ProductRecord.pk.does_not_exist(),
-                on_fail=_raise(ConflictError(f"A product with SKU {product.sku} already exists.",
-                                             [FieldError("sku", "is already used by another product")])))
+                on_fail=ConflictError(f"A product with SKU {product.sku} already exists.",
+                                             [FieldError("sku", "is already used by another product")]))
 
     def stage_product_update(self, uow: UnitOfWork, tenant_id: str, product: Product, expected_version: int) -> None:
         uow.update(ProductRecord.at(keys.product(tenant_id, product.sku)),
                    actions=[ProductRecord.doc.set(_dump(product)), ProductRecord.version.set(product.version)],
                    condition=ProductRecord.version == expected_version,
-                   on_fail=_raise(ConflictError(f"Product {product.sku} changed concurrently; retry.")))
+                   on_fail=ConflictError(f"Product {product.sku} changed concurrently; retry."))
 
     def get_product(self, tenant_id: str, sku: str) -> Product:
         key = keys.product(tenant_id, sku)

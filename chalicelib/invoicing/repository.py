@@ -49,10 +49,6 @@ def _invoice(record: InvoiceRecord) -> InvoiceDoc:
     return InvoiceDoc.model_validate({**record.doc, "version": int(record.version)})
 
 
-def _raise(error: Exception) -> None:
-    raise error
-
-
 class DynamoInvoiceRepository:
     def get(self, tenant_id: str, invoice_id: str) -> InvoiceDoc:
         if not is_id(invoice_id, "inv"):
@@ -85,7 +81,7 @@ class DynamoInvoiceRepository:
             (NumberCounterRecord.pk.does_not_exist() | (NumberCounterRecord.next_number == expected))
         uow.update(counter, actions=[NumberCounterRecord.next_number.set(new_next),
                                      NumberCounterRecord.kind.set("nfe_counter")],
-                   condition=condition, on_fail=lambda: _raise(NumberTakenError("The number was taken; retry.")))
+                   condition=condition, on_fail=NumberTakenError("The number was taken; retry."))
 
     def create_numbered(self, tenant_id: str, invoice: InvoiceDoc) -> None:
         """The invoice, its number (taken from the counter) and the order's claim, in one step:
@@ -95,14 +91,14 @@ class DynamoInvoiceRepository:
         uow.put(InvoiceClaimRecord.at(keys.invoice_of_order(tenant_id, invoice.order_id), kind="invoice_claim",
                                       invoice_id=invoice.id),
                 condition=InvoiceClaimRecord.pk.does_not_exist(),
-                on_fail=lambda: _raise(ConflictError("This order already has an invoice.")))
+                on_fail=ConflictError("This order already has an invoice."))
         uow.put(_record(tenant_id, invoice), condition=InvoiceRecord.pk.does_not_exist())
         uow.commit()
 
     def save(self, tenant_id: str, invoice: InvoiceDoc, expected_version: int, events: list[Event]) -> None:
         uow = UnitOfWork()
         uow.put(_record(tenant_id, invoice), condition=InvoiceRecord.version == expected_version,
-                on_fail=lambda: _raise(ConflictError("The invoice changed concurrently; retry.")))
+                on_fail=ConflictError("The invoice changed concurrently; retry."))
         for event in events:
             stage_event(uow, event)
         uow.commit()

@@ -117,10 +117,14 @@ class CancelledBy:
 _WIRE_ORDER = {"check": 0, "delete": 1, "save": 2, "update": 3}
 
 
+# What a failed condition means: the domain error to raise, or a callback (which may raise).
+OnFail = Callable[[], None] | Exception | None
+
+
 class UnitOfWork:
     """Collects the writes of one command (state items + outbox events) into one transaction.
 
-    Each action may carry an `on_fail` callback that turns its failed condition into a
+    Each action may carry an `on_fail` (an error to raise, or a callback) that turns its failed condition into a
     domain error; the first such callback that raises wins, otherwise `default_error` is
     raised (or the original error when none is given).
     """
@@ -132,19 +136,19 @@ class UnitOfWork:
         return len(self._actions)
 
     def put(self, record: BaseRecord, condition: Condition | None = None,
-            on_fail: Callable[[], None] | None = None) -> None:
+            on_fail: OnFail = None) -> None:
         self._actions.append(("save", record, {"condition": condition}, on_fail))
 
     def update(self, record: BaseRecord, actions: list[Action], condition: Condition | None = None,
-               on_fail: Callable[[], None] | None = None) -> None:
+               on_fail: OnFail = None) -> None:
         self._actions.append(("update", record, {"actions": actions, "condition": condition}, on_fail))
 
     def delete(self, record: BaseRecord, condition: Condition | None = None,
-               on_fail: Callable[[], None] | None = None) -> None:
+               on_fail: OnFail = None) -> None:
         self._actions.append(("delete", record, {"condition": condition}, on_fail))
 
     def check(self, record_cls: type[BaseRecord], key: Key, condition: Condition,
-              on_fail: Callable[[], None] | None = None) -> None:
+              on_fail: OnFail = None) -> None:
         self._actions.append(("check", record_cls, {"key": key, "condition": condition}, on_fail))
 
     def commit(self, default_error: Callable[[], Exception] | None = None) -> None:
@@ -171,6 +175,8 @@ class UnitOfWork:
             position = {index: n for n, index in enumerate(wire)}
             for index, (_, _, _, on_fail) in enumerate(self._actions):
                 if on_fail is not None and cancelled.action_failed(position[index]):
+                    if isinstance(on_fail, Exception):
+                        raise on_fail from exc
                     on_fail()
             if default_error is not None:
                 raise default_error() from exc

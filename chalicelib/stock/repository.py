@@ -8,7 +8,7 @@ cannot do arithmetic). The `low` flag and its sparse GSI1 entry serve `below_min
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
@@ -16,7 +16,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.platform import keys
-from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, query_rows
+from chalicelib.platform.dynamo import BaseRecord, OnFail, UnitOfWork, query_rows
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.pagination import Page, paginate
 from chalicelib.stock.model import Change, Movement, Reservation, StockLevel, WarehouseLevel
@@ -84,7 +84,7 @@ class DynamoStockRepository:
         return found
 
     def stage_new_level(self, uow: UnitOfWork, tenant_id: str, level: StockLevel,
-                        on_fail: Callable[[], None] | None = None) -> None:
+                        on_fail: OnFail = None) -> None:
         index = keys.stock_below_minimum_index(tenant_id, level.sku)
         record = StockLevelRecord.at(
             keys.stock_level(tenant_id, level.sku), kind="stock_level", sku=level.sku, on_hand=0, reserved=0,
@@ -94,7 +94,7 @@ class DynamoStockRepository:
 
     def stage_level_change(self, uow: UnitOfWork, tenant_id: str, sku: str, changes: Mapping[str, Change], *,
                            before: StockLevel | None, after: StockLevel | None,
-                           on_fail: Callable[[], None] | None = None) -> None:
+                           on_fail: OnFail = None) -> None:
         """One conditional update that applies `changes` to a SKU's level.
 
         The conditions carry the invariants (no warehouse figure goes negative) and pin what
@@ -194,13 +194,13 @@ class DynamoStockRepository:
         return Reservation.model_validate(record.doc)
 
     def stage_new_reservation(self, uow: UnitOfWork, tenant_id: str, reservation: Reservation,
-                              on_fail: Callable[[], None] | None = None) -> None:
+                              on_fail: OnFail = None) -> None:
         uow.put(ReservationRecord.at(keys.stock_reservation(tenant_id, reservation.id), kind="stock_reservation",
                                      doc=reservation.model_dump(mode="json"), status=reservation.status),
                 condition=ReservationRecord.pk.does_not_exist(), on_fail=on_fail)
 
     def stage_reservation_status(self, uow: UnitOfWork, tenant_id: str, reservation: Reservation, expected: str,
-                                 on_fail: Callable[[], None] | None = None) -> None:
+                                 on_fail: OnFail = None) -> None:
         record = ReservationRecord.at(keys.stock_reservation(tenant_id, reservation.id))
         uow.update(record, actions=[ReservationRecord.doc.set(reservation.model_dump(mode="json")),
                                     ReservationRecord.status.set(reservation.status)],

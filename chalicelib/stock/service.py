@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from chalicelib.platform.clock import Clock, rfc3339
-from chalicelib.platform.dynamo import UnitOfWork, retry_lost_races
+from chalicelib.platform.dynamo import OnFail, UnitOfWork, retry_lost_races
 from chalicelib.platform.errors import (
     ConflictError,
     FieldError,
@@ -57,18 +57,18 @@ class StockRepository(Protocol):
     def get_level(self, tenant_id: str, sku: str) -> StockLevel: ...
     def get_levels(self, tenant_id: str, skus: Sequence[str]) -> dict[str, StockLevel]: ...
     def stage_new_level(self, uow: UnitOfWork, tenant_id: str, level: StockLevel,
-                        on_fail: Callable[[], None] | None = None) -> None: ...
+                        on_fail: OnFail = None) -> None: ...
     def stage_level_change(self, uow: UnitOfWork, tenant_id: str, sku: str, changes: dict[str, Change], *,
                            before: StockLevel | None, after: StockLevel | None,
-                           on_fail: Callable[[], None] | None = None) -> None: ...
+                           on_fail: OnFail = None) -> None: ...
     def list_levels(self, tenant_id: str, below_minimum: bool | None, limit: int, cursor: str | None) -> Page[StockLevel]: ...
     def stage_movement(self, uow: UnitOfWork, tenant_id: str, movement: Movement) -> None: ...
     def list_movements(self, tenant_id: str, sku: str | None, limit: int, cursor: str | None) -> Page[Movement]: ...
     def get_reservation(self, tenant_id: str, reservation_id: str) -> Reservation: ...
     def stage_new_reservation(self, uow: UnitOfWork, tenant_id: str, reservation: Reservation,
-                              on_fail: Callable[[], None] | None = None) -> None: ...
+                              on_fail: OnFail = None) -> None: ...
     def stage_reservation_status(self, uow: UnitOfWork, tenant_id: str, reservation: Reservation, expected: str,
-                                 on_fail: Callable[[], None] | None = None) -> None: ...
+                                 on_fail: OnFail = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -86,13 +86,6 @@ class NewMovement:
     quantity: int
     warehouse: str
     reason: str | None = None
-
-
-def _raise(error: Exception) -> Callable[[], None]:
-    def fail() -> None:
-        raise error
-
-    return fail
 
 
 def _changed() -> None:
@@ -118,7 +111,7 @@ def _shortfall_error(short: list[Shortfall], field_of: Callable[[Shortfall], str
 
 
 def _stage_change(uow: UnitOfWork, tenant_id: str, before: StockLevel, changes: dict[str, Change],
-                  deps: StockDeps, on_fail: Callable[[], None], min_stock: int | None = None) -> StockLevel:
+                  deps: StockDeps, on_fail: OnFail, min_stock: int | None = None) -> StockLevel:
     """Stage one SKU's change, and `stock.low` when this very write takes it below its minimum."""
     after = before.apply(changes, min_stock)
     deps.repo.stage_level_change(uow, tenant_id, before.sku, changes, before=before, after=after, on_fail=on_fail)
@@ -208,8 +201,8 @@ def reserve_stock(uow: UnitOfWork, tenant_id: str, reservation_id: str, lines: S
     now = rfc3339(deps.clock.now())
     reservation = Reservation(id=reservation_id, status="open", created_at=now, updated_at=now, lines=[
         ReservationLine(sku=sku, warehouse=warehouse, quantity=quantity) for (sku, warehouse), (_, quantity) in merged.items()])
-    deps.repo.stage_new_reservation(uow, tenant_id, reservation, on_fail=_raise(
-        ConflictError(f"Stock reservation {reservation_id} already exists.")))
+    deps.repo.stage_new_reservation(uow, tenant_id, reservation,
+                                    on_fail=ConflictError(f"Stock reservation {reservation_id} already exists."))
     for sku, changes in changes_by_sku(merged, Change(reserved=1)).items():
         _stage_change(uow, tenant_id, levels[sku], changes, deps, lost_race)
     return reservation
@@ -266,7 +259,7 @@ def ship_reservation(uow: UnitOfWork, tenant_id: str, reservation_id: str, deps:
 # Hooks for the catalog: a product's level is born with it and follows its min_stock.
 def stage_new_stock_level(uow: UnitOfWork, tenant_id: str, sku: str, min_stock: int, deps: StockDeps) -> None:
     deps.repo.stage_new_level(uow, tenant_id, new_level(sku, min_stock),
-                              on_fail=_raise(ConflictError(f"SKU {sku} already has stock.")))
+                              on_fail=ConflictError(f"SKU {sku} already has stock."))
 
 
 def stage_min_stock(uow: UnitOfWork, tenant_id: str, sku: str, min_stock: int, deps: StockDeps) -> StockLevel:

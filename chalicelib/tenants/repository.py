@@ -58,7 +58,7 @@ class DynamoTenantRepository:
                 condition=TenantRecord.pk.does_not_exist())
         uow.put(CnpjClaimRecord.at(keys.tenant_cnpj_claim(tenant.cnpj), kind="cnpj_claim", tenant_id=tenant.id),
                 condition=CnpjClaimRecord.pk.does_not_exist(),
-                on_fail=lambda: _raise(ConflictError(f"A tenant with CNPJ {tenant.cnpj} already exists.")))
+                on_fail=ConflictError(f"A tenant with CNPJ {tenant.cnpj} already exists."))
         self._stage_key(uow, tenant.id, key, key_hash)
         for event in events:
             stage_event(uow, event)
@@ -86,7 +86,7 @@ class DynamoTenantRepository:
         record = TenantRecord.at(keys.tenant_profile(tenant.id))
         uow.update(record, actions=[TenantRecord.doc.set(doc), TenantRecord.version.set(tenant.version)],
                    condition=TenantRecord.version == expected_version,
-                   on_fail=lambda: _raise(ConflictError("The tenant changed concurrently; retry.")))
+                   on_fail=ConflictError("The tenant changed concurrently; retry."))
         for event in events:
             stage_event(uow, event)
         uow.commit()
@@ -122,10 +122,10 @@ class DynamoTenantRepository:
         record = ApiKeyRecord.at(keys.tenant_api_key(tenant_id, key.id))
         uow.update(record, actions=[ApiKeyRecord.doc.set(_dump(key))],
                    condition=ApiKeyRecord.pk.exists(),
-                   on_fail=lambda: _raise(NotFoundError(f"No API key {key.id}.")))
+                   on_fail=NotFoundError(f"No API key {key.id}."))
         uow.delete(ApiKeyLookupRecord.at(keys.api_key_lookup(key_hash)),
                    condition=ApiKeyLookupRecord.pk.exists(),
-                   on_fail=lambda: _raise(ConflictError(f"API key {key.id} was revoked concurrently.")))
+                   on_fail=ConflictError(f"API key {key.id} was revoked concurrently."))
         for event in events:
             stage_event(uow, event)
         uow.commit()
@@ -146,7 +146,3 @@ class DynamoTenantRepository:
         uow.put(ApiKeyLookupRecord.at(keys.api_key_lookup(key_hash), kind="api_key_lookup", tenant_id=tenant_id,
                                       key_id=key.id, scopes=" ".join(key.scopes)),
                 condition=ApiKeyLookupRecord.pk.does_not_exist())
-
-
-def _raise(error: Exception) -> None:
-    raise error
