@@ -14,10 +14,10 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.collections.model import Charge
 from chalicelib.platform import keys
-from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, query_rows
+from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, newest_page
 from chalicelib.platform.errors import ConflictError, FieldError, NotFoundError
 from chalicelib.platform.ids import is_id
-from chalicelib.platform.pagination import Page, paginate
+from chalicelib.platform.pagination import Page
 
 # The boleto layouts in use (BB convênio 7) give the sequence 10 digits.
 NOSSO_NUMERO_MAX = 9_999_999_999
@@ -169,19 +169,10 @@ class DynamoChargeRepository:
             before = ChargeRecord.due_date < due_before
             condition = before if condition is None else condition & before
 
-        def fetch(n: int, position: dict[str, Any] | None) -> list[tuple[Charge, dict[str, str]]]:
-            if status:
-                index = keys.charge_status_index(tenant_id, status, "x")
-                rows = query_rows(ChargeRecord, index.pk, None, n, position, by_gsi1=True, newest_first=True,
-                                  filter_condition=condition)
-            else:
-                prefix = keys.charge_prefix(tenant_id)
-                rows = query_rows(ChargeRecord, prefix.pk, ChargeRecord.sk.startswith(prefix.sk), n, position,
-                                  newest_first=True, filter_condition=condition)
-            return [(_charge(r), pos) for r, pos in rows]
-
-        return paginate(f"{tenant_id}:charges:{status or '*'}:{customer_id or '*'}:{due_before or '*'}", limit,
-                        cursor, fetch)
+        return newest_page(ChargeRecord, f"{tenant_id}:charges:{status or '*'}:{customer_id or '*'}:{due_before or '*'}",
+                           limit, cursor, _charge, prefix=keys.charge_prefix(tenant_id),
+                           index=keys.charge_status_index(tenant_id, status, "x") if status else None,
+                           filter_condition=condition)
 
     def open_due_on(self, due_date: str) -> list[tuple[str, str]]:
         """(tenant_id, charge_id) of every open charge due on a date, across tenants."""

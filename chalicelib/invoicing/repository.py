@@ -9,11 +9,11 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.invoicing.lifecycle import InvoiceDoc
 from chalicelib.platform import keys
-from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, query_rows
+from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, newest_page
 from chalicelib.platform.errors import ConflictError, NotFoundError
 from chalicelib.platform.events import Event, stage_event
 from chalicelib.platform.ids import is_id
-from chalicelib.platform.pagination import Page, paginate
+from chalicelib.platform.pagination import Page
 
 
 class InvoiceRecord(BaseRecord):
@@ -126,14 +126,6 @@ class DynamoInvoiceRepository:
         return found
 
     def list(self, tenant_id: str, status: str | None, limit: int, cursor: str | None) -> Page[InvoiceDoc]:
-        def fetch(n: int, position: dict[str, Any] | None) -> list[tuple[InvoiceDoc, dict[str, str]]]:
-            if status:
-                index = keys.invoice_status_index(tenant_id, status, "x")
-                rows = query_rows(InvoiceRecord, index.pk, None, n, position, by_gsi1=True, newest_first=True)
-            else:
-                prefix = keys.invoice_prefix(tenant_id)
-                rows = query_rows(InvoiceRecord, prefix.pk, InvoiceRecord.sk.startswith(prefix.sk), n, position,
-                                  newest_first=True)
-            return [(_invoice(r), pos) for r, pos in rows]
-
-        return paginate(f"{tenant_id}:invoices:{status or '*'}", limit, cursor, fetch)
+        return newest_page(InvoiceRecord, f"{tenant_id}:invoices:{status or '*'}", limit, cursor, _invoice,
+                           prefix=keys.invoice_prefix(tenant_id),
+                           index=keys.invoice_status_index(tenant_id, status, "x") if status else None)

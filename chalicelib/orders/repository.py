@@ -9,10 +9,10 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.orders.model import Order
 from chalicelib.platform import keys
-from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, query_rows
+from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, newest_page
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.ids import is_id
-from chalicelib.platform.pagination import Page, paginate
+from chalicelib.platform.pagination import Page
 
 
 class OrderRecord(BaseRecord):
@@ -53,17 +53,7 @@ class DynamoOrderRepository:
 
     def list(self, tenant_id: str, status: str | None, customer_id: str | None, limit: int,
              cursor: str | None) -> Page[Order]:
-        only_customer = OrderRecord.customer_id == customer_id if customer_id else None
-
-        def fetch(n: int, position: dict[str, Any] | None) -> list[tuple[Order, dict[str, str]]]:
-            if status:
-                index = keys.order_status_index(tenant_id, status, "x")
-                rows = query_rows(OrderRecord, index.pk, None, n, position, by_gsi1=True, newest_first=True,
-                                  filter_condition=only_customer)
-            else:
-                prefix = keys.order_prefix(tenant_id)
-                rows = query_rows(OrderRecord, prefix.pk, OrderRecord.sk.startswith(prefix.sk), n, position,
-                                  newest_first=True, filter_condition=only_customer)
-            return [(_order(r), pos) for r, pos in rows]
-
-        return paginate(f"{tenant_id}:orders:{status or '*'}:{customer_id or '*'}", limit, cursor, fetch)
+        return newest_page(OrderRecord, f"{tenant_id}:orders:{status or '*'}:{customer_id or '*'}", limit, cursor,
+                           _order, prefix=keys.order_prefix(tenant_id),
+                           index=keys.order_status_index(tenant_id, status, "x") if status else None,
+                           filter_condition=OrderRecord.customer_id == customer_id if customer_id else None)

@@ -227,3 +227,21 @@ def retry_lost_races(attempt: Callable[[], T], *, retry_on: tuple[type[Exception
                 raise
         time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** n)))
     raise ConflictError(f"The {what} is changing too fast for this request to get through; retry.")
+
+
+def newest_page(record_cls: type[R], scope: str, limit: int, cursor: str | None, render: Callable[[R], Any], *,
+                prefix: Key, index: Key | None = None, filter_condition: Condition | None = None) -> Any:
+    """A page of records, newest first: the GSI1 partition of `index` when one is given (a status,
+    a type, a SKU...), else the items of `prefix`'s partition under its sort-key prefix."""
+    from chalicelib.platform.pagination import paginate
+
+    def fetch(n: int, position: dict[str, Any] | None) -> list[tuple[Any, dict[str, str]]]:
+        if index is not None:
+            rows = query_rows(record_cls, index.pk, None, n, position, by_gsi1=True, newest_first=True,
+                              filter_condition=filter_condition)
+        else:
+            rows = query_rows(record_cls, prefix.pk, record_cls.sk.startswith(prefix.sk), n, position,
+                              newest_first=True, filter_condition=filter_condition)
+        return [(render(record), pos) for record, pos in rows]
+
+    return paginate(scope, limit, cursor, fetch)

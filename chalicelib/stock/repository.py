@@ -16,7 +16,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.platform import keys
-from chalicelib.platform.dynamo import BaseRecord, OnFail, UnitOfWork, query_rows
+from chalicelib.platform.dynamo import BaseRecord, OnFail, UnitOfWork, newest_page, query_rows
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.pagination import Page, paginate
 from chalicelib.stock.model import Change, Movement, Reservation, StockLevel, WarehouseLevel
@@ -172,17 +172,9 @@ class DynamoStockRepository:
                 condition=StockMovementRecord.pk.does_not_exist())
 
     def list_movements(self, tenant_id: str, sku: str | None, limit: int, cursor: str | None) -> Page[Movement]:
-        def fetch(n: int, position: dict[str, Any] | None) -> list[tuple[Movement, dict[str, str]]]:
-            if sku:
-                index = keys.stock_movement_sku_index(tenant_id, sku, "x")
-                rows = query_rows(StockMovementRecord, index.pk, None, n, position, by_gsi1=True, newest_first=True)
-            else:
-                prefix = keys.stock_movement_prefix(tenant_id)
-                rows = query_rows(StockMovementRecord, prefix.pk, StockMovementRecord.sk.startswith(prefix.sk), n,
-                                  position, newest_first=True)
-            return [(Movement.model_validate(r.doc), pos) for r, pos in rows]
-
-        return paginate(f"{tenant_id}:movements:{sku or '*'}", limit, cursor, fetch)
+        return newest_page(StockMovementRecord, f"{tenant_id}:movements:{sku or '*'}", limit, cursor,
+                           lambda r: Movement.model_validate(r.doc), prefix=keys.stock_movement_prefix(tenant_id),
+                           index=keys.stock_movement_sku_index(tenant_id, sku, "x") if sku else None)
 
     # Reservations
     def get_reservation(self, tenant_id: str, reservation_id: str) -> Reservation:
