@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from chalicelib.collections import interest
-from chalicelib.platform.errors import FieldError, InvalidStateError
+from chalicelib.platform.states import transition
 
 ChargeStatus = Literal["pending", "overdue", "paid", "cancelled"]
 ChargeMethod = Literal["boleto", "pix", "card_link"]
@@ -44,10 +44,7 @@ Percent = Annotated[Decimal, PlainSerializer(lambda v: float(v), return_type=flo
 
 def next_status(status: str, action: str) -> str:
     """The status an action leads to, or InvalidStateError when the table does not allow it."""
-    target = TRANSITIONS.get((status, action))
-    if target is None:
-        raise InvalidStateError(f"Cannot {action} a charge that is {status}.", [FieldError("status", f"is {status}")])
-    return target
+    return transition(TRANSITIONS, status, action, "a charge")
 
 
 class Strict(BaseModel):

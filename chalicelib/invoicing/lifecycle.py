@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.platform.errors import AppError, FieldError, InvalidStateError
+from chalicelib.platform.states import transition
 
 InvoiceStatus = Literal["pending", "authorized", "rejected", "denied", "cancelled"]
 
@@ -46,10 +47,7 @@ class CancellationWindowExpiredError(AppError):
 
 
 def next_status(status: str, action: str) -> str:
-    target = TRANSITIONS.get((status, action))
-    if target is None:
-        raise InvalidStateError(f"Cannot {action} an invoice that is {status}.", [FieldError("status", f"is {status}")])
-    return target
+    return transition(TRANSITIONS, status, action, "an invoice")
 
 
 def status_of_answer(cstat: str) -> str:

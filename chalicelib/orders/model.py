@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.platform.errors import FieldError, InvalidRequestError, InvalidStateError
+from chalicelib.platform.errors import FieldError, InvalidRequestError
+from chalicelib.platform.states import transition
 
 OrderStatus = Literal["confirmed", "invoiced", "shipped", "delivered", "cancelled"]
 PaymentStatus = Literal["pending", "partially_paid", "paid", "overdue"]
@@ -37,12 +38,9 @@ EVENT_OF_ACTION = {"invoice": "order.invoiced", "ship": "order.shipped", "delive
 
 def next_status(status: str, action: str, *, invoicing_enabled: bool = True) -> str:
     """The status an action leads to, or InvalidStateError when the table does not allow it."""
-    target = TRANSITIONS.get((status, action))
-    if target is None or (action == "ship" and status == "confirmed" and invoicing_enabled):
-        hint = " (the order must be invoiced first)" if action == "ship" and status == "confirmed" else ""
-        raise InvalidStateError(f"Cannot {action} an order that is {status}{hint}.",
-                                [FieldError("status", f"is {status}")])
-    return target
+    must_invoice = action == "ship" and status == "confirmed" and invoicing_enabled
+    return transition(TRANSITIONS, status, action, "an order",
+                      refused_because="the order must be invoiced first" if must_invoice else "")
 
 
 @dataclass(frozen=True)
