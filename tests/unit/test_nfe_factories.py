@@ -73,3 +73,16 @@ def signing_key() -> SigningKey:
 @cache
 def pkcs12_bytes() -> tuple[bytes, str]:
     return generate_test_certificate(ISSUER_CNPJ, "LOJA EXEMPLO LTDA")
+
+
+def read_binding(xml: str | bytes, binding: type) -> object:
+    """Parse XML into the given nfelib binding.
+
+    nfelib's ``from_xml`` lets xsdata find the root class by scanning every dataclass in the
+    process, which fails (KeyError) once a module loaded outside ``sys.modules`` defines one, as
+    cfn-lint's rule loader does when the infra tests share the worker. Naming the class skips the scan.
+    """
+    from xsdata.formats.dataclass.parsers import XmlParser
+
+    text = xml.decode() if isinstance(xml, bytes) else xml
+    return XmlParser().from_string(text, binding)

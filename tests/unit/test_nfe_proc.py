@@ -17,7 +17,7 @@ from chalicelib.invoicing.proc import (
 )
 from chalicelib.invoicing.signing import digest_value, sign_nfe, verify_signature
 from chalicelib.invoicing.xsd import validate_nfe, validate_nfe_proc
-from tests.unit.test_nfe_factories import BRT, invoice, signing_key
+from tests.unit.test_nfe_factories import BRT, invoice, signing_key, read_binding
 
 NS = {"n": "http://www.portalfiscal.inf.br/nfe"}
 RECEIVED_AT = datetime(2026, 11, 22, 10, 30, 7, tzinfo=BRT)
@@ -62,7 +62,7 @@ def test_the_protocol_repeats_the_chave_environment_and_digest(signed: tuple[str
 def test_nfelib_reads_the_nfeproc_back(proc: bytes) -> None:
     from nfelib.nfe.bindings.v4_0.proc_nfe_v4_00 import NfeProc
 
-    parsed = NfeProc.from_xml(proc.decode())
+    parsed = read_binding(proc, NfeProc)
     assert isinstance(parsed, NfeProc)
     assert parsed.protNFe.infProt.cStat == "100"
 

@@ -23,7 +23,7 @@ from chalicelib.invoicing.model import (
 from chalicelib.invoicing.nfe_xml import allocate, build_nfe, money, rate, sanitize_text
 from chalicelib.invoicing.signing import sign_nfe
 from chalicelib.invoicing.xsd import validate_nfe
-from tests.unit.test_nfe_factories import NORMAL, SIMPLES, SIMPLES_CREDIT, company, invoice, person, signing_key
+from tests.unit.test_nfe_factories import NORMAL, SIMPLES, SIMPLES_CREDIT, company, invoice, person, signing_key, read_binding
 
 NS = {"n": "http://www.portalfiscal.inf.br/nfe"}
 
@@ -281,7 +281,7 @@ def test_the_cached_serializer_writes_exactly_what_to_xml_writes() -> None:
     from nfelib.nfe.bindings.v4_0.nfe_v4_00 import Nfe
 
     built = build_nfe(invoice(n_items=3, shipping_cents=500, installments=2))
-    again = Nfe.from_xml(built.xml.decode()).to_xml(indent="").encode()
+    again = read_binding(built.xml, Nfe).to_xml(indent="").encode()
     assert again == built.xml
 
 
@@ -295,3 +295,20 @@ def test_charged_shipping_cannot_be_declared_sem_frete() -> None:
     with pytest.raises(InvalidInvoiceError) as caught:
         build_nfe(replace(invoice(shipping_cents=500, installments=0), mod_frete="9"))
     assert [e.field for e in caught.value.errors] == ["mod_frete"]
+
+
+def test_reading_a_binding_back_survives_a_dataclass_from_an_unregistered_module() -> None:
+    """cfn-lint loads its rules outside sys.modules; xsdata's root-class scan then raises KeyError."""
+    import gc
+    from dataclasses import make_dataclass
+
+    from nfelib.nfe.bindings.v4_0.nfe_v4_00 import Nfe
+
+    stray = make_dataclass("Stray", [("x", int)])
+    stray.__module__ = "not_in_sys_modules"
+    try:
+        built = build_nfe(invoice())
+        assert read_binding(built.xml, Nfe).to_xml(indent="").encode() == built.xml
+    finally:
+        del stray
+        gc.collect()
