@@ -23,6 +23,7 @@ from chalice.local import (
     LocalGateway,
     LocalGatewayException,
     NotAuthorizedError,
+    ThreadedHTTPServer,
 )
 from chalice.test import Client, TestHTTPClient
 
@@ -60,6 +61,13 @@ class ProblemGateway(LocalGateway):
         return response
 
 
+class BackloggedServer(ThreadedHTTPServer):
+    """socketserver listens with a backlog of 5: a burst of concurrent clients (a load test, a partner's
+    batch) got connection resets before a thread could accept them. API Gateway queues far more."""
+
+    request_queue_size = 512
+
+
 class ProblemRequestHandler(ChaliceRequestHandler):
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Chalice, config: Config) -> None:
         self.local_gateway = ProblemGateway(app_object, config)
@@ -71,7 +79,7 @@ def create_server(app: Chalice, host: str, port: int, stage: str = "dev") -> Loc
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
     config = Config.create(chalice_stage=stage, app_name=app.app_name)
-    return LocalDevServer(app, config, host, port, handler_cls=ProblemRequestHandler)
+    return LocalDevServer(app, config, host, port, handler_cls=ProblemRequestHandler, server_cls=BackloggedServer)
 
 
 def test_client(app: Chalice) -> Client:

@@ -25,7 +25,7 @@ from chalicelib.catalog.model import (
     Unit,
     is_sku,
 )
-from chalicelib.platform.brazil import Address, CpfOrCnpj, Email
+from chalicelib.platform.brazil import Address, CpfOrCnpj, Email, TaxRules
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.ids import is_id
@@ -81,6 +81,10 @@ class CustomerQuery(ListQuery):
     document: CpfOrCnpj | None = Field(default=None, description="Find the customer with this CPF/CNPJ.")
 
 
+TAX_DESCRIPTION = ("The product's own NF-e tax profile (CSOSN or ICMS CST, rates, PIS/COFINS) over the tenant's "
+                   "`invoicing.tax` settings; fields left out come from the tenant's.")
+
+
 class CreateProductRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -94,6 +98,7 @@ class CreateProductRequest(BaseModel):
     origin: Origin = Field(default=0, description="Origem da mercadoria, 0..8.")
     gtin: Gtin | None = Field(default=None, description="GTIN-8/12/13/14 with a valid check digit, or 'SEM GTIN'.")
     min_stock: Quantity = Field(default=0, description="`stock.low` fires when available stock falls below it.")
+    tax: TaxRules | None = Field(default=None, description=TAX_DESCRIPTION)
 
 
 class UpdateProductRequest(BaseModel):
@@ -110,6 +115,7 @@ class UpdateProductRequest(BaseModel):
     origin: Origin | None = None
     gtin: Gtin | None = None
     min_stock: Quantity | None = None
+    tax: TaxRules | None = Field(default=None, description=TAX_DESCRIPTION + " A PATCH replaces it whole; null removes it.")
 
 
 class ProductResponse(BaseModel):
@@ -123,6 +129,7 @@ class ProductResponse(BaseModel):
     origin: int
     gtin: str | None
     min_stock: int
+    tax: TaxRules | None
     created_at: str
     updated_at: str
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from chalicelib.platform.brazil import PRINTABLE, Address, CpfOrCnpj, Email
+from chalicelib.platform.brazil import PRINTABLE, Address, CpfOrCnpj, Email, TaxRules
 from chalicelib.platform.money import Cents
 
 # A quantity or stock figure a person could mean; larger is garbage (and would overflow reports).
@@ -89,6 +89,7 @@ class Product(Strict):
     origin: Origin = 0
     gtin: Gtin | None = None
     min_stock: Quantity = 0
+    tax: TaxRules | None = None
     created_at: str
     updated_at: str
     version: int = 1

@@ -16,6 +16,7 @@ IS (Imposto Seletivo) is not modelled: it applies to listed goods from 2027.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -56,8 +57,9 @@ MOD_FRETE = frozenset({"0", "1", "2", "3", "4", "9"})
 
 # CSOSN handled (Simples Nacional, CRT 1/4): 101 with credit, 102/103/300/400 without.
 CSOSN_SUPPORTED = frozenset({"101", "102", "103", "300", "400"})
-# ICMS CST handled (regime normal, CRT 2/3): 00 tributada integralmente.
-ICMS_CST_SUPPORTED = frozenset({"00"})
+# ICMS CST handled (regime normal, CRT 2/3): 00 tributada integralmente; 40 isenta and 41 não tributada (no base, no value).
+ICMS_CST_SUPPORTED = frozenset({"00", "40", "41"})
+ICMS_CST_TAXED = frozenset({"00"})
 # PIS/COFINS CST groups: by rate, not taxed (NT), other operations (Outr).
 PIS_COFINS_CST_ALIQ = frozenset({"01", "02"})
 PIS_COFINS_CST_NT = frozenset({"04", "05", "06", "07", "08", "09"})
@@ -146,6 +148,7 @@ class Item:
     gtin: str = "SEM GTIN"
     origin: int = 0
     cest: str | None = None
+    tax: TaxProfile | None = None  # the product's own taxation; None: the invoice's
 
     @property
     def total_cents(self) -> int:
@@ -248,6 +251,10 @@ class Invoice:
     def is_interstate(self) -> bool:
         return self.issuer.address.uf != self.recipient.address.uf
 
+    def tax_of(self, item: Item) -> TaxProfile:
+        """The item's own taxation (the product's tax profile) or, without one, the invoice's."""
+        return item.tax if item.tax is not None else self.tax
+
 
 def check_invoice(inv: Invoice) -> list[FieldError]:
     """Every rule the input breaks (collect, then the caller raises once)."""
@@ -295,36 +302,10 @@ def check_invoice(inv: Invoice) -> list[FieldError]:
             bad(f"items.{i}.origin", "must be 0..8")
         if item.gtin != "SEM GTIN" and not (item.gtin.isdigit() and len(item.gtin) in (8, 12, 13, 14)):
             bad(f"items.{i}.gtin", "must be a GTIN-8/12/13/14 or 'SEM GTIN'")
-    tax = inv.tax
-    if inv.issuer.tax_regime in CRT_BY_TAX_REGIME:
-        if inv.issuer.is_simples:
-            if tax.csosn not in CSOSN_SUPPORTED:
-                bad("tax.csosn", f"must be one of {sorted(CSOSN_SUPPORTED)} for Simples Nacional")
-            if tax.csosn == "101" and tax.p_cred_sn is None:
-                bad("tax.p_cred_sn", "is required with CSOSN 101")
-            if tax.csosn == "101" and rec.is_final_consumer:
-                bad("tax.csosn", "CSOSN 101 (credit) cannot go to a non-taxpayer (rejeição 600)")
-        else:
-            if tax.icms_cst not in ICMS_CST_SUPPORTED:
-                bad("tax.icms_cst", f"must be one of {sorted(ICMS_CST_SUPPORTED)} for regime normal")
-            if inv.is_interstate and tax.icms_interstate_rate not in (Decimal(4), Decimal(7), Decimal(12)):
-                bad("tax.icms_interstate_rate", "must be 4, 7 or 12 on an interstate sale")
-            if inv.is_interstate and rec.ind_ie_dest == "9" and tax.icms_dest_rate is None:
-                bad("tax.icms_dest_rate", "is required for the DIFAL of an interstate sale to a non-taxpayer (rejeição 694)")
-    for name, cst in (("pis_cst", tax.pis_cst), ("cofins_cst", tax.cofins_cst)):
-        if cst not in PIS_COFINS_CST_ALIQ | PIS_COFINS_CST_NT | PIS_COFINS_CST_OUTR:
-            bad(f"tax.{name}", "is not a supported PIS/COFINS CST")
-    if tax.ibscbs is not None:
-        ibscbs = tax.ibscbs
-        if ibscbs.cst not in IBSCBS_CST_SUPPORTED:
-            bad("tax.ibscbs.cst", f"must be one of {sorted(IBSCBS_CST_SUPPORTED)}")
-        if not (ibscbs.c_class_trib.isdigit() and len(ibscbs.c_class_trib) == 6
-                and ibscbs.c_class_trib.startswith(ibscbs.cst)):
-            bad("tax.ibscbs.c_class_trib", "must be 6 digits starting with the CST (e.g. 000001)")
-        for name in ("p_cbs", "p_ibs_uf", "p_ibs_mun"):
-            pct = getattr(ibscbs, name)
-            if not (isinstance(pct, Decimal) and pct.is_finite() and 0 <= pct <= 100):
-                bad(f"tax.ibscbs.{name}", "must be a Decimal percentage from 0 to 100")
+    _check_tax("tax", inv.tax, inv, bad)
+    for i, item in enumerate(inv.items):
+        if item.tax is not None:
+            _check_tax(f"items.{i}.tax", item.tax, inv, bad)
     if not 0 <= inv.serie <= 999:
         bad("serie", "must be 0..999")
     if not 1 <= inv.nnf <= 999_999_999:
@@ -358,3 +339,39 @@ def check_invoice(inv: Invoice) -> list[FieldError]:
             if sum(p.amount_cents for p in inv.payment.installments) != total:
                 bad("payment.installments", "installments must add up to the invoice total (rejeição 872)")
     return errors
+
+
+def _check_tax(prefix: str, tax: TaxProfile, inv: Invoice, bad: Callable[[str, str], None]) -> None:
+    """The rules one tax profile must follow for this issuer and recipient (`prefix` names it in errors, with
+    the field names of the API's tax rules, `platform.brazil.TaxRules`)."""
+    if inv.issuer.tax_regime in CRT_BY_TAX_REGIME:
+        if inv.issuer.is_simples:
+            if tax.csosn not in CSOSN_SUPPORTED:
+                bad(f"{prefix}.csosn", f"must be one of {sorted(CSOSN_SUPPORTED)} for Simples Nacional")
+            if tax.csosn == "101" and tax.p_cred_sn is None:
+                bad(f"{prefix}.simples_credit_percent", "is required with CSOSN 101")
+            if tax.csosn == "101" and inv.recipient.is_final_consumer:
+                bad(f"{prefix}.csosn", "CSOSN 101 (credit) cannot go to a non-taxpayer (rejeição 600)")
+        else:
+            if tax.icms_cst not in ICMS_CST_SUPPORTED:
+                bad(f"{prefix}.icms_cst", f"must be one of {sorted(ICMS_CST_SUPPORTED)} for regime normal")
+            taxed = inv.is_interstate and tax.icms_cst in ICMS_CST_TAXED
+            if taxed and tax.icms_interstate_rate not in (Decimal(4), Decimal(7), Decimal(12)):
+                bad(f"{prefix}.icms_interstate_percent", "must be 4, 7 or 12 on an interstate sale")
+            if taxed and inv.recipient.ind_ie_dest == "9" and tax.icms_dest_rate is None:
+                bad(f"{prefix}.icms_destination_percent",
+                    "is required for the DIFAL of an interstate sale to a non-taxpayer (rejeição 694)")
+    for name, cst in (("pis_cst", tax.pis_cst), ("cofins_cst", tax.cofins_cst)):
+        if cst not in PIS_COFINS_CST_ALIQ | PIS_COFINS_CST_NT | PIS_COFINS_CST_OUTR:
+            bad(f"{prefix}.{name}", "is not a supported PIS/COFINS CST")
+    if tax.ibscbs is not None:
+        ibscbs = tax.ibscbs
+        if ibscbs.cst not in IBSCBS_CST_SUPPORTED:
+            bad(f"{prefix}.ibscbs.cst", f"must be one of {sorted(IBSCBS_CST_SUPPORTED)}")
+        if not (ibscbs.c_class_trib.isdigit() and len(ibscbs.c_class_trib) == 6
+                and ibscbs.c_class_trib.startswith(ibscbs.cst)):
+            bad(f"{prefix}.ibscbs.c_class_trib", "must be 6 digits starting with the CST (e.g. 000001)")
+        for name in ("p_cbs", "p_ibs_uf", "p_ibs_mun"):
+            pct = getattr(ibscbs, name)
+            if not (isinstance(pct, Decimal) and pct.is_finite() and 0 <= pct <= 100):
+                bad(f"{prefix}.ibscbs.{name}", "must be a Decimal percentage from 0 to 100")

@@ -40,6 +40,7 @@ from chalicelib.invoicing.chave import build_chave
 from chalicelib.invoicing.model import (
     HOMOLOGACAO_DEST_XNOME,
     HOMOLOGACAO_FIRST_XPROD,
+    ICMS_CST_TAXED,
     PIS_COFINS_CST_ALIQ,
     PIS_COFINS_CST_NT,
     TP_AMB_HOMOLOGACAO,
@@ -200,19 +201,19 @@ def compute_lines(inv: Invoice) -> tuple[list[LineValues], Totals]:
     """Each item's values and the document totals, in centavos. Shipping is spread over the items in
     proportion to their value (the items' vFrete must add up to the total's)."""
     interstate = inv.is_interstate
-    tax = inv.tax
     simples = inv.issuer.is_simples
     freights = allocate(inv.shipping_cents, [i.total_cents for i in inv.items])
-    difal = (not simples) and interstate and inv.recipient.ind_ie_dest == "9" and tax.icms_dest_rate is not None
     lines = []
     for item, vfrete in zip(inv.items, freights, strict=True):
+        tax = inv.tax_of(item)
+        difal = (not simples) and interstate and inv.recipient.ind_ie_dest == "9" and tax.icms_dest_rate is not None
         vprod = item.total_cents
         base = vprod + vfrete
         icms_vbc = vicms = vcred = vbc_dest = vicms_dest = 0
         if simples:
             if tax.csosn == "101" and tax.p_cred_sn is not None:
                 vcred = apply_rate(vprod, tax.p_cred_sn)
-        else:
+        elif tax.icms_cst in ICMS_CST_TAXED:
             icms_rate = tax.icms_interstate_rate if interstate and tax.icms_interstate_rate is not None else tax.icms_rate
             icms_vbc, vicms = base, apply_rate(base, icms_rate)
             if difal and tax.icms_dest_rate is not None:
@@ -281,7 +282,7 @@ def build_nfe(inv: Invoice) -> BuiltNfe:
         emit=_emit(inv, texts),
         dest=_dest(inv, texts),
         det=[_det(inv, n, item, line, texts) for n, (item, line) in enumerate(zip(inv.items, lines, strict=True), 1)],
-        total=_total(totals, with_ibscbs=inv.tax.ibscbs is not None),
+        total=_total(totals, with_ibscbs=any(inv.tax_of(item).ibscbs is not None for item in inv.items)),
         transp=_INF.Transp(modFrete=L.TranspModFrete(_mod_frete(inv))),
         cobr=_cobr(inv, totals),
         pag=_pag(inv, totals),
@@ -422,11 +423,11 @@ def _det(inv: Invoice, n: int, item: Item, line: LineValues, texts: _Texts) -> L
         vFrete=money(line.vfrete) if line.vfrete else None,
         indTot=L.ProdIndTot("1"),
     )
-    return _INF.Det(prod=prod, imposto=_imposto(inv, item.origin, line), nItem=str(n))
+    return _INF.Det(prod=prod, imposto=_imposto(inv, item, line), nItem=str(n))
 
 
-def _imposto(inv: Invoice, origin: int, line: LineValues) -> L.Tnfe.InfNfe.Det.Imposto:
-    tax, orig = inv.tax, L.Torig(str(origin))
+def _imposto(inv: Invoice, item: Item, line: LineValues) -> L.Tnfe.InfNfe.Det.Imposto:
+    tax, orig = inv.tax_of(item), L.Torig(str(item.origin))
     icms = _IMPOSTO.Icms()
     icms_uf_dest = None
     if inv.issuer.is_simples:
@@ -435,6 +436,8 @@ def _imposto(inv: Invoice, origin: int, line: LineValues) -> L.Tnfe.InfNfe.Det.I
                                                      vCredICMSSN=money(line.vcred_sn))
         else:
             icms.ICMSSN102 = _IMPOSTO.Icms.Icmssn102(orig=orig, CSOSN=L.Icmssn102Csosn(tax.csosn))
+    elif tax.icms_cst not in ICMS_CST_TAXED:  # 40 isenta, 41 não tributada: no base, no value
+        icms.ICMS40 = _IMPOSTO.Icms.Icms40(orig=orig, CST=L.Icms40Cst(tax.icms_cst))
     else:
         icms_rate = tax.icms_interstate_rate if inv.is_interstate and tax.icms_interstate_rate is not None else tax.icms_rate
         icms.ICMS00 = _IMPOSTO.Icms.Icms00(orig=orig, CST=L.Icms00Cst("00"), modBC=L.Icms00ModBc("3"),
@@ -543,9 +546,12 @@ def _inf_adic(inv: Invoice, lines: list[LineValues], texts: _Texts) -> L.Tnfe.In
     if inv.issuer.is_simples:
         notes.append(SIMPLES_NOTICE)
         credit = sum(x.vcred_sn for x in lines)
-        if inv.tax.csosn == "101" and inv.tax.p_cred_sn is not None:
+        rates = sorted({tax.p_cred_sn for tax in map(inv.tax_of, inv.items)
+                        if tax.csosn == "101" and tax.p_cred_sn is not None})
+        if rates:
+            shown = " E ".join(f"{rate(r).replace('.', ',')}%" for r in rates)
             notes.append(f"PERMITE O APROVEITAMENTO DO CREDITO DE ICMS NO VALOR DE R$ {money(credit).replace('.', ',')}; "
-                         f"CORRESPONDENTE A ALIQUOTA DE {rate(inv.tax.p_cred_sn).replace('.', ',')}%, "
+                         f"CORRESPONDENTE A ALIQUOTA{'S' if len(rates) > 1 else ''} DE {shown}, "
                          "NOS TERMOS DO ART. 23 DA LC 123/2006.")
     if inv.additional_info:
         notes.append(inv.additional_info)

@@ -12,7 +12,7 @@ re-drive with `POST /v1/invoices`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -77,15 +77,27 @@ def _address(a: Any) -> nfe.Address:
                        city_name=a.city, uf=a.state, cep=a.zip, complement=a.complement)
 
 
-def tax_profile(tax_regime: str, issuer_uf: str) -> nfe.TaxProfile:
-    """The tenant's default tax profile: Simples Nacional CSOSN 102 with PIS/COFINS 49; regime
-    normal ICMS CST 00 at the state's internal rate (18%, 12% across states) and PIS/COFINS
-    non-cumulative (1.65% / 7.6%)."""
+# TaxRules (the API's names) -> the NF-e model's TaxProfile fields.
+_TAX_FIELDS = {"csosn": "csosn", "simples_credit_percent": "p_cred_sn", "icms_cst": "icms_cst",
+               "icms_percent": "icms_rate", "icms_interstate_percent": "icms_interstate_rate",
+               "icms_destination_percent": "icms_dest_rate", "pis_cst": "pis_cst", "pis_percent": "pis_rate",
+               "cofins_cst": "cofins_cst", "cofins_percent": "cofins_rate"}
+
+
+def tax_profile(tax_regime: str, issuer_uf: str, *levels: Any) -> nfe.TaxProfile:
+    """The regime's default tax profile with each level's rules (TaxRules: the tenant's, then a product's)
+    laid over it. Defaults: Simples Nacional CSOSN 102 with PIS/COFINS 49; regime normal ICMS CST 00 at the
+    state's internal rate (18%, 12% across states) and PIS/COFINS non-cumulative (1.65% / 7.6%)."""
     if tax_regime in ("simples_nacional", "mei"):
-        return nfe.TaxProfile(csosn="102", pis_cst="49", cofins_cst="49")
-    return nfe.TaxProfile(csosn=None, icms_cst="00", icms_rate=Decimal(18), icms_interstate_rate=Decimal(12),
-                          icms_dest_rate=Decimal(18), pis_cst="01", pis_rate=Decimal("1.65"), cofins_cst="01",
-                          cofins_rate=Decimal("7.6"), ibscbs=nfe.default_ibscbs(tax_regime))
+        profile = nfe.TaxProfile(csosn="102", pis_cst="49", cofins_cst="49")
+    else:
+        profile = nfe.TaxProfile(csosn=None, icms_cst="00", icms_rate=Decimal(18), icms_interstate_rate=Decimal(12),
+                                 icms_dest_rate=Decimal(18), pis_cst="01", pis_rate=Decimal("1.65"), cofins_cst="01",
+                                 cofins_rate=Decimal("7.6"), ibscbs=nfe.default_ibscbs(tax_regime))
+    for level in levels:
+        if level is not None:
+            profile = replace(profile, **{_TAX_FIELDS[name]: value for name, value in level.overrides().items()})
+    return profile
 
 
 def build_input(tenant: Any, order: Any, customer: Any, products: dict[str, Any], invoice: InvoiceDoc) -> nfe.Invoice:
@@ -100,14 +112,18 @@ def build_input(tenant: Any, order: Any, customer: Any, products: dict[str, Any]
     recipient = nfe.Recipient(document=customer.document, name=customer.name, address=_address(customer.address),
                               email=customer.email, ind_ie_dest="1" if company_taxpayer else "9",
                               ie=customer.state_registration if company_taxpayer else None)
+    tenant_tax = tenant.settings.invoicing.tax
     items = tuple(nfe.Item(sku=line.sku, name=products[line.sku].name, ncm=products[line.sku].ncm,
                            cfop=products[line.sku].cfop, unit=products[line.sku].unit, quantity=line.quantity,
                            unit_price_cents=line.unit_price_cents, gtin=products[line.sku].gtin or "SEM GTIN",
-                           origin=products[line.sku].origin) for line in order.lines)
+                           origin=products[line.sku].origin,
+                           tax=tax_profile(tenant.tax_regime, tenant.address.state, tenant_tax, products[line.sku].tax)
+                           if products[line.sku].tax is not None else None)
+                  for line in order.lines)
     payment = nfe.Payment(method=order.payment.method, installments=tuple(
         nfe.Installment(due_date=i.due_date, amount_cents=i.amount_cents) for i in plan))
     return nfe.Invoice(issuer=issuer, recipient=recipient, items=items,
-                       tax=tax_profile(tenant.tax_regime, tenant.address.state), payment=payment,
+                       tax=tax_profile(tenant.tax_regime, tenant.address.state, tenant_tax), payment=payment,
                        serie=invoice.series, nnf=invoice.number, cnf=invoice.cnf, issued_at=issued_at,
                        tp_amb="1" if invoice.environment == "producao" else "2",
                        shipping_cents=order.shipping_cents, additional_info=f"Pedido {order.id}")

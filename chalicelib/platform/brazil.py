@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 from validate_docbr import CNPJ as _CNPJ
 from validate_docbr import CPF as _CPF
+
+from chalicelib.platform.money import Percent
 
 UFS = frozenset(
     "AC AL AM AP BA CE DF ES GO MA MG MS MT PA PB PE PI PR RJ RN RO RR RS SC SE SP TO".split()
@@ -98,3 +101,38 @@ Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
 ]
+
+
+# NF-e tax codes a tax profile may name (the emission checks which ones fit the tenant's regime).
+Csosn = Literal["101", "102", "103", "300", "400"]
+IcmsCst = Literal["00", "40", "41"]
+PisCofinsCst = Literal["01", "02", "04", "05", "06", "07", "08", "09", "49", "50", "51", "52", "53", "54", "55",
+                       "56", "60", "61", "62", "63", "64", "65", "66", "67", "70", "71", "72", "73", "74", "75",
+                       "98", "99"]
+
+
+class TaxRules(BaseModel):
+    """How an NF-e line is taxed: the tenant's (settings `invoicing.tax`) over its regime's default, and a
+    product's (`tax`) over the tenant's. Every field is optional: what is left out comes from the level below.
+
+    Simples Nacional uses `csosn` (101 needs `simples_credit_percent`); regime normal uses `icms_cst`
+    (00 taxed at `icms_percent` inside the state and `icms_interstate_percent` across states, 40 exempt,
+    41 not taxed) and `icms_destination_percent` for the DIFAL. PIS/COFINS CSTs with their rates apply to both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    csosn: Csosn | None = None
+    simples_credit_percent: Percent | None = Field(default=None, description="pCredSN, with CSOSN 101.")
+    icms_cst: IcmsCst | None = None
+    icms_percent: Percent | None = None
+    icms_interstate_percent: Literal[4, 7, 12] | None = None
+    icms_destination_percent: Percent | None = None
+    pis_cst: PisCofinsCst | None = None
+    pis_percent: Percent | None = None
+    cofins_cst: PisCofinsCst | None = None
+    cofins_percent: Percent | None = None
+
+    def overrides(self) -> dict[str, Decimal | str]:
+        """The fields this level sets, by name."""
+        return {name: Decimal(value) if isinstance(value, int) else value
+                for name, value in self.model_dump(exclude_none=True).items()}

@@ -5,11 +5,17 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from pydantic import Field, StrictInt
+from pydantic import Field, PlainSerializer, StrictInt
 
 # Up to ten billion reais: large enough for any real document, small enough to catch garbage.
 MAX_CENTS = 1_000_000_000_000
 
+# A percentage (fine, interest, tax rate) as an exact Decimal; JSON shows it as a number.
+Percent = Annotated[
+    Decimal,
+    Field(ge=0, le=100, max_digits=7, decimal_places=4),
+    PlainSerializer(lambda v: float(v), return_type=float, when_used="json"),
+]
 Cents = Annotated[StrictInt, Field(ge=0, le=MAX_CENTS)]
 PositiveCents = Annotated[StrictInt, Field(gt=0, le=MAX_CENTS)]
 

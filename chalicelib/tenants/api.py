@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib import bootstrap
-from chalicelib.platform.brazil import Address, Cnpj, Email
+from chalicelib.platform.brazil import Address, Cnpj, Email, TaxRules
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.ids import is_id
@@ -81,6 +81,9 @@ class InvoicingPatch(BaseModel):
     series: int | None = Field(default=None, ge=0, le=999)
     environment: Literal["homologacao", "producao"] | None = None
     authority: Literal["local", "sefaz"] | None = None
+    tax: TaxRules | None = Field(default=None, description=(
+        "The tenant's NF-e tax profile over its regime's default; fields merge, a null one goes back to the "
+        "default. Products may override it with their own `tax`."))
 
 
 class CollectionsPatch(BaseModel):

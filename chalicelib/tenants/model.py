@@ -5,20 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from chalicelib.platform.auth import ALL_SCOPES
-from chalicelib.platform.brazil import PRINTABLE, Address, Cnpj, Email
+from chalicelib.platform.brazil import PRINTABLE, Address, Cnpj, Email, TaxRules
+from chalicelib.platform.money import Percent
 
 TaxRegime = Literal["simples_nacional", "simples_nacional_excesso", "regime_normal", "mei"]
 # NF-e CRT (código de regime tributário) per tax regime.
 CRT = {"simples_nacional": "1", "simples_nacional_excesso": "2", "regime_normal": "3", "mei": "4"}
 
-Percent = Annotated[
-    Decimal,
-    Field(ge=0, le=100, max_digits=7, decimal_places=4),
-    PlainSerializer(lambda v: float(v), return_type=float, when_used="json"),
-]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=PRINTABLE)]
 StateRegistration = Annotated[str, StringConstraints(pattern=r"^(ISENTO|\d{2,14})$")]
 
@@ -43,6 +39,12 @@ class InvoicingSettings(Strict):
     environment: Literal["homologacao", "producao"] = "homologacao"
     authority: Literal["local", "sefaz"] = "local"
     certificate: CertificateInfo | None = None
+    tax: TaxRules = Field(default_factory=lambda: TaxRules())
+
+    @field_validator("tax", mode="before")
+    @classmethod
+    def _no_tax_rules_means_the_regime_default(cls, value: Any) -> Any:
+        return {} if value is None else value
 
 
 class CollectionsSettings(Strict):

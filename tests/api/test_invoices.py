@@ -211,3 +211,30 @@ def test_an_uploaded_certificate_signs_the_tenants_nfe(http, tenant, order):
     invoice = emit(http, tenant, order["id"])[1]
     assert invoice["status"] == "authorized"
     assert "CERTIFICADO ENVIADO" in verify_signature(xml_of(http, tenant, invoice["id"])[2].encode())
+
+
+def test_tenant_and_product_tax_rules_reach_the_nfe(http, tenant, shop):  # noqa: F811
+    status, settings = call(http, tenant, "PATCH", "/v1/tenant/settings",
+                            {"invoicing": {"tax": {"csosn": "103", "pis_cst": "07", "cofins_cst": "07"}}})
+    assert status == 200 and settings["settings"]["invoicing"]["tax"]["csosn"] == "103", settings
+    status, product = call(http, tenant, "PATCH", "/v1/products/ACUCAR-1KG", {"tax": {"csosn": "300"}})
+    assert status == 200 and product["tax"]["csosn"] == "300" and product["tax"]["icms_cst"] is None, product
+    placed = call(http, tenant, "POST", "/v1/orders", order_body(shop))[1]
+    invoice = emit(http, tenant, placed["id"])[1]
+    assert invoice["status"] == "authorized", invoice
+    xml = xml_of(http, tenant, invoice["id"])[2]
+    assert xml.count("<CSOSN>103</CSOSN>") == 1 and xml.count("<CSOSN>300</CSOSN>") == 1
+    assert xml.count("<CST>07</CST>") == 4  # PIS and COFINS of both lines, from the tenant's rules
+    status, settings = call(http, tenant, "PATCH", "/v1/tenant/settings", {"invoicing": {"tax": None}})
+    assert status == 200 and settings["settings"]["invoicing"]["tax"]["csosn"] is None
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"invoicing": {"tax": {"csosn": "999"}}}, "invoicing.tax.csosn"),
+    ({"invoicing": {"tax": {"icms_interstate_percent": 18}}}, "invoicing.tax.icms_interstate_percent"),
+    ({"invoicing": {"tax": {"pis_percent": -1}}}, "invoicing.tax.pis_percent"),
+    ({"invoicing": {"tax": {"vat": 1}}}, "invoicing.tax.vat"),
+])
+def test_bad_tax_rules_are_400_naming_the_field(http, tenant, body, field):
+    status, problem = call(http, tenant, "PATCH", "/v1/tenant/settings", body)
+    assert status == 400 and field in fields(problem), problem

@@ -17,7 +17,7 @@ from chalicelib.invoicing.proc import (
 )
 from chalicelib.invoicing.signing import digest_value, sign_nfe, verify_signature
 from chalicelib.invoicing.xsd import validate_nfe, validate_nfe_proc
-from tests.unit.test_nfe_factories import BRT, invoice, signing_key, read_binding
+from tests.unit.test_nfe_factories import BRT, invoice, read_binding, signing_key
 
 NS = {"n": "http://www.portalfiscal.inf.br/nfe"}
 RECEIVED_AT = datetime(2026, 11, 22, 10, 30, 7, tzinfo=BRT)

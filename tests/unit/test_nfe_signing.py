@@ -25,7 +25,7 @@ from chalicelib.invoicing.signing import (
     verify_signature,
 )
 from chalicelib.invoicing.xsd import validate_nfe
-from tests.unit.test_nfe_factories import ISSUER_CNPJ, invoice, pkcs12_bytes, signing_key, read_binding
+from tests.unit.test_nfe_factories import ISSUER_CNPJ, invoice, pkcs12_bytes, read_binding, signing_key
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 NS = {"ds": DS, "n": "http://www.portalfiscal.inf.br/nfe"}

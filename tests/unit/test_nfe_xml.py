@@ -23,7 +23,7 @@ from chalicelib.invoicing.model import (
 from chalicelib.invoicing.nfe_xml import allocate, build_nfe, money, rate, sanitize_text
 from chalicelib.invoicing.signing import sign_nfe
 from chalicelib.invoicing.xsd import validate_nfe
-from tests.unit.test_nfe_factories import NORMAL, SIMPLES, SIMPLES_CREDIT, company, invoice, person, signing_key, read_binding
+from tests.unit.test_nfe_factories import NORMAL, SIMPLES, SIMPLES_CREDIT, company, invoice, person, read_binding, signing_key
 
 NS = {"n": "http://www.portalfiscal.inf.br/nfe"}
 

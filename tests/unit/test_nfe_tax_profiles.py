@@ -1,0 +1,71 @@
+"""Tax profiles per tenant and per product: the regime's default, the tenant's rules over it, a product's over those."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from lxml import etree
+
+from chalicelib.invoicing.model import InvalidInvoiceError, TaxProfile
+from chalicelib.invoicing.nfe_xml import build_nfe
+from chalicelib.invoicing.service import tax_profile
+from chalicelib.invoicing.signing import sign_nfe
+from chalicelib.invoicing.xsd import validate_nfe
+from chalicelib.platform.brazil import TaxRules
+from tests.unit.test_nfe_factories import NORMAL, SIMPLES, company, invoice, person, signing_key
+
+NS = {"n": "http://www.portalfiscal.inf.br/nfe"}
+EXEMPT = replace(NORMAL, icms_cst="40", icms_rate=Decimal(0))
+
+
+def with_item_taxes(inv, *taxes):
+    return replace(inv, items=tuple(replace(item, tax=tax) for item, tax in zip(inv.items, taxes, strict=True)))
+
+
+def test_levels_lay_over_the_regime_default_field_by_field() -> None:
+    tenant = TaxRules(icms_percent=Decimal(17), pis_cst="01", pis_percent=Decimal("0.65"))
+    product = TaxRules(icms_cst="40", cofins_percent=Decimal(3))
+    profile = tax_profile("regime_normal", "SP", tenant, product)
+    assert (profile.icms_cst, profile.icms_rate, profile.pis_rate, profile.cofins_cst, profile.cofins_rate) == (
+        "40", Decimal(17), Decimal("0.65"), "01", Decimal(3))
+    assert tax_profile("regime_normal", "SP", None, TaxRules()) == tax_profile("regime_normal", "SP")
+    assert tax_profile("simples_nacional", "SP", TaxRules(csosn="103")).csosn == "103"
+    assert tax_profile("regime_normal", "SP", TaxRules(icms_interstate_percent=7)).icms_interstate_rate == Decimal(7)
+
+
+def test_an_exempt_product_gets_icms40_and_adds_nothing_to_the_icms_totals() -> None:
+    inv = with_item_taxes(invoice(tax_regime="regime_normal", tax=NORMAL, recipient=company(person().address),
+                                  n_items=2), EXEMPT, None)
+    built = build_nfe(inv)
+    root = etree.fromstring(built.xml)
+    dets = root.findall(".//n:det", NS)
+    assert dets[0].find("n:imposto/n:ICMS/n:ICMS40/n:CST", NS).text == "40"
+    assert dets[0].find("n:imposto/n:ICMS/n:ICMS40/n:vICMS", NS) is None
+    assert dets[1].find("n:imposto/n:ICMS/n:ICMS00/n:pICMS", NS).text == "18.00"
+    assert built.totals.vicms == built.lines[1].vicms and built.lines[0].vicms == 0
+    assert root.findtext(".//n:ICMSTot/n:vICMS", namespaces=NS) == f"{built.totals.vicms / 100:.2f}"
+    assert validate_nfe(sign_nfe(built.xml, signing_key())) == []
+
+
+def test_each_line_carries_its_own_pis_and_cofins() -> None:
+    own = replace(NORMAL, pis_cst="06", cofins_cst="06")  # alíquota zero: not taxed
+    built = build_nfe(with_item_taxes(invoice(tax_regime="regime_normal", tax=NORMAL, n_items=2), own, None))
+    assert (built.lines[0].vpis, built.lines[0].vcofins) == (0, 0)
+    assert built.lines[1].vpis > 0 and built.totals.vpis == built.lines[1].vpis
+    assert validate_nfe(sign_nfe(built.xml, signing_key())) == []
+
+
+def test_a_bad_product_profile_is_named_by_its_line() -> None:
+    bad = replace(SIMPLES, csosn="101", p_cred_sn=None)
+    with pytest.raises(InvalidInvoiceError) as caught:
+        build_nfe(with_item_taxes(invoice(recipient=company(), n_items=2), None, bad))
+    assert {e.field for e in caught.value.errors} == {"items.1.tax.simples_credit_percent"}
+
+
+def test_an_exempt_line_needs_no_interstate_rate() -> None:
+    exempt = TaxProfile(csosn=None, icms_cst="41", pis_cst="07", cofins_cst="07")
+    inv = with_item_taxes(invoice(tax_regime="regime_normal", tax=NORMAL, recipient=company(), n_items=1), exempt)
+    assert inv.is_interstate
+    assert validate_nfe(sign_nfe(build_nfe(inv).xml, signing_key())) == []
