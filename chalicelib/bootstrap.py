@@ -78,7 +78,8 @@ def tenant_deps() -> Any:
     def certificates(tenant_id: str, pfx_base64: str, password: str) -> Any:
         from chalicelib.invoicing.certificates import SecretsManagerCertificateStore, upload_certificate
 
-        return upload_certificate(tenant_id, pfx_base64, password, SecretsManagerCertificateStore(), clock().now())
+        return upload_certificate(tenant_id, pfx_base64, password, SecretsManagerCertificateStore(), clock().now(),
+                                  cnpj=tenant_repository().get(tenant_id).cnpj)
 
     return TenantDeps(repo=tenant_repository(), ids=ids(), clock=clock(), events=events(),
                       key_environment=environment, certificates=certificates)

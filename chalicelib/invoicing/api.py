@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib import bootstrap
-from chalicelib.invoicing.lifecycle import Correction, InvoiceDoc, InvoiceStatus, InvoiceTotals
+from chalicelib.invoicing.lifecycle import Correction, InvoiceDoc, InvoiceStatus, InvoiceTotals, public
 from chalicelib.platform.errors import FieldError, InvalidRequestError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.pagination import ListQuery, page_body
@@ -60,6 +60,9 @@ class InvoiceResponse(BaseModel):
     authorized_at: str | None
     cancelled_at: str | None
     cancel_reason: str | None
+    cancellation_protocol: str | None = Field(description="Protocol of the cancellation event (110111)")
+    voided_numbers: list[int] = Field(description="Numbers this NF-e held while rejected that were voided "
+                                                  "(inutilizados); it was renumbered on resubmission")
     totals: InvoiceTotals | None
     corrections: list[Correction]
 
@@ -99,7 +102,7 @@ def _service() -> Any:
 
 
 def render(invoice: InvoiceDoc) -> dict[str, Any]:
-    return invoice.model_dump(mode="json", exclude={"cnf", "version", "attempts"})
+    return public(invoice)
 
 
 @api.route_spec("/v1/invoices", "POST", scope="invoices:write", request=CreateInvoiceRequest,

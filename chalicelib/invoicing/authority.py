@@ -191,10 +191,17 @@ class LocalAuthority:
         actions = [LocalAuthorityRecord.events.set(" ".join([*seen, tag]))]
         if event_type == "110111":
             actions.append(LocalAuthorityRecord.state.set("cancelled"))
+        # Conditional on the events read: of two events with the same sequence sent at once, one is registered
+        # and the other is a duplicate, as at SEFAZ.
+        unchanged = (LocalAuthorityRecord.events == record.events) if record.events else \
+            LocalAuthorityRecord.events.does_not_exist()
         try:
-            record.update(actions=actions, condition=LocalAuthorityRecord.state == "authorized")
+            record.update(actions=actions, condition=(LocalAuthorityRecord.state == "authorized") & unchanged)
         except UpdateError:
-            return _reject("218", "NF-e já está cancelada na base de dados da SEFAZ", now)
+            record.refresh(consistent_read=True)
+            if record.state == "cancelled":
+                return _reject("218", "NF-e já está cancelada na base de dados da SEFAZ", now)
+            return _reject("573", "Duplicidade de Evento", now)
         return AuthorityAnswer("135", "Evento registrado e vinculado a NF-e", now, protocol)
 
     def void_numbers(self, cnpj: str, series: int, first: int, last: int, reason: str,
@@ -213,6 +220,10 @@ class LocalAuthority:
             uow.commit()
         except Exception:  # noqa: BLE001 - the cancellation reasons name the numbers already used
             if used:
+                key = keys.local_authority_number(cnpj, series, used[0])
+                record = LocalAuthorityRecord.get(key.pk, key.sk, consistent_read=True)
+                if record.state == "voided":
+                    return _reject("256", f"Uma NF-e da faixa já está inutilizada na Base de dados da SEFAZ ({used[0]})", now)
                 return _reject("241", f"Um número da faixa já foi utilizado ({used[0]})", now)
             raise AuthorityUnavailableError("The local authority's registry did not answer.") from None
         protocol = f"1{cnpj[:2]}{now:%y}{secrets.randbelow(10**10):010d}"

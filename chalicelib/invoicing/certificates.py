@@ -67,10 +67,12 @@ def signing_key_for(tenant_id: str, cnpj: str, legal_name: str, store: Certifica
 
 
 def upload_certificate(tenant_id: str, pfx_base64: str, password: str, store: CertificateStore,
-                       now: Any = None) -> dict[str, Any]:
+                       now: Any = None, cnpj: str | None = None) -> dict[str, Any]:
     """Validate an uploaded A1 (PKCS#12) and keep it in Secrets Manager; return what may be shown.
 
-    Errors name the field: a file that is not a PKCS#12, a wrong password, an expired certificate.
+    Errors name the field: a file that is not a PKCS#12, a wrong password, an expired certificate, an
+    e-CNPJ of another company (SEFAZ compares the CNPJ base, the first 8 digits: rejeição 213). Base64
+    may be wrapped in lines (what `base64` prints).
     """
     import binascii
     import hashlib
@@ -79,7 +81,7 @@ def upload_certificate(tenant_id: str, pfx_base64: str, password: str, store: Ce
     from chalicelib.platform.errors import FieldError, InvalidRequestError
 
     try:
-        pfx = base64.b64decode(pfx_base64, validate=True)
+        pfx = base64.b64decode("".join(pfx_base64.split()), validate=True)
     except (binascii.Error, ValueError):
         raise InvalidRequestError("The certificate is not valid base64.",
                                   [FieldError("invoicing.certificate.pfx_base64", "is not valid base64")]) from None
@@ -88,7 +90,37 @@ def upload_certificate(tenant_id: str, pfx_base64: str, password: str, store: Ce
     except CertificateError as exc:
         field = "invoicing.certificate.password" if "password" in exc.code else "invoicing.certificate.pfx_base64"
         raise InvalidRequestError(exc.detail, [FieldError(field, exc.detail)]) from None
+    holder = certificate_cnpj(key.certificate)
+    if cnpj and holder and holder[:8] != cnpj[:8]:
+        message = f"is the e-CNPJ of {holder}, not of this tenant ({cnpj}): SEFAZ would reject every NF-e (213)"
+        raise InvalidRequestError("The certificate belongs to another company.",
+                                  [FieldError("invoicing.certificate.pfx_base64", message)])
     secret_ref = store.put(tenant_id, StoredCertificate(pfx, password, "uploaded"))
     return {"source": "uploaded", "subject": key.subject, "not_after": key.not_valid_after.isoformat(),
             "fingerprint_sha256": hashlib.sha256(key.certificate.public_bytes(_DER)).hexdigest(),
             "secret_ref": secret_ref}
+
+
+# ICP-Brasil: the e-CNPJ's holder CNPJ, in the subject alternative name (otherName 2.16.76.1.3.3).
+_OID_CNPJ = "2.16.76.1.3.3"
+
+
+def certificate_cnpj(certificate: Any) -> str | None:
+    """The CNPJ an ICP-Brasil e-CNPJ belongs to: the SAN otherName 2.16.76.1.3.3 or, failing that, the
+    common name's `NAME:CNPJ` form; None when the certificate names none."""
+    import re
+
+    from cryptography import x509
+
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        for other in names.get_values_for_type(x509.OtherName):
+            if other.type_id.dotted_string == _OID_CNPJ:
+                digits = re.sub(rb"\D", b"", other.value).decode()
+                if len(digits) >= 14:
+                    return digits[-14:]
+    except x509.ExtensionNotFound:
+        pass
+    common = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    match = re.search(r":(\d{14})$", str(common[0].value)) if common else None
+    return match.group(1) if match else None

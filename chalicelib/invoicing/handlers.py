@@ -24,6 +24,12 @@ def on_order_confirmed(event: Event) -> None:
 def on_order_cancelled(event: Event) -> None:
     order = event.data["order"]
     invoice = bootstrap.invoice_repository().find_by_order(event.tenant_id, order["id"])
+    if invoice is not None and invoice.status == "rejected" and not invoice.number_voided:
+        # Its number will never be used: void it (inutilização), so no gap is left unexplained.
+        service.void_numbers(event.tenant_id, invoice.series, invoice.number, invoice.number,
+                             f"NF-e rejeitada de pedido cancelado ({order['id']}), numero nao utilizado",
+                             bootstrap.invoicing_deps())
+        return
     if invoice is None or invoice.status != "authorized":
         return
     reason = f"Pedido {order['id']} cancelado: {order.get('cancel_reason') or 'sem motivo informado'}"

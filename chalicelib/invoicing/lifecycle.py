@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.platform.errors import AppError, FieldError, InvalidStateError
+from chalicelib.platform.errors import AppError, ConflictError, FieldError, InvalidStateError
 from chalicelib.platform.states import transition
 
 InvoiceStatus = Literal["pending", "authorized", "rejected", "denied", "cancelled"]
@@ -22,6 +22,9 @@ CSTAT_EVENT_REGISTERED = frozenset({"135", "136", "155"})
 CSTAT_CANCELLED = frozenset({"101", "151", "155"}) | CSTAT_EVENT_REGISTERED
 CSTAT_VOIDED = frozenset({"102"})
 CSTAT_DUPLICATE = "204"
+# What a consult of a cancelled NF-e answers: the invoice shows it once cancelled.
+CSTAT_NFE_CANCELLED, XMOTIVO_NFE_CANCELLED = "101", "Cancelamento de NF-e homologado"
+MAX_NUMBER = 999_999_999  # nNF has nine digits
 CSTAT_CANCEL_DEADLINE = "501"
 
 # (status, action) -> new status
@@ -65,7 +68,8 @@ class Correction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sequence: int
-    text: str
+    text: str  # this correction's own text
+    consolidated_text: str = ""  # what the carta carried: every correction so far (each replaces the previous)
     protocol: str
     registered_at: str
 
@@ -99,11 +103,34 @@ class InvoiceDoc(BaseModel):
     authorized_at: str | None = None
     cancelled_at: str | None = None
     cancel_reason: str | None = None
+    cancellation_protocol: str | None = None
+    number_voided: bool = False  # its number was voided (inutilizado) while rejected: a resubmission renumbers it
+    voided_numbers: list[int] = Field(default_factory=list)  # numbers it held before, voided
     totals: InvoiceTotals | None = None
     corrections: list[Correction] = Field(default_factory=list)
     attempts: int = 0
     processing_until: str | None = None  # a worker's lease while it builds and sends the NF-e
     version: int = 1
+
+
+class NumbersInUseError(ConflictError):
+    """A void range takes numbers held by NF-e that were not rejected."""
+
+    code = "numbers_in_use"
+
+
+class AuthorityRefusedError(ConflictError):
+    """The fiscal authority answered with a rejection (its cStat and reason in `errors`)."""
+
+    code = "rejected_by_authority"
+
+
+INTERNAL_FIELDS = frozenset({"cnf", "version", "attempts", "processing_until", "number_voided"})
+
+
+def public(invoice: InvoiceDoc) -> dict[str, Any]:
+    """The invoice as the API and its events show it."""
+    return invoice.model_dump(mode="json", exclude=set(INTERNAL_FIELDS))
 
 
 def check_cancellable(invoice: InvoiceDoc, now: datetime) -> None:

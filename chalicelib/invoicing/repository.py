@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
@@ -28,6 +29,8 @@ class InvoiceClaimRecord(BaseRecord):
 
 class NumberCounterRecord(BaseRecord):
     next_number = NumberAttribute()
+    skips = JSONAttribute(null=True)  # voided ranges ahead of next_number: [[first, last], ...]
+    version = NumberAttribute(null=True)
 
 
 class NumberVoidRecord(BaseRecord):
@@ -36,6 +39,24 @@ class NumberVoidRecord(BaseRecord):
 
 class NumberTakenError(ConflictError):
     """Another emission took the number first; read the counter again."""
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """A série's counter: the next number never handed out, and the voided ranges ahead of it
+    (inutilizadas before the counter got there), which the counter jumps when it reaches them."""
+
+    next_number: int = 1
+    skips: tuple[tuple[int, int], ...] = ()
+    version: int = 0
+
+    @property
+    def first_usable(self) -> int:
+        number = self.next_number
+        for first, last in sorted(self.skips):
+            if first <= number <= last:
+                number = last + 1
+        return number
 
 
 def _record(tenant_id: str, invoice: InvoiceDoc) -> InvoiceRecord:
@@ -67,27 +88,37 @@ class DynamoInvoiceRepository:
             return None
         return self.get(tenant_id, claim.invoice_id)
 
-    def next_number(self, tenant_id: str, series: int) -> int:
+    def numbering(self, tenant_id: str, series: int) -> Numbering:
         key = keys.invoice_number_counter(tenant_id, series)
         try:
-            return int(NumberCounterRecord.get(key.pk, key.sk, consistent_read=True).next_number)
+            record = NumberCounterRecord.get(key.pk, key.sk, consistent_read=True)
         except NumberCounterRecord.DoesNotExist:
-            return 1
+            return Numbering()
+        return Numbering(int(record.next_number), tuple((int(a), int(b)) for a, b in record.skips or ()),
+                         int(record.version or 0))
 
-    def _stage_counter(self, uow: UnitOfWork, tenant_id: str, series: int, expected: int, new_next: int) -> None:
-        """Move the série's counter from `expected` to `new_next`, only if nobody moved it first."""
+    def next_number(self, tenant_id: str, series: int) -> int:
+        """The number the série's next NF-e gets."""
+        return self.numbering(tenant_id, series).first_usable
+
+    def _stage_counter(self, uow: UnitOfWork, tenant_id: str, series: int, seen: Numbering, new_next: int,
+                       skips: list[tuple[int, int]]) -> None:
+        """Move the série's counter from what was `seen`, only if nobody moved it first."""
         counter = NumberCounterRecord.at(keys.invoice_number_counter(tenant_id, series), kind="nfe_counter")
-        condition = (NumberCounterRecord.next_number == expected) if expected > 1 else \
-            (NumberCounterRecord.pk.does_not_exist() | (NumberCounterRecord.next_number == expected))
+        condition = (NumberCounterRecord.version == seen.version) if seen.version else (
+            NumberCounterRecord.pk.does_not_exist() | NumberCounterRecord.version.does_not_exist())
+        remaining = [[a, b] for a, b in sorted(skips) if b >= new_next]
         uow.update(counter, actions=[NumberCounterRecord.next_number.set(new_next),
+                                     NumberCounterRecord.skips.set(remaining),
+                                     NumberCounterRecord.version.set(seen.version + 1),
                                      NumberCounterRecord.kind.set("nfe_counter")],
                    condition=condition, on_fail=NumberTakenError("The number was taken; retry."))
 
-    def create_numbered(self, tenant_id: str, invoice: InvoiceDoc) -> None:
-        """The invoice, its number (taken from the counter) and the order's claim, in one step:
-        a number is never used twice and never consumed without an invoice holding it."""
+    def create_numbered(self, tenant_id: str, invoice: InvoiceDoc, seen: Numbering) -> None:
+        """The invoice, its number (`seen.first_usable`, taken from the counter) and the order's claim, in one
+        step: a number is never used twice and never consumed without an invoice holding it."""
         uow = UnitOfWork()
-        self._stage_counter(uow, tenant_id, invoice.series, invoice.number, invoice.number + 1)
+        self._stage_counter(uow, tenant_id, invoice.series, seen, invoice.number + 1, list(seen.skips))
         uow.put(InvoiceClaimRecord.at(keys.invoice_of_order(tenant_id, invoice.order_id), kind="invoice_claim",
                                       invoice_id=invoice.id),
                 condition=InvoiceClaimRecord.pk.does_not_exist(),
@@ -103,14 +134,29 @@ class DynamoInvoiceRepository:
             stage_event(uow, event)
         uow.commit()
 
-    def void_range(self, tenant_id: str, series: int, first: int, last: int, counter_expected: int,
-                   void_id: str, doc: dict[str, Any], events: list[Event]) -> None:
-        """Record a void; numbers at or past the counter are skipped by moving it past `last`."""
+    def renumber(self, tenant_id: str, invoice: InvoiceDoc, expected_version: int, seen: Numbering) -> None:
+        """A rejected NF-e whose number was voided takes the série's next number (`invoice.number`)."""
         uow = UnitOfWork()
-        if last >= counter_expected:
-            self._stage_counter(uow, tenant_id, series, counter_expected, last + 1)
+        self._stage_counter(uow, tenant_id, invoice.series, seen, invoice.number + 1, list(seen.skips))
+        uow.put(_record(tenant_id, invoice), condition=InvoiceRecord.version == expected_version,
+                on_fail=ConflictError("The invoice changed concurrently; retry."))
+        uow.commit()
+
+    def void_range(self, tenant_id: str, series: int, first: int, last: int, seen: Numbering,
+                   void_id: str, doc: dict[str, Any], events: list[Event], voided: list[InvoiceDoc]) -> None:
+        """Record a void. A range at the counter moves it past `last`; a range ahead of it is remembered
+        and jumped when the counter gets there; a range behind it changes nothing. `voided`: rejected
+        NF-e whose numbers the range takes (already marked), saved in the same step."""
+        uow = UnitOfWork()
+        if first <= seen.next_number <= last:
+            self._stage_counter(uow, tenant_id, series, seen, last + 1, list(seen.skips))
+        elif first > seen.next_number:
+            self._stage_counter(uow, tenant_id, series, seen, seen.next_number, [*seen.skips, (first, last)])
         uow.put(NumberVoidRecord.at(keys.invoice_number_void(tenant_id, void_id), kind="number_void", doc=doc),
                 condition=NumberVoidRecord.pk.does_not_exist())
+        for invoice in voided:
+            uow.put(_record(tenant_id, invoice), condition=InvoiceRecord.version == invoice.version - 1,
+                    on_fail=ConflictError("An invoice of the range changed concurrently; retry."))
         for event in events:
             stage_event(uow, event)
         uow.commit()

@@ -26,15 +26,21 @@ from chalicelib.invoicing.lifecycle import (
     CSTAT_AUTHORIZED,
     CSTAT_DUPLICATE,
     CSTAT_EVENT_REGISTERED,
+    CSTAT_NFE_CANCELLED,
     CSTAT_VOIDED,
     EMISSION_LEASE,
+    MAX_NUMBER,
+    XMOTIVO_NFE_CANCELLED,
+    AuthorityRefusedError,
     Correction,
     InvoiceDoc,
     InvoiceTotals,
+    NumbersInUseError,
     check_cancellable,
     check_correctable,
     consolidated_text,
     next_status,
+    public,
     status_of_answer,
 )
 from chalicelib.invoicing.nfe_xml import build_nfe
@@ -64,7 +70,7 @@ class InvoicingDeps:
 
 
 def _event_data(invoice: InvoiceDoc) -> dict[str, Any]:
-    return {"invoice": invoice.model_dump(mode="json", exclude={"cnf", "version", "attempts"})}
+    return {"invoice": public(invoice)}
 
 
 def _environment(tenant: Any) -> str:
@@ -84,20 +90,38 @@ _TAX_FIELDS = {"csosn": "csosn", "simples_credit_percent": "p_cred_sn", "icms_cs
                "cofins_cst": "cofins_cst", "cofins_percent": "cofins_rate"}
 
 
-def tax_profile(tax_regime: str, issuer_uf: str, *levels: Any) -> nfe.TaxProfile:
+def tax_profile(tax_regime: str, issuer_uf: str, *levels: Any, destination_uf: str | None = None,
+                goods_origin: int = 0) -> nfe.TaxProfile:
     """The regime's default tax profile with each level's rules (TaxRules: the tenant's, then a product's)
     laid over it. Defaults: Simples Nacional CSOSN 102 with PIS/COFINS 49; regime normal ICMS CST 00 at the
-    state's internal rate (18%, 12% across states) and PIS/COFINS non-cumulative (1.65% / 7.6%)."""
+    issuer's internal rate, the interstate rate of the two UFs and the goods' origin (4, 7 or 12 %), the
+    destination's internal rate for the DIFAL (`icms_rates`), and PIS/COFINS non-cumulative (1.65% / 7.6%)."""
+    from chalicelib.invoicing.icms_rates import internal_rate, interstate_rate
+
+    destination = destination_uf or issuer_uf
     if tax_regime in ("simples_nacional", "mei"):
         profile = nfe.TaxProfile(csosn="102", pis_cst="49", cofins_cst="49")
     else:
-        profile = nfe.TaxProfile(csosn=None, icms_cst="00", icms_rate=Decimal(18), icms_interstate_rate=Decimal(12),
-                                 icms_dest_rate=Decimal(18), pis_cst="01", pis_rate=Decimal("1.65"), cofins_cst="01",
-                                 cofins_rate=Decimal("7.6"), ibscbs=nfe.default_ibscbs(tax_regime))
+        profile = nfe.TaxProfile(csosn=None, icms_cst="00", icms_rate=internal_rate(issuer_uf),
+                                 icms_interstate_rate=interstate_rate(issuer_uf, destination, goods_origin),
+                                 icms_dest_rate=internal_rate(destination), pis_cst="01", pis_rate=Decimal("1.65"),
+                                 cofins_cst="01", cofins_rate=Decimal("7.6"), ibscbs=nfe.default_ibscbs(tax_regime))
     for level in levels:
         if level is not None:
             profile = replace(profile, **{_TAX_FIELDS[name]: value for name, value in level.overrides().items()})
     return profile
+
+
+def _line_tax(tenant: Any, product: Any, destination_uf: str) -> nfe.TaxProfile | None:
+    """A line's own profile when it differs from the invoice's: the product has tax rules, or (regime normal)
+    imported goods, whose interstate rate is 4 %. None: the invoice's profile."""
+    from chalicelib.invoicing.icms_rates import IMPORTED_ORIGINS
+
+    imported = tenant.tax_regime not in ("simples_nacional", "mei") and product.origin in IMPORTED_ORIGINS
+    if product.tax is None and not imported:
+        return None
+    return tax_profile(tenant.tax_regime, tenant.address.state, tenant.settings.invoicing.tax, product.tax,
+                       destination_uf=destination_uf, goods_origin=product.origin)
 
 
 def build_input(tenant: Any, order: Any, customer: Any, products: dict[str, Any], invoice: InvoiceDoc) -> nfe.Invoice:
@@ -112,18 +136,17 @@ def build_input(tenant: Any, order: Any, customer: Any, products: dict[str, Any]
     recipient = nfe.Recipient(document=customer.document, name=customer.name, address=_address(customer.address),
                               email=customer.email, ind_ie_dest="1" if company_taxpayer else "9",
                               ie=customer.state_registration if company_taxpayer else None)
-    tenant_tax = tenant.settings.invoicing.tax
     items = tuple(nfe.Item(sku=line.sku, name=products[line.sku].name, ncm=products[line.sku].ncm,
                            cfop=products[line.sku].cfop, unit=products[line.sku].unit, quantity=line.quantity,
                            unit_price_cents=line.unit_price_cents, gtin=products[line.sku].gtin or "SEM GTIN",
                            origin=products[line.sku].origin,
-                           tax=tax_profile(tenant.tax_regime, tenant.address.state, tenant_tax, products[line.sku].tax)
-                           if products[line.sku].tax is not None else None)
+                           tax=_line_tax(tenant, products[line.sku], customer.address.state))
                   for line in order.lines)
     payment = nfe.Payment(method=order.payment.method, installments=tuple(
         nfe.Installment(due_date=i.due_date, amount_cents=i.amount_cents) for i in plan))
     return nfe.Invoice(issuer=issuer, recipient=recipient, items=items,
-                       tax=tax_profile(tenant.tax_regime, tenant.address.state, tenant_tax), payment=payment,
+                       tax=tax_profile(tenant.tax_regime, tenant.address.state, tenant.settings.invoicing.tax,
+                                       destination_uf=customer.address.state), payment=payment,
                        serie=invoice.series, nnf=invoice.number, cnf=invoice.cnf, issued_at=issued_at,
                        tp_amb="1" if invoice.environment == "producao" else "2",
                        shipping_cents=order.shipping_cents, additional_info=f"Pedido {order.id}")
@@ -145,6 +168,8 @@ def emit_invoice(tenant_id: str, order_id: str, deps: InvoicingDeps) -> InvoiceD
             raise InvalidStateError(f"Order {order_id} is cancelled.", [FieldError("order_id", "is cancelled")])
         invoice = _numbered(tenant_id, tenant, order, deps)
     if invoice.status == "rejected":
+        if invoice.number_voided:
+            invoice = _renumbered(tenant_id, invoice, deps)
         invoice = invoice.model_copy(update={"status": next_status("rejected", "resubmit"),
                                              "issued_at": rfc3339(deps.clock.now())})
     if invoice.status != "pending":
@@ -155,12 +180,13 @@ def emit_invoice(tenant_id: str, order_id: str, deps: InvoicingDeps) -> InvoiceD
 def _numbered(tenant_id: str, tenant: Any, order: Any, deps: InvoicingDeps) -> InvoiceDoc:
     series = tenant.settings.invoicing.series
     for _ in range(NUMBERING_ATTEMPTS):
-        number = deps.repo.next_number(tenant_id, series)
+        seen = deps.repo.numbering(tenant_id, series)
+        number = _usable(seen, series)
         invoice = InvoiceDoc(id=deps.ids.new("inv"), order_id=order.id, series=series, number=number,
                              cnf=generate_cnf(number), environment=_environment(tenant),
                              issued_at=rfc3339(deps.clock.now()))
         try:
-            deps.repo.create_numbered(tenant_id, invoice)
+            deps.repo.create_numbered(tenant_id, invoice, seen)
             return invoice
         except NumberTakenError:
             continue
@@ -169,6 +195,30 @@ def _numbered(tenant_id: str, tenant: Any, order: Any, deps: InvoicingDeps) -> I
             if existing is not None:
                 return existing
             raise
+    raise ConflictError("Numbering is busy; retry.")
+
+
+def _usable(seen: Any, series: int) -> int:
+    number = int(seen.first_usable)
+    if number > MAX_NUMBER:
+        raise InvalidStateError(f"Série {series} has no numbers left; set another série in the invoicing settings.",
+                                [FieldError("series", "has no numbers left")])
+    return number
+
+
+def _renumbered(tenant_id: str, invoice: InvoiceDoc, deps: InvoicingDeps) -> InvoiceDoc:
+    """A rejected NF-e whose number was voided takes the série's next number (and a new chave)."""
+    for _ in range(NUMBERING_ATTEMPTS):
+        seen = deps.repo.numbering(tenant_id, invoice.series)
+        number = _usable(seen, invoice.series)
+        renumbered = invoice.model_copy(update={
+            "number": number, "cnf": generate_cnf(number), "access_key": None, "number_voided": False,
+            "voided_numbers": [*invoice.voided_numbers, invoice.number], "version": invoice.version + 1})
+        try:
+            deps.repo.renumber(tenant_id, renumbered, invoice.version, seen)
+            return renumbered
+        except NumberTakenError:
+            continue
     raise ConflictError("Numbering is busy; retry.")
 
 
@@ -245,18 +295,27 @@ def _finish(tenant_id: str, invoice: InvoiceDoc, expected_version: int, deps: In
 
 
 def cancel_invoice(tenant_id: str, invoice_id: str, reason: str, deps: InvoicingDeps) -> InvoiceDoc:
-    """Cancel an authorized NF-e (event 110111) within 24 h of its authorization."""
+    """Cancel an authorized NF-e (event 110111) within 24 h of its authorization and before the goods
+    leave: an NF-e whose order shipped cannot be cancelled (the goods circulated with it). An `invoiced`
+    order whose NF-e is cancelled here is cancelled too (the orders context reacts to `invoice.cancelled`)."""
+    from chalicelib.orders import get_order
     from chalicelib.tenants import get_tenant
 
     invoice = deps.repo.get(tenant_id, invoice_id)
     check_cancellable(invoice, deps.clock.now())
+    order = get_order(tenant_id, invoice.order_id)
+    if order.status in ("shipped", "delivered"):
+        raise InvalidStateError(f"Order {order.id} is {order.status}: the goods left with this NF-e, which can no "
+                                "longer be cancelled; issue a return NF-e instead.", [FieldError("order_id", order.status)])
     answer = deps.authority(get_tenant(tenant_id)).register_event(invoice.access_key or "", EVENT_CANCEL, 1, reason,
                                                                    invoice.environment, protocol=invoice.protocol)
     if answer.cstat not in CSTAT_EVENT_REGISTERED:
         raise InvalidStateError(f"The fiscal authority refused the cancellation: {answer.cstat} {answer.reason}",
                                 [FieldError("status_code", answer.cstat)])
     updated = invoice.model_copy(update={"status": "cancelled", "cancelled_at": rfc3339(answer.received_at),
-                                         "cancel_reason": reason, "version": invoice.version + 1})
+                                         "cancel_reason": reason, "cancellation_protocol": answer.protocol,
+                                         "status_code": CSTAT_NFE_CANCELLED, "status_reason": XMOTIVO_NFE_CANCELLED,
+                                         "version": invoice.version + 1})
     deps.repo.save(tenant_id, updated, invoice.version,
                    [deps.events.make(tenant_id, "invoice.cancelled", _event_data(updated))])
     return updated
@@ -278,7 +337,7 @@ def correct_invoice(tenant_id: str, invoice_id: str, text: str, deps: InvoicingD
     if answer.cstat not in CSTAT_EVENT_REGISTERED:
         raise InvalidStateError(f"The fiscal authority refused the correction: {answer.cstat} {answer.reason}",
                                 [FieldError("status_code", answer.cstat)])
-    correction = Correction(sequence=sequence, text=consolidated, protocol=answer.protocol or "",
+    correction = Correction(sequence=sequence, text=text, consolidated_text=consolidated, protocol=answer.protocol or "",
                             registered_at=rfc3339(answer.received_at))
     updated = invoice.model_copy(update={"corrections": [*invoice.corrections, correction],
                                          "version": invoice.version + 1})
@@ -292,21 +351,23 @@ def void_numbers(tenant_id: str, series: int, first: int, last: int, reason: str
     from chalicelib.tenants import get_tenant
 
     tenant = get_tenant(tenant_id)
-    counter = deps.repo.next_number(tenant_id, series)
-    held = [i for i in deps.repo.numbers_in_use(tenant_id, series, first, last) if i.status != "rejected"]
+    seen = deps.repo.numbering(tenant_id, series)
+    in_range = deps.repo.numbers_in_use(tenant_id, series, first, last)
+    held = [i for i in in_range if i.status != "rejected" or i.processing_until]
     if held:
-        raise ConflictError("Some numbers of the range belong to NF-e that were not rejected.",
-                            [FieldError("first_number", f"number {i.number} is {i.status} ({i.id})") for i in held])
+        raise NumbersInUseError("Some numbers of the range belong to NF-e that were not rejected.",
+                                [FieldError("first_number", f"number {i.number} is {i.status} ({i.id})") for i in held])
     answer = deps.authority(tenant).void_numbers(tenant.cnpj, series, first, last, reason,
                                                   _environment(tenant))
     if answer.cstat not in CSTAT_VOIDED:
-        raise ConflictError(f"The fiscal authority refused the void: {answer.cstat} {answer.reason}",
-                            [FieldError("first_number", answer.reason)])
+        raise AuthorityRefusedError(f"The fiscal authority refused the void: {answer.cstat} {answer.reason}",
+                                    [FieldError("first_number", f"{answer.cstat} {answer.reason}")])
+    voided = [i.model_copy(update={"number_voided": True, "version": i.version + 1}) for i in in_range]
     void_id = deps.ids.new("vod")
     doc = {"id": void_id, "series": series, "first_number": first, "last_number": last, "reason": reason,
            "protocol": answer.protocol, "status_code": answer.cstat, "status_reason": answer.reason,
            "voided_at": rfc3339(answer.received_at)}
-    deps.repo.void_range(tenant_id, series, first, last, counter, void_id, doc,
-                         [deps.events.make(tenant_id, "invoice.numbers_voided", doc)])
+    deps.repo.void_range(tenant_id, series, first, last, seen, void_id, doc,
+                         [deps.events.make(tenant_id, "invoice.numbers_voided", doc)], voided)
     return doc
 

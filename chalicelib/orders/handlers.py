@@ -1,7 +1,7 @@
 """Consumers: what other contexts' events change in an order.
 
 Expected event data (the producers are the invoicing and collections contexts):
-- `invoice.authorized`: `{"invoice": {"id", "order_id", ...}}`
+- `invoice.authorized|rejected|cancelled`: `{"invoice": {"id", "order_id", "number", "cancel_reason", ...}}`
 - `charge.created|paid|overdue|cancelled`: `{"charge": {"id", "order_id", "amount_cents",
   "paid_amount_cents", "status", ...}}`; charges without an order are ignored.
 """
@@ -24,6 +24,19 @@ def on_invoice_authorized(event: Event) -> None:
         service.mark_invoiced(event.tenant_id, invoice["order_id"], invoice["id"], bootstrap.order_deps())
 
 
+def on_invoice_rejected(event: Event) -> None:
+    invoice = event.data["invoice"]
+    if invoice.get("order_id"):
+        service.note_invoice(event.tenant_id, invoice["order_id"], invoice["id"], bootstrap.order_deps())
+
+
+def on_invoice_cancelled(event: Event) -> None:
+    invoice = event.data["invoice"]
+    if invoice.get("order_id"):
+        service.invoice_cancelled(event.tenant_id, invoice["order_id"], int(invoice["number"]),
+                                  str(invoice.get("cancel_reason") or ""), bootstrap.order_deps())
+
+
 def on_charge_changed(event: Event) -> None:
     charge = event.data["charge"]
     if not charge.get("order_id"):
@@ -34,6 +47,8 @@ def on_charge_changed(event: Event) -> None:
 
 HANDLERS = {
     "invoice.authorized": on_invoice_authorized,
+    "invoice.rejected": on_invoice_rejected,
+    "invoice.cancelled": on_invoice_cancelled,
     "charge.created": on_charge_changed,
     "charge.paid": on_charge_changed,
     "charge.overdue": on_charge_changed,

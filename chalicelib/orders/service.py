@@ -29,7 +29,7 @@ from chalicelib.orders.model import (
 )
 from chalicelib.platform.clock import Clock, rfc3339
 from chalicelib.platform.dynamo import UnitOfWork
-from chalicelib.platform.errors import FieldError, NotFoundError
+from chalicelib.platform.errors import FieldError, InvalidStateError, NotFoundError
 from chalicelib.platform.events import Event, EventFactory, stage_event
 from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.pagination import Page
@@ -192,6 +192,28 @@ def mark_invoiced(tenant_id: str, order_id: str, invoice_id: str, deps: OrderDep
         return order.model_copy(update={"status": "invoiced", "invoice_id": invoice_id})
 
     return _update(tenant_id, order_id, deps, change, lambda old, new: "order.invoiced")
+
+
+def note_invoice(tenant_id: str, order_id: str, invoice_id: str, deps: OrderDeps) -> Order | None:
+    """`invoice.rejected`: the order names its NF-e (still `confirmed`), so the rejection can be found."""
+    def change(order: Order) -> Order | None:
+        return None if order.invoice_id == invoice_id else order.model_copy(update={"invoice_id": invoice_id})
+
+    return _update(tenant_id, order_id, deps, change, lambda old, new: None)
+
+
+def invoice_cancelled(tenant_id: str, order_id: str, invoice_number: int, reason: str, deps: OrderDeps) -> Order | None:
+    """`invoice.cancelled` for an `invoiced` order (its NF-e cancelled directly): the sale is undone, as if the
+    order were cancelled (reservation released, open charges cancelled). Other states are left as they are:
+    a cancelled order caused it; a shipped one cannot have lost its NF-e (invoicing refuses that)."""
+    order = deps.repo.get(tenant_id, order_id)
+    if order.status != "invoiced":
+        return None
+    text = f"NF-e {invoice_number} cancelada: {reason}"[:255]
+    try:
+        return cancel_order(tenant_id, order_id, text, deps)
+    except InvalidStateError:
+        return None  # shipped or cancelled in the meantime
 
 
 def record_charge(tenant_id: str, order_id: str, charge_id: str, amount_cents: int, status: str,

@@ -59,12 +59,38 @@ def _uf(value: str) -> str:
     return value
 
 
+# Municipalities whose IBGE code does not follow the check digit rule (the NF-e validation manual's list).
+IBGE_CODES_WITHOUT_VALID_DV = frozenset({"4305871", "2201919", "2202251", "2201988", "2611533", "3117836",
+                                         "3152131", "5203939", "5203962"})
+
+
+def ibge_check_digit(first_six: str) -> int:
+    """IBGE municipality code DV: weights 1,2,1,2,1,2; a two-digit product adds its digits; 10 - sum mod 10."""
+    total = 0
+    for position, char in enumerate(first_six):
+        product = int(char) * (1 if position % 2 == 0 else 2)
+        total += product // 10 + product % 10
+    return (10 - total % 10) % 10
+
+
+def is_valid_ibge_city_code(value: str) -> bool:
+    if not (len(value) == 7 and value.isdigit() and value[:2] in UF_CODES.values()):
+        return False
+    return value in IBGE_CODES_WITHOUT_VALID_DV or int(value[6]) == ibge_check_digit(value[:6])
+
+
+def _ibge(value: str) -> str:
+    if not is_valid_ibge_city_code(value):
+        raise ValueError("must be a 7-digit IBGE municipality code with a valid check digit (São Paulo is 3550308)")
+    return value
+
+
 Cpf = Annotated[str, AfterValidator(_cpf)]
 Cnpj = Annotated[str, AfterValidator(_cnpj)]
 CpfOrCnpj = Annotated[str, AfterValidator(_document)]
 Uf = Annotated[str, AfterValidator(_uf)]
 Cep = Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
-IbgeCityCode = Annotated[str, StringConstraints(pattern=r"^\d{7}$")]
+IbgeCityCode = Annotated[str, StringConstraints(pattern=r"^\d{7}$"), AfterValidator(_ibge)]
 Text60 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=PRINTABLE)]
 # The NF-e's xLgr, xBairro and xMun take 2 to 60 characters.
 Text2to60 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60, pattern=PRINTABLE)]

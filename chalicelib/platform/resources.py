@@ -91,8 +91,8 @@ DEFINITIONS = Definitions(
         Consumer(
             name="orders",
             handler="orders_consumer",
-            event_types=("invoice.authorized", "charge.created", "charge.paid", "charge.overdue",
-                         "charge.cancelled"),
+            event_types=("invoice.authorized", "invoice.rejected", "invoice.cancelled", "charge.created",
+                         "charge.paid", "charge.overdue", "charge.cancelled"),
         ),
         Consumer(
             name="metering",

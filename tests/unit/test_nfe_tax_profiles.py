@@ -69,3 +69,30 @@ def test_an_exempt_line_needs_no_interstate_rate() -> None:
     inv = with_item_taxes(invoice(tax_regime="regime_normal", tax=NORMAL, recipient=company(), n_items=1), exempt)
     assert inv.is_interstate
     assert validate_nfe(sign_nfe(build_nfe(inv).xml, signing_key())) == []
+
+
+@pytest.mark.parametrize(("origin_uf", "destination_uf", "goods_origin", "rate"), [
+    ("SP", "BA", 0, 7), ("SP", "ES", 0, 7), ("RS", "PE", 0, 7), ("MG", "GO", 0, 7),  # S/SE (not ES) to N/NE/CO/ES
+    ("SP", "RJ", 0, 12), ("BA", "SP", 0, 12), ("ES", "BA", 0, 12), ("PE", "CE", 0, 12),
+    ("SP", "BA", 1, 4), ("BA", "SP", 2, 4), ("SP", "RJ", 3, 4), ("SP", "RJ", 8, 4),  # imported goods
+    ("SP", "RJ", 5, 12),  # origin 5: national, import content up to 40 %
+])
+def test_interstate_rates_follow_the_senate_resolutions(origin_uf, destination_uf, goods_origin, rate) -> None:
+    from chalicelib.invoicing.icms_rates import interstate_rate
+
+    assert interstate_rate(origin_uf, destination_uf, goods_origin) == Decimal(rate)
+
+
+def test_the_default_regime_normal_profile_uses_both_states_rates() -> None:
+    from chalicelib.platform.brazil import UFS
+
+    profile = tax_profile("regime_normal", "SP", destination_uf="BA")
+    assert (profile.icms_rate, profile.icms_interstate_rate, profile.icms_dest_rate) == (
+        Decimal(18), Decimal(7), Decimal("20.5"))
+    assert tax_profile("regime_normal", "SP", destination_uf="BA", goods_origin=1).icms_interstate_rate == Decimal(4)
+    rule = TaxRules(icms_interstate_percent=12, icms_destination_percent=Decimal(19))
+    assert (tax_profile("regime_normal", "SP", rule, destination_uf="BA").icms_interstate_rate,
+            tax_profile("regime_normal", "SP", rule, destination_uf="BA").icms_dest_rate) == (Decimal(12), Decimal(19))
+    from chalicelib.invoicing.icms_rates import INTERNAL_RATE
+
+    assert set(INTERNAL_RATE) == set(UFS)

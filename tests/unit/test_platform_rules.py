@@ -121,6 +121,17 @@ def test_an_address_city_code_must_belong_to_its_state():
             Address.model_validate({**base, field: bad})
 
 
+@pytest.mark.parametrize(("code", "ok"), [
+    ("3550308", True), ("3304557", True), ("5300108", True), ("4106902", True), ("1100015", True),
+    ("2927408", True), ("2201919", True), ("5203962", True),  # the last two: listed without a valid DV
+    ("3550309", False), ("3304550", False), ("9900001", False), ("0000000", False),
+])
+def test_an_ibge_city_code_has_a_check_digit(code, ok):
+    from chalicelib.platform.brazil import is_valid_ibge_city_code
+
+    assert is_valid_ibge_city_code(code) is ok
+
+
 def test_a_document_is_a_cpf_or_a_cnpj():
     class Doc(BaseModel):
         document: CpfOrCnpj
