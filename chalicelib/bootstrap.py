@@ -222,7 +222,9 @@ def checkout_url(tenant_id: str, charge_id: str) -> str:
     from chalicelib.collections.checkout import token
 
     secret = charge_repository().webhook_secret(tenant_id, "local")
-    base = get_settings().public_api_url.rstrip("/")
+    from chalicelib.platform.config import public_api_url
+
+    base = public_api_url()
     return f"{base}/v1/sandbox/checkout/{token(tenant_id, charge_id, secret)}"
 
 

@@ -64,6 +64,10 @@ class StageSettings:
     # Secrets reach the functions through CloudFormation dynamic references, resolved when a
     # function is updated: after rotating one, deploy with `-c secrets_version=N+1` to re-read it.
     secrets_version: str = "1"
+    # The API's public address when it has a custom domain (checkout links, e-mails); without one, the
+    # functions read the execute-api URL from an SSM parameter the stack writes (a function cannot name
+    # the API in its environment: the API names the function, a circular dependency).
+    public_api_url: str | None = None
 
     @property
     def prefix(self) -> str:
@@ -73,6 +77,10 @@ class StageSettings:
     @property
     def secrets_prefix(self) -> str:
         return f"retaguarda/{self.name}/"
+
+    @property
+    def public_api_url_parameter(self) -> str:
+        return f"/retaguarda/{self.name}/public-api-url"
 
 
 STAGES: dict[str, StageSettings] = {
@@ -86,11 +94,11 @@ STAGES: dict[str, StageSettings] = {
 def stage_from_context(get_context: Any) -> StageSettings:
     """The stage named by `-c stage=NAME` (default dev), with optional context overrides:
     `-c notifications_sender=no-reply@example.com`, `-c alarm_email=ops@example.com`,
-    `-c secrets_version=2`."""
+    `-c secrets_version=2`, `-c public_api_url=https://api.example.com`."""
     name = get_context("stage") or "dev"
     if name not in STAGES:
         raise ValueError(f"unknown stage {name!r}: choose one of {sorted(STAGES)} with -c stage=NAME")
     settings = STAGES[name]
-    overrides = {key: str(get_context(key)) for key in ("notifications_sender", "alarm_email", "secrets_version")
-                 if get_context(key)}
+    keys = ("notifications_sender", "alarm_email", "secrets_version", "public_api_url")
+    overrides = {key: str(get_context(key)) for key in keys if get_context(key)}
     return replace(settings, **overrides)

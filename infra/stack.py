@@ -30,10 +30,11 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from chalice.utils import to_cfn_resource_name
 from constructs import Construct
 
-from chalicelib.platform.gateway import GATEWAY_RESPONSES, problem_body
+from chalicelib.platform.gateway import GATEWAY_HEADERS, GATEWAY_RESPONSES, problem_body
 from chalicelib.platform.resources import (
     DEFINITIONS,
     TABLE_INDEXES,
@@ -214,6 +215,8 @@ class RetaguardaStack(cdk.Stack):
             "SANDBOX_ENABLED": "false" if self.settings.name == "prod" else "true",
             "POWERTOOLS_SERVICE_NAME": "retaguarda",
             "POWERTOOLS_METRICS_NAMESPACE": "Retaguarda",
+            **({"PUBLIC_API_URL": self.settings.public_api_url} if self.settings.public_api_url else
+               {"PUBLIC_API_URL_PARAMETER": self.settings.public_api_url_parameter}),
         }
 
     def _functions(self) -> dict[str, Function]:
@@ -274,6 +277,9 @@ class RetaguardaStack(cdk.Stack):
             role.add_to_policy(iam.PolicyStatement(actions=SECRET_READ, resources=[self.stack_secret_arn_pattern()]))
             role.add_to_policy(iam.PolicyStatement(actions=SECRET_WRITE,
                                                    resources=[self.stack_secret_arn_pattern("ten_")]))
+            if not self.settings.public_api_url:
+                role.add_to_policy(iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[self.format_arn(
+                    service="ssm", resource="parameter", resource_name=self.settings.public_api_url_parameter[1:])]))
 
     def stack_secret_arn_pattern(self, under: str = "") -> str:
         return self.format_arn(service="secretsmanager", resource="secret",
@@ -394,6 +400,12 @@ class RetaguardaStack(cdk.Stack):
         if REST_API not in self.chalice.template["Resources"]:
             return
         api = self.chalice.get_resource(REST_API)
+        if not self.settings.public_api_url:
+            # Read by the functions at run time (config.public_api_url), so none depends on the API.
+            ssm.StringParameter(self, "PublicApiUrl", parameter_name=self.settings.public_api_url_parameter,
+                                description="The API's public base URL (execute-api, stage 'api')",
+                                string_value=cdk.Fn.sub("https://${" + REST_API + "}.execute-api.${AWS::Region}."
+                                                        "${AWS::URLSuffix}/api"))
         # Gateway responses go into the API definition (not AWS::ApiGateway::GatewayResponse
         # resources), so a change to them changes the definition's hash and SAM redeploys the stage.
         api.add_property_override("DefinitionBody.x-amazon-apigateway-gateway-responses", gateway_responses())
@@ -439,7 +451,9 @@ def gateway_responses() -> dict[str, Any]:
             raise ValueError(f"{response_type}: gateway response text must not contain '$' or '#'")
         responses[response_type] = {
             "statusCode": str(status),
-            "responseParameters": {"gatewayresponse.header.Content-Type": f"'{PROBLEM_JSON}'"},
+            "responseParameters": {"gatewayresponse.header.Content-Type": f"'{PROBLEM_JSON}'",
+                                   **{f"gatewayresponse.header.{name}": f"'{value}'"
+                                      for name, value in GATEWAY_HEADERS.get(response_type, {}).items()}},
             "responseTemplates": {"application/json": body, PROBLEM_JSON: body},
         }
     return responses

@@ -38,7 +38,7 @@ class CreateChargeRequest(BaseModel):
 
     customer_id: CustomerId
     amount_cents: Annotated[StrictInt, Field(gt=0, le=9_999_999_999, description="Positive; at most R$ 99.999.999,99.")]
-    due_date: date = Field(description="Today or later (America/Sao_Paulo).")
+    due_date: date = Field(description="Today or later (America/Sao_Paulo), at most 3650 days (10 years) ahead.")
     method: ChargeMethod
     description: Description
     order_id: OrderId | None = None
@@ -48,7 +48,9 @@ class ManualPaymentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount_cents: PositiveCents
-    paid_at: AwareDatetime
+    paid_at: AwareDatetime = Field(description=(
+        "When the money was received, with its offset; not in the future (400). Up to 5 minutes ahead is taken "
+        "as clock skew: recorded as now, with the given one in `reported_paid_at`."))
     method: Literal["boleto", "pix", "card_link", "cash", "transfer", "other"]
 
 
@@ -72,6 +74,9 @@ class PaymentResponse(BaseModel):
     outcome: PaymentOutcome
     amount_due_cents: int
     recorded_at: str
+    reported_paid_at: str | None = Field(default=None, description=(
+        "The paid_at as reported, when it was later than the moment the payment was recorded; `paid_at` is then "
+        "that moment (money cannot arrive after we hear of it)."))
 
 
 class ChargeResponse(BaseModel):
@@ -88,7 +93,8 @@ class ChargeResponse(BaseModel):
     paid_at: str | None
     paid_amount_cents: int
     overpaid_cents: int
-    fine_percent: float
+    fine_percent: float = Field(description="The late fine that applies: the tenant's, capped at 2% for a consumer "
+                                            "(CPF) payer (CDC art. 52 §1º).")
     interest_monthly_percent: float
     amount_due_cents: int = Field(description="Today's amount: principal + fine + interest − paid; 0 once closed.")
     provider: str
@@ -148,7 +154,9 @@ def _settlement(outcome: service.Settlement) -> dict[str, Any]:
                 status=201, extra_statuses=(404,))
 def create_charge(call: Call) -> Result:
     """Create a charge
-    A standalone charge (boleto, Pix or card link) for a customer; due today or later. Emits `charge.created`."""
+    A standalone charge (boleto, Pix or card link) for a customer; due today or later and at most 3650 days
+    (10 years) ahead (400 on `due_date`). A consumer (CPF) payer's `fine_percent` is capped at 2%.
+    Emits `charge.created`."""
     body: CreateChargeRequest = call.body
     if body.order_id:
         from chalicelib.orders import get_order
@@ -222,9 +230,11 @@ def cancel_charge(call: Call, charge_id: str) -> Result:
                 response=SettlementResponse, status=201, extra_statuses=(404, 409))
 def pay_charge(call: Call, charge_id: str) -> Result:
     """Settle a charge by hand
-    Records a payment received outside the provider. Paid once the payments cover today's amount
-    due (fine and interest after the due date); less leaves it open with the remainder; more is
-    recorded as `overpaid_cents`. 409 `invalid_state` on a paid or cancelled charge."""
+    Records a payment received outside the provider. Paid once the payments cover the amount due on
+    `paid_at`'s date (fine and interest after the due date); less leaves it open with the remainder;
+    more is recorded as `overpaid_cents`. `paid_at` in the future is 400 (5 minutes' clock skew is
+    tolerated and recorded as now, with `reported_paid_at`). 409 `invalid_state` on a paid or
+    cancelled charge."""
     body: ManualPaymentRequest = call.body
     outcome = service.record_payment(call.tenant_id, charge_id, body.amount_cents, body.paid_at, body.method,
                                      bootstrap.charge_deps())
@@ -232,14 +242,18 @@ def pay_charge(call: Call, charge_id: str) -> Result:
 
 
 @api.route_spec("/v1/psp/{provider}/webhooks", "POST", auth="public", response=NoticeAnswer,
-                extra_statuses=(401, 404))
+                extra_statuses=(401, 404, 409))
 def provider_webhook(call: Call, provider: str) -> Result:
     """Receive a payment provider's notice
     `local`: `X-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the tenant's secret
     (`GET /v1/psp/local/webhook-secret`), 5 minutes' tolerance (401 `signature_expired`); body
     `{id, type: "payment.received", tenant_id, charge_id, amount_cents, paid_at, method}`.
     `asaas`: Asaas v3 payment events with the `asaas-access-token` header. A repeated notice (same
-    provider event id) changes nothing. A payment on a cancelled charge is recorded and explained."""
+    provider event id, same content) changes nothing and answers `replayed: true`; the same event id
+    with other content (`charge_id`, `amount_cents`, `paid_at` or `method`) is 409 `notice_id_reused`
+    naming what differs, and the first settlement stands. A `paid_at` later than the notice's arrival
+    is settled at the arrival (the reported one is kept as the payment's `reported_paid_at`). A payment
+    on a cancelled charge is recorded and explained."""
     try:
         outcome = service.receive_notice(provider, call.raw_body, call.headers, bootstrap.charge_deps())
     except service.Ignored:

@@ -350,16 +350,23 @@ def _check_layout_table(layouts: tuple[CampoLivreLayout, ...]) -> None:
 _check_layout_table(LAYOUTS)
 
 
+def layout_fits(layout: CampoLivreLayout, params: Mapping[str, str]) -> bool:
+    """The parameters have the layout's exact widths and one of its carteiras."""
+    return (all(len(str(params.get(p.name, ""))) == p.width for p in layout.params)
+            and str(params.get("carteira", "")) in layout.carteiras)
+
+
+def layouts_of_bank(bank_code: str, carteira: str | None = None) -> tuple[CampoLivreLayout, ...]:
+    """The layout rows of a bank (those that take the carteira, when one is given)."""
+    return tuple(lay for lay in LAYOUTS
+                 if lay.bank_code == bank_code and (carteira is None or carteira in lay.carteiras))
+
+
 def find_layout(bank_code: str, params: Mapping[str, str]) -> CampoLivreLayout:
     """The one layout row for this bank whose parameters (exact widths) and carteira match."""
-    for layout in LAYOUTS:
-        if layout.bank_code != bank_code:
-            continue
-        if any(len(str(params.get(p.name, ""))) != p.width for p in layout.params):
-            continue
-        if str(params.get("carteira", "")) not in layout.carteiras:
-            continue
-        return layout
+    for layout in layouts_of_bank(bank_code):
+        if layout_fits(layout, params):
+            return layout
     known = ", ".join(f"{lay.key} ({lay.bank_code}, carteiras {'/'.join(sorted(lay.carteiras))})" for lay in LAYOUTS)
     raise UnknownLayoutError(f"No campo livre layout for bank {bank_code} with these parameters; known: {known}.",
                              [FieldError("bank_code", "has no layout matching the parameters")])

@@ -134,6 +134,12 @@ def _percent(value: Decimal | int | str, name: str) -> Decimal:
     return percent
 
 
+def effective_fine_percent(fine_percent: Decimal | int | str, payer_is_consumer: bool) -> Decimal:
+    """The fine a payer can be charged: the agreed one, capped at 2% for a consumer (CDC art. 52 §1º)."""
+    rate = _percent(fine_percent, "fine_percent")
+    return min(rate, B2C_FINE_CAP_PERCENT) if payer_is_consumer else rate
+
+
 def days_late(due_date: date, pay_date: date) -> int:
     """Days between the due date (moved to the next business day) and the payment date; 0 when on time."""
     effective_due = next_business_day(_as_date(due_date, "due_date"))
@@ -149,10 +155,8 @@ def amount_due(amount_cents: int, due_date: date, pay_date: date, fine_percent: 
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents < 0:
         raise InterestError("The amount must be a non-negative integer number of centavos.",
                             [FieldError("amount_cents", "must be an integer >= 0")])
-    fine_rate = _percent(fine_percent, "fine_percent")
+    fine_rate = effective_fine_percent(fine_percent, payer_is_consumer)
     monthly_rate = _percent(interest_monthly_percent, "interest_monthly_percent")
-    if payer_is_consumer:
-        fine_rate = min(fine_rate, B2C_FINE_CAP_PERCENT)
     late = days_late(due_date, pay_date)
     if late == 0:
         return AmountDue(principal=amount_cents, fine=0, interest=0, total=amount_cents, days_late=0)

@@ -8,6 +8,7 @@ reportlab is imported lazily: the API function's cold import stays small (DESIGN
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.collections import boleto as febraban
@@ -18,6 +19,17 @@ from chalicelib.platform.money import format_brl
 BAR_WIDTH_MM = 0.33
 BAR_RATIO = 3.0
 BAR_HEIGHT_MM = 13
+
+
+def percent_text(value: Decimal) -> str:
+    """A rate as printed in Portuguese: 2 → "2%", 1.50 → "1,5%"."""
+    return f"{value.normalize():f}".replace(".", ",") + "%"
+
+
+def instructions(charge: Charge) -> str:
+    """The late-payment instructions: the charge's fine (already capped for a consumer) and interest."""
+    return (f"Após o vencimento, multa de {percent_text(charge.fine_percent)} e juros de "
+            f"{percent_text(charge.interest_monthly_percent)} ao mês pro rata die.")
 
 
 def render_boleto(charge: Charge, payee: dict[str, Any], payer: dict[str, Any]) -> bytes:
@@ -49,8 +61,7 @@ def render_boleto(charge: Charge, payee: dict[str, Any], payer: dict[str, Any]) 
         ("Vencimento", charge.due_date.strftime("%d/%m/%Y")),
         ("Valor do documento", format_brl(charge.amount_cents)),
         ("Descrição", charge.description[:90]),
-        ("Instruções", f"Após o vencimento, multa de {charge.fine_percent}% e juros de "
-                       f"{charge.interest_monthly_percent}% ao mês pro rata die."),
+        ("Instruções", instructions(charge)),
     ]
     y = top - 12 * mm
     for label, value in rows:

@@ -20,9 +20,13 @@ from chalicelib.collections.model import (
     EVENT_OF_STATUS,
     MAX_PAYMENTS_PER_CHARGE,
     Charge,
+    NoticeIdReusedError,
     Payment,
     charge_event_data,
+    due_date_errors,
     next_status,
+    notice_differences,
+    payment_instant,
     settle,
 )
 from chalicelib.collections.providers import IssueRequest, Payee, Payer, PaymentNotice, PaymentProvider
@@ -141,10 +145,8 @@ def _stage_created(uow: UnitOfWork, tenant_id: str, charge: Charge, deps: Charge
 
 
 def create_charge(tenant_id: str, cmd: NewCharge, deps: ChargeDeps) -> Charge:
-    """A standalone charge (`POST /v1/charges`): due today or later, a positive amount."""
-    errors = []
-    if cmd.due_date < today(deps):
-        errors.append(FieldError("due_date", f"is in the past (today is {today(deps).isoformat()})"))
+    """A standalone charge (`POST /v1/charges`): due today or later (at most 10 years ahead), a positive amount."""
+    errors = due_date_errors(cmd.due_date, today(deps))
     if cmd.amount_cents <= 0:
         errors.append(FieldError("amount_cents", "must be greater than 0"))
     if errors:
@@ -265,23 +267,31 @@ def record_payment(tenant_id: str, charge_id: str, amount_cents: int, paid_at: d
                    deps: ChargeDeps, *, source: str = "manual", provider_event_id: str | None = None) -> Settlement:
     """Settle a charge with one payment: paid, underpaid (stays open with the remainder) or overpaid.
 
-    A provider notice (`provider_event_id`) settles at most once: a repeat returns the first settlement.
-    A manual payment on a charge that is not open is 409 invalid_state; a provider's is recorded with
-    an outcome that explains it (the money arrived and needs a person).
+    A provider notice (`provider_event_id`) settles at most once: a repeat returns the first settlement;
+    the same event id with other content (charge, amount, paid_at, method) is 409 notice_id_reused and
+    changes nothing. A manual payment on a charge that is not open is 409 invalid_state; a provider's is
+    recorded with an outcome that explains it (the money arrived and needs a person).
+    A paid_at after now is clamped to now (the reported one is kept on the payment); a manual one more
+    than a few minutes ahead is refused (400 on paid_at).
     """
     if amount_cents <= 0:
         raise InvalidRequestError("A payment is a positive amount.", [FieldError("amount_cents", "must be > 0")])
-    if paid_at.tzinfo is None:
-        raise InvalidRequestError("paid_at needs a timezone.", [FieldError("paid_at", "must carry an offset")])
-    paid_on = business_date(paid_at)
+    settled_at, reported = payment_instant(paid_at, deps.clock.now(), manual=source == "manual")
+    paid_on = business_date(settled_at)
+    stated_paid_at = rfc3339(paid_at)
 
     def attempt() -> Settlement:
         if provider_event_id is not None:
             seen = deps.repo.notice(tenant_id, source, provider_event_id)
             if seen is not None:
                 charge = deps.repo.get(tenant_id, str(seen.charge_id))
-                payment = next(p for p in charge.payments if p.id == seen.payment_id)
-                return Settlement(charge, payment, replayed=True)
+                first = next(p for p in charge.payments if p.id == seen.payment_id)
+                differences = notice_differences(charge.id, first, charge_id, amount_cents, stated_paid_at, method)
+                if differences:
+                    raise NoticeIdReusedError(
+                        f"Notice {provider_event_id} from {source} was received before with other content; "
+                        "the first one stands.", differences)
+                return Settlement(charge, first, replayed=True)
         charge = deps.repo.get(tenant_id, charge_id)
         if source == "manual" and not charge.is_open:
             raise InvalidStateError(f"Cannot pay a charge that is {charge.status}.",
@@ -289,8 +299,8 @@ def record_payment(tenant_id: str, charge_id: str, amount_cents: int, paid_at: d
         if len(charge.payments) >= MAX_PAYMENTS_PER_CHARGE:
             raise ConflictError(f"A charge takes at most {MAX_PAYMENTS_PER_CHARGE} payments.")
         now = rfc3339(deps.clock.now())
-        updated, payment = settle(charge, deps.ids.new("pay"), amount_cents, paid_on, rfc3339(paid_at), method,
-                                  source, provider_event_id, now)
+        updated, payment = settle(charge, deps.ids.new("pay"), amount_cents, paid_on, rfc3339(settled_at), method,
+                                  source, provider_event_id, now, rfc3339(reported) if reported else None)
         updated = updated.model_copy(update={"version": charge.version + 1})
         uow = UnitOfWork()
         deps.repo.stage_update(uow, tenant_id, updated, charge.version, on_fail=_lost_race)
@@ -301,7 +311,8 @@ def record_payment(tenant_id: str, charge_id: str, amount_cents: int, paid_at: d
             stage_event(uow, deps.events.make(tenant_id, "charge.paid", charge_event_data(updated)))
         uow.commit()
         logger.info("payment recorded", extra={"tenant_id": tenant_id, "charge_id": charge.id,
-                                               "outcome": payment.outcome, "source": source})
+                                               "outcome": payment.outcome, "source": source,
+                                               "paid_at_clamped": reported is not None})
         return Settlement(updated, payment, replayed=False)
 
     return retry(attempt)

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     sandbox_enabled: bool = Field(default=True, alias="SANDBOX_ENABLED")
     # The API's address as clients reach it (links in card-link charges); `make run` sets it.
     public_api_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_API_URL")
+    # In AWS without a custom domain: the SSM parameter holding it (see public_api_url()).
+    public_api_url_parameter: str | None = Field(default=None, alias="PUBLIC_API_URL_PARAMETER")
 
     @model_validator(mode="after")
     def _no_local_secrets_in_aws(self) -> Settings:
@@ -52,3 +54,17 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+@functools.lru_cache(maxsize=1)
+def public_api_url() -> str:
+    """The API's address as clients reach it, without a trailing slash: PUBLIC_API_URL, or the SSM
+    parameter the stack writes (read once per process)."""
+    settings = get_settings()
+    if settings.public_api_url_parameter and "PUBLIC_API_URL" not in os.environ:
+        import boto3
+
+        answer = boto3.client("ssm", region_name=settings.aws_region).get_parameter(
+            Name=settings.public_api_url_parameter)
+        return str(answer["Parameter"]["Value"]).rstrip("/")
+    return settings.public_api_url.rstrip("/")

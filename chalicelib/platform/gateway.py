@@ -23,6 +23,13 @@ GATEWAY_RESPONSES: dict[str, tuple[int, str, str, str]] = {
 }
 
 
+# Headers the gateway adds to some of its answers: how long a throttled client should wait.
+GATEWAY_HEADERS: dict[str, dict[str, str]] = {
+    "THROTTLED": {"Retry-After": "1"},
+    "QUOTA_EXCEEDED": {"Retry-After": "3600"},
+}
+
+
 def problem_body(response_type: str) -> dict[str, Any]:
     status, code, title, detail = GATEWAY_RESPONSES[response_type]
     return {"type": f"https://docs.retaguarda.dev/errors/{code}", "title": title, "status": status,

@@ -93,8 +93,13 @@ class CollectionsPatch(BaseModel):
     bank_code: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] | None = None
     agency: Annotated[str, StringConstraints(pattern=r"^\d{1,5}$")] | None = None
     account: Annotated[str, StringConstraints(pattern=r"^\d{1,12}$")] | None = None
-    agreement: Annotated[str, StringConstraints(pattern=r"^\d{4,7}$")] | None = None
-    pix_key: Annotated[str, StringConstraints(min_length=1, max_length=77)] | None = None
+    agreement: Annotated[str, StringConstraints(pattern=r"^\d{1,20}$")] | None = Field(default=None, description=(
+        "The bank agreement (convênio). Together with `bank_code` it must fit a boleto layout (Banco do Brasil: "
+        "7 or 8 digits); 400 naming `collections.bank_code` or `collections.agreement` otherwise."))
+    pix_key: Annotated[str, StringConstraints(min_length=1, max_length=77)] | None = Field(default=None, description=(
+        "A DICT key as written in the BR Code: CPF (11 digits) or CNPJ (14) with valid check digits, lower-case "
+        "e-mail, phone as `+55` and 10 or 11 digits, or lower-case EVP uuid; 400 naming `collections.pix_key` "
+        "otherwise."))
     fine_percent: Percent | None = None
     interest_monthly_percent: Percent | None = None
 

@@ -53,10 +53,42 @@ class CollectionsSettings(Strict):
     agency: Annotated[str, StringConstraints(pattern=r"^\d{1,5}$")] = "1234"
     account: Annotated[str, StringConstraints(pattern=r"^\d{1,12}$")] = "123456"
     # Banco do Brasil, carteira 17, convênio of 7 digits: the documented local test agreement.
-    agreement: Annotated[str, StringConstraints(pattern=r"^\d{4,7}$")] = "1234567"
-    pix_key: Annotated[str, StringConstraints(min_length=1, max_length=77)] | None = None
+    agreement: Annotated[str, StringConstraints(pattern=r"^\d{1,20}$")] = Field(
+        default="1234567", description="The bank agreement (convênio); its length must fit a boleto layout of the bank.")
+    pix_key: Annotated[str, StringConstraints(min_length=1, max_length=77)] | None = Field(default=None, description=(
+        "A DICT key: CPF, CNPJ, lower-case e-mail, +55 phone (E.164) or lower-case EVP uuid."))
     fine_percent: Percent = Decimal("2")
     interest_monthly_percent: Percent = Decimal("1")
+
+    # Which banks, agreements and Pix keys work is the collections context's knowledge (its layout table
+    # and the DICT formats); the merged settings are judged as a whole on every PATCH. Settings read back
+    # from storage (validation context {"stored": True}) are not judged again, so a rule made stricter
+    # never makes a stored tenant unreadable.
+    @field_validator("bank_code")
+    @classmethod
+    def _bank_has_a_boleto_layout(cls, value: str, info: Any) -> str:
+        from chalicelib.collections import check_bank_code
+
+        return value if info.context and info.context.get("stored") else check_bank_code(value)
+
+    @field_validator("agreement")
+    @classmethod
+    def _agreement_fits_a_layout_of_the_bank(cls, value: str, info: Any) -> str:
+        from chalicelib.collections import check_agreement
+
+        bank_code = info.data.get("bank_code")  # absent when bank_code itself failed (reported there)
+        if bank_code is None or (info.context and info.context.get("stored")):
+            return value
+        return check_agreement(value, bank_code)
+
+    @field_validator("pix_key")
+    @classmethod
+    def _pix_key_is_a_dict_key(cls, value: str | None, info: Any) -> str | None:
+        from chalicelib.collections import check_pix_key
+
+        if value is None or (info.context and info.context.get("stored")):
+            return value
+        return check_pix_key(value)
 
 
 class DunningStep(Strict):

@@ -37,7 +37,8 @@ class ApiKeyLookupRecord(BaseRecord):
 
 
 def _tenant_from(record: TenantRecord) -> Tenant:
-    return Tenant.model_validate({**record.doc, "version": int(record.version)})
+    # Stored settings are not judged again by rules made stricter since they were saved.
+    return Tenant.model_validate({**record.doc, "version": int(record.version)}, context={"stored": True})
 
 
 def _dump(model: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -141,13 +141,14 @@ def test_cancel_follows_the_transition_table(http, tenant, customer):
 
 def test_manual_payments_underpay_then_pay_and_then_refuse_more(http, tenant, customer):
     charge = new_charge(http, tenant, customer)
-    today = date.today().isoformat()
+    earlier = datetime.now(UTC) - timedelta(hours=2)
     status, first = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
-                         {"amount_cents": 5_000, "paid_at": f"{today}T12:00:00-03:00", "method": "transfer"})
+                         {"amount_cents": 5_000, "paid_at": earlier.isoformat(), "method": "transfer"})
     assert status == 201 and first["payment"]["outcome"] == "underpaid"
     assert first["charge"]["status"] == "pending" and first["charge"]["amount_due_cents"] == 10_000
     status, second = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
-                          {"amount_cents": 10_500, "paid_at": f"{today}T13:00:00-03:00", "method": "pix"})
+                          {"amount_cents": 10_500, "paid_at": (earlier + timedelta(hours=1)).isoformat(),
+                           "method": "pix"})
     assert second["payment"]["outcome"] == "overpaid" and second["charge"]["status"] == "paid"
     assert second["charge"]["overpaid_cents"] == 500 and second["charge"]["paid_amount_cents"] == 15_500
     paid = call(http, tenant, "GET", "/v1/events?type=charge.paid")[1]["data"]
@@ -305,3 +306,168 @@ def test_with_invoicing_on_charges_wait_for_the_invoice(http, tenant, customer):
     deliver_event("collections_consumer", "order.confirmed", tenant, {"order": order}, "evt_d1")
     assert call(http, tenant, "GET", "/v1/charges")[1]["data"] == []
 
+
+
+# --- collection settings ------------------------------------------------------------------------
+
+def patch_settings(http, tenant, collections: dict[str, Any]):
+    return call(http, tenant, "PATCH", "/v1/tenant/settings", {"collections": collections})
+
+
+@pytest.mark.parametrize(("collections", "field"), [
+    ({"agreement": "123456"}, "collections.agreement"),
+    ({"agreement": "123456789"}, "collections.agreement"),
+    ({"bank_code": "237"}, "collections.bank_code"),
+    ({"bank_code": "999", "agreement": "1234567"}, "collections.bank_code"),
+    ({"pix_key": "chave-pix"}, "collections.pix_key"),
+    ({"pix_key": "5511987654321"}, "collections.pix_key"),
+    ({"pix_key": "52998224724"}, "collections.pix_key"),
+    ({"pix_key": "Pix@Loja.example.com"}, "collections.pix_key"),
+])
+def test_settings_no_boleto_layout_or_dict_key_fits_are_400_and_boletos_keep_working(http, tenant, customer,
+                                                                                      collections, field):
+    status, problem = patch_settings(http, tenant, collections)
+    assert status == 400 and problem["code"] == "invalid_request" and fields(problem) == {field}, problem
+    assert call(http, tenant, "GET", "/v1/tenant")[1]["settings"] == tenant["settings"]
+    assert new_charge(http, tenant, customer)["boleto"]["layout"] == "bb_convenio_7"
+
+
+@pytest.mark.parametrize("key", ["+5511987654321", "pix@loja.example.com", "52998224725",
+                                 "123e4567-e12b-42d1-a456-426655440000"])
+def test_every_kind_of_dict_key_can_be_set_and_charged_with(http, tenant, customer, key):
+    status, body = patch_settings(http, tenant, {"pix_key": key})
+    assert status == 200 and body["settings"]["collections"]["pix_key"] == key, body
+    assert new_charge(http, tenant, customer, method="pix")["pix"]["brcode"].startswith("000201")
+
+
+def test_an_eight_digit_banco_do_brasil_convenio_uses_its_own_layout(http, tenant, customer):
+    status, body = patch_settings(http, tenant, {"agreement": "12345678"})
+    assert status == 200, body
+    info = new_charge(http, tenant, customer)["boleto"]
+    assert info["layout"] == "bb_convenio_8" and info["our_number"] == "12345678" + "000000001"
+
+
+# --- paid_at in the future ----------------------------------------------------------------------
+
+def test_a_manual_payment_in_the_future_is_400_on_paid_at(http, tenant, customer):
+    charge = new_charge(http, tenant, customer)
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    status, problem = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
+                           {"amount_cents": 15_000, "paid_at": f"{tomorrow}T12:00:00-03:00", "method": "pix"})
+    assert status == 400 and problem["code"] == "invalid_request" and fields(problem) == {"paid_at"}, problem
+    assert call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1] == charge
+
+
+def test_a_manual_payment_a_minute_ahead_is_clock_skew_recorded_as_now(http, tenant, customer):
+    from datetime import UTC, datetime
+
+    from chalicelib import bootstrap
+    from chalicelib.platform.clock import FixedClock
+
+    bootstrap.override(clock=FixedClock(datetime(2026, 3, 2, 15, tzinfo=UTC)))
+    charge = new_charge(http, tenant, customer, due_date="2026-03-06")
+    status, settled = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
+                           {"amount_cents": 15_000, "paid_at": "2026-03-02T12:01:00-03:00", "method": "pix"})
+    assert status == 201, settled
+    payment = settled["payment"]
+    assert payment["paid_at"] == payment["recorded_at"] == "2026-03-02T15:00:00.000Z"
+    assert payment["reported_paid_at"] == "2026-03-02T15:01:00.000Z" and settled["charge"]["status"] == "paid"
+
+
+def test_a_notice_paid_in_the_future_settles_at_its_arrival_and_is_never_underpaid_with_nothing_due(
+        http, tenant, customer):
+    charge = new_charge(http, tenant, customer, method="pix")
+    secret = secret_of(http, tenant)
+    raw = notice(tenant, charge, paid_at="2030-01-01T12:00:00Z")  # late by years, if it were believed
+    status, answer = post_notice(http, raw, signed(secret, raw))
+    assert status == 200 and answer["outcome"] == "paid", answer
+    paid = call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1]
+    (payment,) = paid["payments"]
+    assert payment["paid_at"] <= payment["recorded_at"] and payment["reported_paid_at"] == "2030-01-01T12:00:00.000Z"
+    assert paid["status"] == "paid" and paid["amount_due_cents"] == 0
+    assert post_notice(http, raw, signed(secret, raw))[1]["replayed"] is True
+
+
+def test_a_partial_notice_in_the_future_leaves_the_remainder_due(http, tenant, customer):
+    charge = new_charge(http, tenant, customer, method="pix")
+    secret = secret_of(http, tenant)
+    raw = notice(tenant, charge, amount=5_000, paid_at="2030-01-01T12:00:00Z")
+    assert post_notice(http, raw, signed(secret, raw))[1]["outcome"] == "underpaid"
+    after = call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1]
+    assert after["status"] == "pending" and after["amount_due_cents"] == 10_000
+
+
+# --- the consumer fine cap ----------------------------------------------------------------------
+
+def pdf_text(pdf: bytes) -> bytes:
+    """The PDF's content streams, decoded (reportlab writes them ASCII85 + Flate)."""
+    import base64
+    import re
+    import zlib
+
+    out = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\n?endstream", pdf, re.S):
+        raw = base64.a85decode(stream.strip(), adobe=True) if stream.strip().endswith(b"~>") else stream
+        try:
+            out.append(zlib.decompress(raw))
+        except zlib.error:
+            continue  # an image
+    return b"".join(out)
+
+
+def test_a_consumer_charge_shows_and_prints_the_fine_capped_at_2_percent(http, tenant, customer):
+    assert patch_settings(http, tenant, {"fine_percent": 10})[0] == 200
+    consumer = new_charge(http, tenant, customer)
+    assert consumer["fine_percent"] == 2.0
+    pdf = http.request("GET", f"/v1/charges/{consumer['id']}/pdf", headers=tenant["headers"]).body
+    assert b"multa de 2%" in pdf_text(pdf) and b"multa de 10%" not in pdf_text(pdf)
+    business = call(http, tenant, "POST", "/v1/customers", customer_body(document=CNPJ_CUSTOMER))[1]
+    b2b = new_charge(http, tenant, business)
+    assert b2b["fine_percent"] == 10.0
+    pdf = http.request("GET", f"/v1/charges/{b2b['id']}/pdf", headers=tenant["headers"]).body
+    assert b"multa de 10%" in pdf_text(pdf)
+
+
+# --- the due-date horizon -----------------------------------------------------------------------
+
+def sao_paulo_today() -> date:
+    from chalicelib.platform.clock import business_date
+
+    return business_date(datetime.now(UTC))
+
+
+@pytest.mark.parametrize(("due", "status"), [
+    ("2100-01-01", 400),
+    ((sao_paulo_today() + timedelta(days=3651)).isoformat(), 400),
+    ((sao_paulo_today() + timedelta(days=3650)).isoformat(), 201),
+])
+def test_a_due_date_more_than_10_years_ahead_is_400(http, tenant, customer, due, status):
+    answer, body = call(http, tenant, "POST", "/v1/charges", charge_body(customer, due_date=due))
+    assert answer == status, body
+    if status == 400:
+        assert fields(body) == {"due_date"} and call(http, tenant, "GET", "/v1/charges")[1]["data"] == []
+    else:
+        from chalicelib.collections import boleto
+
+        assert boleto.decode_barcode(body["boleto"]["barcode"], sao_paulo_today()).due_date.isoformat() == due
+
+
+# --- notices reusing an event id ----------------------------------------------------------------
+
+def test_a_notice_reusing_an_event_id_with_other_content_is_409_and_the_first_stands(http, tenant, customer):
+    first_charge = new_charge(http, tenant, customer, method="pix")
+    other_charge = new_charge(http, tenant, customer, method="pix")
+    secret = secret_of(http, tenant)
+    raw = notice(tenant, first_charge, event_id="evt-reused", amount=5_000)
+    assert post_notice(http, raw, signed(secret, raw))[1]["outcome"] == "underpaid"
+    before = [call(http, tenant, "GET", f"/v1/charges/{c['id']}")[1] for c in (first_charge, other_charge)]
+    for forged, field in ((notice(tenant, first_charge, event_id="evt-reused", amount=10_000), "amount_cents"),
+                          (notice(tenant, other_charge, event_id="evt-reused", amount=5_000), "charge_id"),
+                          (notice(tenant, first_charge, event_id="evt-reused", amount=5_000,
+                                  paid_at="2026-01-02T12:00:00Z"), "paid_at")):
+        status, problem = post_notice(http, forged, signed(secret, forged))
+        assert status == 409 and problem["code"] == "notice_id_reused" and fields(problem) == {field}, problem
+    after = [call(http, tenant, "GET", f"/v1/charges/{c['id']}")[1] for c in (first_charge, other_charge)]
+    assert after == before
+    status, answer = post_notice(http, raw, signed(secret, raw))
+    assert status == 200 and answer["replayed"] is True and answer["outcome"] == "underpaid"

@@ -408,6 +408,8 @@ def test_gateway_responses_answer_problem_json_with_their_status(synth: Synth, s
         for template in response["responseTemplates"].values():
             assert json.loads(template) == problem_body(response_type)
         assert "application/problem+json" in response["responseTemplates"]
+    assert rendered["THROTTLED"]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+    assert rendered["QUOTA_EXCEEDED"]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'3600'"
 
 
 @pytest.mark.parametrize("stack", STAGE_STACKS)
@@ -521,3 +523,25 @@ def test_template_has_no_cfn_lint_errors_after_the_sam_transform(synth: Synth, s
 def test_the_linter_does_see_errors() -> None:
     broken = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": "soon"}}}}
     assert lint_errors(broken)
+
+
+# -- the API's public address ------------------------------------------------------------------------
+@pytest.mark.parametrize("stack", STAGE_STACKS)
+def test_functions_find_the_public_api_url_in_a_parameter_the_stack_writes(synth: Synth, stack: str) -> None:
+    template = synth.templates[stack]
+    stage = stack.split("-")[-1]
+    (parameter,) = resources(template, "AWS::SSM::Parameter").values()
+    assert parameter["Properties"]["Name"] == f"/retaguarda/{stage}/public-api-url"
+    assert "${RestAPI}.execute-api" in parameter["Properties"]["Value"]["Fn::Sub"]
+    for name, function in functions(template).items():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["PUBLIC_API_URL_PARAMETER"] == f"/retaguarda/{stage}/public-api-url" and "PUBLIC_API_URL" not in env
+        if statements_with(template, name, "s3:"):  # every function but the authorizer
+            assert statements_with(template, name, "ssm:"), name
+
+
+def test_a_custom_domain_is_given_to_the_functions_directly() -> None:
+    from infra.settings import stage_from_context
+
+    settings = stage_from_context({"stage": "prod", "public_api_url": "https://api.example.com"}.get)
+    assert settings.public_api_url == "https://api.example.com"

@@ -72,6 +72,25 @@ def test_20_different_notices_at_once_are_each_recorded_and_pay_once(ddb_local):
     assert settled.paid_amount_cents == 10_000 and len(settled.payments) == 20
 
 
+def test_one_event_id_with_two_contents_at_once_settles_one_and_refuses_the_other(ddb_local):
+    from chalicelib.collections import service
+
+    d = deps()
+    charge = new_charge(d, amount=10_000)
+
+    def work(i: int) -> str:
+        outcome = service.settle_notice(PaymentNotice(
+            provider="local", event_id="evt-reused", tenant_id=TENANT, charge_id=charge.id,
+            amount_cents=4_000 if i % 2 else 6_000, paid_at="2026-01-01T12:00:00+00:00", method="pix"), d)
+        return "replayed" if outcome.replayed else f"settled {outcome.payment.amount_cents}"
+
+    outcomes = run_concurrently(20, work)
+    settled = d.repo.get(TENANT, charge.id)
+    (payment,) = settled.payments
+    assert outcomes == Counter({f"settled {payment.amount_cents}": 1, "replayed": 9, "notice_id_reused": 10}), outcomes
+    assert settled.paid_amount_cents == payment.amount_cents and settled.status == "pending"
+
+
 def test_an_order_delivered_20_times_at_once_gets_one_set_of_charges(ddb_local):
     from chalicelib.collections import service
 

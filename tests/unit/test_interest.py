@@ -108,6 +108,14 @@ def test_a_business_payer_pays_the_agreed_fine():
     assert due.fine == 10_000
 
 
+@pytest.mark.parametrize(("agreed", "consumer", "effective"), [
+    ("10", True, Decimal("2")), ("1.5", True, Decimal("1.5")), ("2", True, Decimal("2")),
+    ("10", False, Decimal("10")), ("0", True, Decimal("0")),
+])
+def test_the_effective_fine_is_the_agreed_one_capped_at_2_percent_for_a_consumer(agreed, consumer, effective):
+    assert interest.effective_fine_percent(Decimal(agreed), consumer) == effective
+
+
 def test_half_a_centavo_rounds_up():
     # 100 centavos × 1% × 15/30 = 0.5 centavo -> 1; 25 centavos × 2% = 0.5 -> 1.
     assert interest.amount_due(100, date(2025, 3, 6), date(2025, 3, 21), 0, 1, False).interest == 1

@@ -27,6 +27,21 @@ class PixKeyRequiredError(InvalidRequestError):
     code = "pix_key_required"
 
 
+def settings_problems(bank_code: str, agreement: str | None = None) -> dict[str, str]:
+    """Why the local provider could not build boletos with a tenant's bank and agreement, by settings
+    field (`bank_code`, `agreement`); empty when it can. The layout table decides: the agreement is the
+    layout's convênio, the carteira is ours."""
+    rows = boleto.layouts_of_bank(bank_code, CARTEIRA)
+    if not rows:
+        banks = sorted({lay.bank_code for lay in boleto.LAYOUTS if CARTEIRA in lay.carteiras})
+        return {"bank_code": f"has no boleto layout (carteira {CARTEIRA}); supported banks: {', '.join(banks)}"}
+    params = {"convenio": agreement or "", "carteira": CARTEIRA}
+    if agreement is not None and not any(boleto.layout_fits(row, params) for row in rows):
+        widths = sorted({p.width for row in rows for p in row.params if p.name == "convenio"})
+        return {"agreement": f"must be a convênio of {' or '.join(str(w) for w in widths)} digits for bank {bank_code}"}
+    return {}
+
+
 class LocalProvider:
     name = NAME
 
