@@ -81,8 +81,11 @@ def tenant_deps() -> Any:
         return upload_certificate(tenant_id, pfx_base64, password, SecretsManagerCertificateStore(), clock().now(),
                                   cnpj=tenant_repository().get(tenant_id).cnpj)
 
+    def provider_ready(tenant_id: str, provider: str) -> None:
+        payment_provider(provider, tenant_id)  # ProviderNotConfiguredError (409) without its credentials
+
     return TenantDeps(repo=tenant_repository(), ids=ids(), clock=clock(), events=events(),
-                      key_environment=environment, certificates=certificates)
+                      key_environment=environment, certificates=certificates, provider_ready=provider_ready)
 
 
 @_component
@@ -235,13 +238,35 @@ def payment_providers() -> Any:
     return {"local": LocalProvider(checkout_url)}
 
 
-def payment_provider(name: str) -> Any:
+@_component
+def provider_credentials() -> Any:
+    from chalicelib.collections.credentials import SecretsManagerCredentialStore
+
+    return SecretsManagerCredentialStore()
+
+
+ASAAS_URLS = {"sandbox": "https://api-sandbox.asaas.com/v3", "production": "https://api.asaas.com/v3"}
+
+
+def payment_provider(name: str, tenant_id: str | None = None) -> Any:
+    """The provider by name: `local` (built in), or `asaas` with the tenant's credentials."""
     from chalicelib.collections.providers import UnknownProviderError
 
     providers = payment_providers()
-    if name not in providers:
-        raise UnknownProviderError(f"The payment provider '{name}' is not available yet; use 'local'.")
-    return providers[name]
+    if name in providers:
+        return providers[name]
+    if name == "asaas" and tenant_id is not None:
+        import requests
+
+        from chalicelib.collections.credentials import ProviderNotConfiguredError
+        from chalicelib.collections.providers.asaas import AsaasProvider
+
+        credentials = provider_credentials().get(tenant_id, "asaas")
+        if credentials is None:
+            raise ProviderNotConfiguredError("The tenant's provider is asaas but it has no Asaas credentials; "
+                                             "PUT /v1/psp/asaas/credentials first.")
+        return AsaasProvider(credentials.api_key, requests.Session(), ASAAS_URLS[credentials.environment])
+    raise UnknownProviderError(f"No payment provider '{name}'.")
 
 
 def charge_deps() -> Any:

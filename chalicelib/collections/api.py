@@ -21,7 +21,7 @@ from chalicelib.collections.model import (
 )
 from chalicelib.platform.brazil import PRINTABLE
 from chalicelib.platform.config import get_settings
-from chalicelib.platform.errors import FieldError, NotFoundError
+from chalicelib.platform.errors import FieldError, InvalidRequestError, NotFoundError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.money import PositiveCents
 from chalicelib.platform.pagination import ListQuery, page_body
@@ -129,6 +129,22 @@ class WebhookSecretResponse(BaseModel):
     provider: str
     secret: str
     signature_header: str
+
+
+class CredentialsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: Annotated[str, StringConstraints(min_length=20, max_length=500, pattern=r"^\S+$")] = Field(
+        description="The provider's API key (Asaas: `$aact_…`); kept in Secrets Manager, never shown again.")
+    environment: Literal["sandbox", "production"] = Field(
+        default="sandbox", description="Asaas's sandbox (api-sandbox.asaas.com) or production (api.asaas.com).")
+
+
+class CredentialsResponse(BaseModel):
+    provider: str
+    environment: Literal["sandbox", "production"]
+    api_key_last4: str
+    updated_at: str
 
 
 class ChargeQuery(ListQuery):
@@ -275,6 +291,50 @@ def webhook_secret(call: Call, provider: str) -> Result:
     header = "X-Signature: t=<unix>,v1=<hex HMAC-SHA256 of '<t>.<body>'>" if provider == "local" \
         else "asaas-access-token: <secret>"
     return Result({"provider": provider, "secret": secret, "signature_header": header})
+
+
+def _credential_provider(provider: str) -> str:
+    from chalicelib.collections.providers.notices import check_provider
+
+    check_provider(provider)
+    if provider == "local":
+        raise InvalidRequestError("The local provider needs no credentials.",
+                                  [FieldError("provider", "takes no credentials; only real providers (asaas) do")])
+    return provider
+
+
+def _credentials_body(provider: str, credentials: Any) -> dict[str, Any]:
+    return {"provider": provider, "environment": credentials.environment,
+            "api_key_last4": credentials.api_key_last4, "updated_at": credentials.updated_at}
+
+
+@api.route_spec("/v1/psp/{provider}/credentials", "PUT", scope="settings:write", request=CredentialsRequest,
+                response=CredentialsResponse, extra_statuses=(404,))
+def put_credentials(call: Call, provider: str) -> Result:
+    """Give the tenant's credentials at a payment provider
+    `asaas`: the account's API key and environment. Then `PATCH /v1/tenant/settings
+    {"collections": {"provider": "asaas"}}` makes new charges go through Asaas (boleto, Pix and card
+    link issued by Asaas), and Asaas's webhooks (`POST /v1/psp/asaas/webhooks`, with the access token
+    from `GET /v1/psp/asaas/webhook-secret`) settle them. The key is stored in Secrets Manager and
+    never returned; it is not checked against Asaas here (the first charge will)."""
+    from chalicelib.collections.credentials import ProviderCredentials
+    from chalicelib.platform.clock import rfc3339
+
+    body: CredentialsRequest = call.body
+    credentials = ProviderCredentials(body.api_key, body.environment, rfc3339(bootstrap.clock().now()))
+    bootstrap.provider_credentials().put(call.tenant_id, _credential_provider(provider), credentials)
+    return Result(_credentials_body(provider, credentials))
+
+
+@api.route_spec("/v1/psp/{provider}/credentials", scope="settings:read", response=CredentialsResponse,
+                extra_statuses=(404,))
+def get_credentials(call: Call, provider: str) -> Result:
+    """The tenant's credentials at a payment provider (never the key: its last 4 characters)
+    404 when none were given."""
+    credentials = bootstrap.provider_credentials().get(call.tenant_id, _credential_provider(provider))
+    if credentials is None:
+        raise NotFoundError(f"No credentials for {provider}; PUT them first.")
+    return Result(_credentials_body(provider, credentials))
 
 
 def _sandbox_only() -> None:

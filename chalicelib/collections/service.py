@@ -67,7 +67,7 @@ class ChargeDeps:
     ids: IdGenerator
     clock: Clock
     events: EventFactory
-    provider: Callable[[str], PaymentProvider]  # by name; UnknownProviderError otherwise
+    provider: Callable[[str, str], PaymentProvider]  # (name, tenant); UnknownProviderError otherwise
     tenant: Callable[[str], Any]  # tenants.get_tenant
     customer: Callable[[str, str], Any]  # catalog.get_customer
 
@@ -113,7 +113,7 @@ def _issue(tenant_id: str, specs: list[NewCharge], deps: ChargeDeps) -> list[Cha
     tenant = deps.tenant(tenant_id)
     settings = tenant.settings.collections
     customer = deps.customer(tenant_id, specs[0].customer_id)  # NotFoundError names it
-    provider = deps.provider(settings.provider)
+    provider = deps.provider(settings.provider, tenant_id)
     payee = Payee(tenant_id=tenant_id, name=tenant.legal_name, city=tenant.address.city, cnpj=tenant.cnpj,
                   bank_code=settings.bank_code, agency=settings.agency, account=settings.account,
                   agreement=settings.agreement, pix_key=settings.pix_key)

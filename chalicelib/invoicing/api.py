@@ -145,7 +145,8 @@ def get_invoice_xml(call: Call, invoice_id: str) -> Result:
 @api.route_spec("/v1/invoices/{invoice_id}/danfe", scope="invoices:read", content_type="application/pdf",
                 extra_statuses=(404, 409))
 def get_invoice_danfe(call: Call, invoice_id: str) -> Result:
-    """The DANFE (PDF) of an authorized NF-e"""
+    """The DANFE (PDF) of an authorized NF-e
+    A cancelled NF-e's DANFE carries the "CANCELADA" watermark."""
     from chalicelib.invoicing.danfe import render_danfe
     from chalicelib.platform.errors import InvalidStateError
     from chalicelib.platform.errors import NotFoundError as Missing
@@ -155,11 +156,13 @@ def get_invoice_danfe(call: Call, invoice_id: str) -> Result:
         raise InvalidStateError(f"The NF-e is {invoice.status}: a DANFE exists only for an authorized NF-e.",
                                 [FieldError("status", f"is {invoice.status}")])
     documents = bootstrap.invoicing_deps().documents
+    cancelled = invoice.status == "cancelled"
+    name = "danfe-cancelled.pdf" if cancelled else "danfe.pdf"
     try:
-        pdf = documents.get(call.tenant_id, invoice.id, "danfe.pdf")
+        pdf = documents.get(call.tenant_id, invoice.id, name)
     except Missing:
-        pdf = render_danfe(documents.get(call.tenant_id, invoice.id, "nfe-proc.xml"))
-        documents.put(call.tenant_id, invoice.id, "danfe.pdf", pdf, "application/pdf")
+        pdf = render_danfe(documents.get(call.tenant_id, invoice.id, "nfe-proc.xml"), cancelled=cancelled)
+        documents.put(call.tenant_id, invoice.id, name, pdf, "application/pdf")
     return Result(pdf, content_type="application/pdf",
                   headers={"Content-Disposition": f'inline; filename="NFe{invoice.access_key}.pdf"'})
 

@@ -115,7 +115,9 @@ def create_order(call: Call) -> Result:
     Prices the lines (the product's price unless `unit_price_cents` is given) and, in one
     atomic step, reserves every line's stock, records the order as `confirmed` and emits
     `order.confirmed`. If any line is short, nothing is reserved: 409 `insufficient_stock`
-    lists every short SKU."""
+    lists every short SKU (field `lines.<i>.quantity`). The total (lines + shipping) is at
+    most 9,999,999,999 centavos (a boleto's amount field) and at least one centavo per
+    installment; an unknown customer or SKU is 404 naming `customer_id` or `lines.<i>.sku`."""
     body: CreateOrderRequest = call.body
     cmd = service.NewOrder(
         customer_id=body.customer_id,

@@ -22,6 +22,9 @@ Action = Literal["invoice", "ship", "deliver", "cancel"]
 # events, the order and `order.confirmed` (2k + 3). k = 45 keeps both at most 94 items.
 MAX_LINES = 45
 MAX_QUANTITY = 1_000_000
+# The largest total an order may have: a boleto's amount field holds 10 digits (R$ 99.999.999,99),
+# and one bound for every method keeps amounts far inside JSON's safe integers (2^53).
+MAX_TOTAL_CENTS = 9_999_999_999
 
 # (status, action) -> new status. `ship` from `confirmed` only when invoicing is off.
 TRANSITIONS: Mapping[tuple[str, str], str] = {
@@ -96,6 +99,23 @@ def price_lines(lines: list[LineRequest], catalog_prices: Mapping[str, int]) -> 
 def totals(lines: list[PricedLine], shipping_cents: int) -> dict[str, int]:
     products = sum(line.total_cents for line in lines)
     return {"products_cents": products, "shipping_cents": shipping_cents, "total_cents": products + shipping_cents}
+
+
+def check_amounts(products_cents: int, shipping_cents: int, installments: int) -> None:
+    """An order must be chargeable: its total fits a boleto, and every installment gets ≥ 1 centavo."""
+    total = products_cents + shipping_cents
+    errors = []
+    if products_cents > MAX_TOTAL_CENTS:
+        errors.append(FieldError("lines", f"the lines total {products_cents} centavos, above the {MAX_TOTAL_CENTS} "
+                                          "an order may total"))
+    elif total > MAX_TOTAL_CENTS:
+        errors.append(FieldError("shipping_cents", f"takes the total to {total} centavos, above the {MAX_TOTAL_CENTS} "
+                                                   "an order may total"))
+    elif total < installments:
+        errors.append(FieldError("payment.installments", f"{installments} installments of at least 1 centavo "
+                                                         f"do not fit a total of {total} centavos"))
+    if errors:
+        raise InvalidRequestError("The order's amounts cannot be charged.", errors)
 
 
 def payment_status(amount_cents: int, paid_cents: int, any_overdue: bool) -> str:

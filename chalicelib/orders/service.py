@@ -22,6 +22,7 @@ from chalicelib.orders.model import (
     OrderLine,
     Payment,
     TimelineEntry,
+    check_amounts,
     merge_lines,
     next_status,
     price_lines,
@@ -78,7 +79,11 @@ def _record_event(order: Order, event: Event, now: str, **changes: Any) -> Order
 
 def place_order(tenant_id: str, cmd: NewOrder, deps: OrderDeps) -> Order:
     """Confirm an order: price its lines, reserve every line's stock and record it, in one step."""
-    catalog.get_customer(tenant_id, cmd.customer_id)  # NotFoundError names the customer
+    try:
+        catalog.get_customer(tenant_id, cmd.customer_id)
+    except NotFoundError:
+        raise NotFoundError(f"No customer {cmd.customer_id}.",
+                            [FieldError("customer_id", "no customer has this id")]) from None
     lines = merge_lines(cmd.lines)
     products = catalog.get_products(tenant_id, [line.sku for line in lines])
     unknown = [FieldError(f"lines.{i}.sku", f"no product with SKU {line.sku}")
@@ -86,18 +91,23 @@ def place_order(tenant_id: str, cmd: NewOrder, deps: OrderDeps) -> Order:
     if unknown:
         raise NotFoundError("Some lines name unknown products.", unknown)
     priced = price_lines(lines, {sku: p.price_cents for sku, p in products.items()})
+    amounts = totals(priced, cmd.shipping_cents)
+    check_amounts(amounts["products_cents"], cmd.shipping_cents, cmd.payment.installments)
     now = rfc3339(deps.clock.now())
     order = Order(
         id=deps.ids.new("ord"), customer_id=cmd.customer_id, status="confirmed",
         lines=[OrderLine(sku=line.sku, name=products[line.sku].name, quantity=line.quantity,
                          unit_price_cents=line.unit_price_cents, total_cents=line.total_cents) for line in priced],
         payment=cmd.payment, notes=cmd.notes, created_at=now, updated_at=now,
-        **totals(priced, cmd.shipping_cents),
+        **amounts,
     )
+    # The request's own lines (stock merges them the same way), so a shortfall names the line
+    # the client sent (`lines.<i>.quantity`), not a position among the merged ones.
+    stock_lines = [stock.StockLine(line.sku, line.quantity) for line in cmd.lines]
 
     def attempt() -> Order:
         uow = UnitOfWork()
-        stock.reserve_stock(uow, tenant_id, order.id, [stock.StockLine(line.sku, line.quantity) for line in priced])
+        stock.reserve_stock(uow, tenant_id, order.id, stock_lines)
         event = deps.events.make(tenant_id, "order.confirmed", order_event_data(order))
         confirmed = _record_event(order, event, now, version=1)
         deps.repo.stage_new(uow, tenant_id, confirmed)

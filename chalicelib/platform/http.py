@@ -35,6 +35,9 @@ from chalicelib.platform.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
 IDEMPOTENCY_HEADER = "idempotency-key"
+# No request of this API nests more than a handful of levels; a deeper body is an attack on the
+# recursive parts of the stack (json, pydantic, merge patches, the idempotency fingerprint).
+MAX_JSON_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -110,10 +113,34 @@ def _json_body(raw: bytes, headers: dict[str, str]) -> Any:
                                         [FieldError("Content-Type", "must be application/json")])
     if not raw.strip():
         return {}
+    too_deep = InvalidRequestError("The body is nested too deeply.",
+                                   [FieldError("body", f"nests arrays and objects deeper than {MAX_JSON_DEPTH} levels")])
     try:
-        return json.loads(raw.decode("utf-8"))
+        parsed = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise too_deep from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidRequestError("The body is not valid JSON.", [FieldError("body", f"malformed JSON: {exc}")]) from None
+    # Fewer brackets than the limit cannot nest past it: the walk is only paid by bodies that could.
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and json_depth(parsed) > MAX_JSON_DEPTH:
+        raise too_deep
+    return parsed
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value (a scalar is 0), without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def parse_model(model: type[BaseModel], data: Any, prefix: str = "") -> BaseModel:

@@ -6,14 +6,25 @@ a repeat with a different request is 409 `idempotency_key_reused`; a repeat whil
 first is still running is 409 `conflict`. Server errors release the key so the client
 can retry. Records expire after `IDEMPOTENCY_TTL_HOURS` (48 h by default, above the
 24 h promised), through DynamoDB TTL.
+
+A stored answer can hold a secret shown once (the `key` of `POST /v1/api-keys`, the `api_key`
+of `POST /v1/tenants`), so nothing in the record is readable without the client's raw key:
+the record is addressed by the SHA-256 of the Idempotency-Key, and the answer (status,
+headers, body) is sealed with AES-256-GCM under a key derived with HKDF-SHA256 from the raw
+Idempotency-Key and the caller's partition (tenant). The record's key and request hash are
+the AEAD's associated data, so a sealed answer cannot be moved to another record. Only a
+client that sends the same raw key again can have it opened.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 from chalice import Response
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -32,15 +43,48 @@ from chalicelib.platform.errors import (
 
 LOCK_SECONDS = 60
 REPLAYED_HEADER = "Idempotent-Replayed"
+# HKDF salt: keeps this derivation apart from any other use of the same key material.
+SEAL_SALT = b"retaguarda/idempotency/v2"
+NONCE_BYTES = 12
 
 
 class IdempotencyRecord(BaseRecord):
     request_hash = UnicodeAttribute()
     state = UnicodeAttribute()  # "running" | "done"
     locked_until = NumberAttribute()
-    response_status = NumberAttribute(null=True)
-    response_headers = UnicodeAttribute(null=True)
-    response_body = UnicodeAttribute(null=True)
+    # base64(nonce || AES-GCM(status, headers, body)); set with state "done".
+    sealed_response = UnicodeAttribute(null=True)
+
+
+def _aead(idempotency_key: str, partition: str) -> Any:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    secret = HKDF(algorithm=hashes.SHA256(), length=32, salt=SEAL_SALT,
+                  info=partition.encode()).derive(idempotency_key.encode())
+    return AESGCM(secret)
+
+
+def _associated_data(key: keys.Key, request_hash: str) -> bytes:
+    return f"{key.pk}\n{key.sk}\n{request_hash}".encode()
+
+
+def seal(idempotency_key: str, key: keys.Key, request_hash: str, answer: dict[str, Any]) -> str:
+    """The answer, encrypted for whoever holds the raw Idempotency-Key."""
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = _aead(idempotency_key, key.pk).encrypt(nonce, json.dumps(answer).encode(),
+                                                    _associated_data(key, request_hash))
+    return base64.b64encode(nonce + sealed).decode()
+
+
+def unseal(idempotency_key: str, key: keys.Key, request_hash: str, sealed: str) -> dict[str, Any]:
+    """The answer `seal` stored; raises `cryptography.exceptions.InvalidTag` if it was not sealed for this."""
+    raw = base64.b64decode(sealed)
+    plain = _aead(idempotency_key, key.pk).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
+                                                   _associated_data(key, request_hash))
+    answer: dict[str, Any] = json.loads(plain)
+    return answer
 
 
 def _validate(key: str) -> None:
@@ -60,11 +104,13 @@ def run_idempotently(tenant_id: str | None, idempotency_key: str, request_hash: 
     try:
         record.save(condition=IdempotencyRecord.pk.does_not_exist()
                     | ((IdempotencyRecord.state == "running") & (IdempotencyRecord.locked_until < now)
-                       & (IdempotencyRecord.request_hash == request_hash)))
+                       & (IdempotencyRecord.request_hash == request_hash))
+                    # A finished record from before answers were sealed: treated as absent.
+                    | ((IdempotencyRecord.state == "done") & IdempotencyRecord.sealed_response.does_not_exist()))
     except PutError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
-        return _existing(key, request_hash, problem)
+        return _existing(idempotency_key, key, request_hash, problem)
     try:
         response = run()
     except BaseException:
@@ -75,10 +121,8 @@ def run_idempotently(tenant_id: str | None, idempotency_key: str, request_hash: 
         return response
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
     body = response.body if isinstance(response.body, str) else json.dumps(response.body)
-    record.update(actions=[IdempotencyRecord.state.set("done"),
-                           IdempotencyRecord.response_status.set(response.status_code),
-                           IdempotencyRecord.response_headers.set(json.dumps(headers)),
-                           IdempotencyRecord.response_body.set(body)])
+    sealed = seal(idempotency_key, key, request_hash, {"status": response.status_code, "headers": headers, "body": body})
+    record.update(actions=[IdempotencyRecord.state.set("done"), IdempotencyRecord.sealed_response.set(sealed)])
     return response
 
 
@@ -94,7 +138,8 @@ def _retryable(response: Response) -> bool:
     return False
 
 
-def _existing(key: keys.Key, request_hash: str, problem: Callable[[AppError], Response]) -> Response:
+def _existing(idempotency_key: str, key: keys.Key, request_hash: str,
+              problem: Callable[[AppError], Response]) -> Response:
     try:
         stored = IdempotencyRecord.get(key.pk, key.sk, consistent_read=True)
     except IdempotencyRecord.DoesNotExist:
@@ -103,11 +148,12 @@ def _existing(key: keys.Key, request_hash: str, problem: Callable[[AppError], Re
         return problem(IdempotencyKeyReusedError(
             "This Idempotency-Key was already used with a different request.",
             [FieldError("Idempotency-Key", "was used with a different request")]))
-    if stored.state != "done":
+    if stored.state != "done" or stored.sealed_response is None:
+        # Still running (or an unsealed record the claim replaces on the next try).
         return problem(IdempotencyInProgressError(
             "A request with this Idempotency-Key is still being processed; retry later.",
             headers={"Retry-After": "1"}))
-    headers = json.loads(stored.response_headers or "{}")
+    answer = unseal(idempotency_key, key, request_hash, stored.sealed_response)
+    headers = dict(answer["headers"])
     headers[REPLAYED_HEADER] = "true"
-    return Response(body=stored.response_body or "", status_code=int(stored.response_status or 200),
-                    headers=headers)
+    return Response(body=answer["body"], status_code=int(answer["status"]), headers=headers)

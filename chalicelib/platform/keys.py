@@ -159,6 +159,15 @@ def stock_movement_sku_index(tenant_id: str, sku: str, movement_id: str) -> Key:
     return Key(f"{_tenant(tenant_id)}#MOVSKU#{_part(sku)}", _part(movement_id))
 
 
+def warehouse(tenant_id: str, code: str) -> Key:
+    """A registered warehouse (`main` is built in and never stored); the item is its code's claim."""
+    return Key(_tenant(tenant_id), f"WHS#{_part(code)}")
+
+
+def warehouse_prefix(tenant_id: str) -> Key:
+    return Key(_tenant(tenant_id), "WHS#")
+
+
 def stock_reservation(tenant_id: str, reservation_id: str) -> Key:
     return Key(_tenant(tenant_id), f"RSV#{_part(reservation_id)}")
 

@@ -1,18 +1,20 @@
-"""HTTP routes of the stock context: movements, levels and the ledger."""
+"""HTTP routes of the stock context: warehouses, movements, levels and the ledger."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationInfo, field_validator
 
 from chalicelib import bootstrap
 from chalicelib.catalog import MAX_QUANTITY, Sku, is_sku
+from chalicelib.platform.brazil import PRINTABLE
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.pagination import ListQuery, page_body
 from chalicelib.stock import service
-from chalicelib.stock.model import DEFAULT_WAREHOUSE, Movement, MovementType, Warehouse
+from chalicelib.stock.model import DEFAULT_WAREHOUSE, WAREHOUSE_PATTERN, Movement, MovementType, Warehouse, WarehouseCode
 
 api = Api(__name__, tag="Stock")
 
@@ -25,8 +27,9 @@ class CreateMovementRequest(BaseModel):
         description="`receipt` and `return` add (quantity > 0); `adjustment` is signed.")
     quantity: Annotated[StrictInt, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
-    warehouse: Warehouse = Field(default=DEFAULT_WAREHOUSE, description=(
-        "Free-form code `[a-z0-9_-]{1,20}`; a SKU's warehouse starts with its first receipt."))
+    warehouse: WarehouseCode = Field(default=DEFAULT_WAREHOUSE, description=(
+        "A warehouse code: `main` (every tenant has it) or one registered with `POST /v1/warehouses`; "
+        "any other code is 400. A SKU's stock in a warehouse starts with its first receipt there."))
 
     @field_validator("quantity")
     @classmethod
@@ -36,6 +39,25 @@ class CreateMovementRequest(BaseModel):
         if info.data.get("type") in ("receipt", "return") and value < 0:
             raise ValueError(f"must be positive for a {info.data['type']}")
         return value
+
+
+class CreateWarehouseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: WarehouseCode = Field(description="`[a-z0-9_-]{1,20}`, unique per tenant; `main` is built in.")
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=PRINTABLE)]
+
+
+class WarehouseResponse(BaseModel):
+    code: str
+    name: str
+    built_in: bool = Field(description="true only for `main`, which every tenant has without creating it.")
+    created_at: str | None = Field(description="null for the built-in `main`.")
+
+
+class WarehouseListResponse(BaseModel):
+    data: list[WarehouseResponse]
+    next_cursor: str | None
 
 
 class MovementResponse(BaseModel):
@@ -88,11 +110,43 @@ def _movement(movement: Movement) -> dict[str, Any]:
     return movement.model_dump(mode="json")
 
 
+def _warehouse(warehouse: Warehouse) -> dict[str, Any]:
+    return warehouse.model_dump(mode="json")
+
+
+@api.route_spec("/v1/warehouses", "POST", scope="stock:write", request=CreateWarehouseRequest,
+                response=WarehouseResponse, status=201, extra_statuses=(409,))
+def create_warehouse(call: Call) -> Result:
+    """Register a warehouse
+    Stock can then be moved into it by its `code` (unique per tenant: a second one is 409
+    `conflict`). Every tenant already has `main`; it cannot be registered again."""
+    body: CreateWarehouseRequest = call.body
+    return Result(_warehouse(service.create_warehouse(call.tenant_id, body.code, body.name, bootstrap.stock_deps())),
+                  status=201)
+
+
+@api.route_spec("/v1/warehouses", scope="stock:read", query=ListQuery, response=WarehouseListResponse)
+def list_warehouses(call: Call) -> Result:
+    """List warehouses, by code
+    The built-in `main` included."""
+    page = bootstrap.stock_repository().list_warehouses(call.tenant_id, call.query.limit, call.query.cursor)
+    return Result(page_body(page, _warehouse))
+
+
+@api.route_spec("/v1/warehouses/{code}", scope="stock:read", response=WarehouseResponse, extra_statuses=(404,))
+def get_warehouse(call: Call, code: str) -> Result:
+    """Get a warehouse"""
+    if not re.fullmatch(WAREHOUSE_PATTERN, code):
+        raise NotFoundError(f"No warehouse {code}.")
+    return Result(_warehouse(bootstrap.stock_repository().get_warehouse(call.tenant_id, code)))
+
+
 @api.route_spec("/v1/stock/movements", "POST", scope="stock:write", request=CreateMovementRequest,
                 response=MovementResponse, status=201, extra_statuses=(404, 409))
 def create_movement(call: Call) -> Result:
     """Record a stock movement
-    A receipt, return or signed adjustment of one SKU in one warehouse (default `main`).
+    A receipt, return or signed adjustment of one SKU in one warehouse (default `main`; any
+    other must be registered first, else 400 on `warehouse` and nothing is written).
     The level, the ledger entry and `stock.moved` are written together; an adjustment that
     would take `available` below zero is 409 `insufficient_stock` with the numbers."""
     body: CreateMovementRequest = call.body

@@ -23,8 +23,9 @@ from pydantic import BaseModel, StringConstraints
 from chalicelib.catalog import MAX_QUANTITY, is_sku
 
 DEFAULT_WAREHOUSE = "main"
+DEFAULT_WAREHOUSE_NAME = "Principal"
 WAREHOUSE_PATTERN = r"^[a-z0-9_-]{1,20}$"
-Warehouse = Annotated[str, StringConstraints(pattern=WAREHOUSE_PATTERN)]
+WarehouseCode = Annotated[str, StringConstraints(pattern=WAREHOUSE_PATTERN)]
 # A caller's transaction also holds its own items (the order, its event): 50 lines leave room.
 MAX_RESERVATION_LINES = 50
 RESERVATION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -166,6 +167,19 @@ def changes_by_sku(merged: Mapping[tuple[str, str], tuple[int, int]], per_unit: 
     for (sku, warehouse), (_, quantity) in merged.items():
         out.setdefault(sku, {})[warehouse] = Change(per_unit.on_hand * quantity, per_unit.reserved * quantity)
     return out
+
+
+class Warehouse(BaseModel):
+    """A place stock is kept. Every tenant has `main` (built in, never stored); others are registered."""
+
+    code: str
+    name: str
+    built_in: bool = False
+    created_at: str | None = None
+
+
+def built_in_warehouse() -> Warehouse:
+    return Warehouse(code=DEFAULT_WAREHOUSE, name=DEFAULT_WAREHOUSE_NAME, built_in=True)
 
 
 class Movement(BaseModel):

@@ -19,7 +19,16 @@ from chalicelib.platform import keys
 from chalicelib.platform.dynamo import BaseRecord, OnFail, UnitOfWork, newest_page, query_rows
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.pagination import Page, paginate
-from chalicelib.stock.model import Change, Movement, Reservation, StockLevel, WarehouseLevel
+from chalicelib.stock.model import (
+    DEFAULT_WAREHOUSE,
+    Change,
+    Movement,
+    Reservation,
+    StockLevel,
+    Warehouse,
+    WarehouseLevel,
+    built_in_warehouse,
+)
 
 BATCH_GET_LIMIT = 100
 
@@ -43,6 +52,10 @@ class StockMovementRecord(BaseRecord):
 class ReservationRecord(BaseRecord):
     doc = JSONAttribute()
     status = UnicodeAttribute()
+
+
+class WarehouseRecord(BaseRecord):
+    doc = JSONAttribute()
 
 
 def _as_dict(value: Any) -> dict[str, int]:
@@ -175,6 +188,41 @@ class DynamoStockRepository:
         return newest_page(StockMovementRecord, f"{tenant_id}:movements:{sku or '*'}", limit, cursor,
                            lambda r: Movement.model_validate(r.doc), prefix=keys.stock_movement_prefix(tenant_id),
                            index=keys.stock_movement_sku_index(tenant_id, sku, "x") if sku else None)
+
+    # Warehouses: `main` is built in, so it is answered without a read and never stored.
+    def get_warehouse(self, tenant_id: str, code: str) -> Warehouse:
+        if code == DEFAULT_WAREHOUSE:
+            return built_in_warehouse()
+        key = keys.warehouse(tenant_id, code)
+        try:
+            return Warehouse.model_validate(WarehouseRecord.get(key.pk, key.sk, consistent_read=True).doc)
+        except WarehouseRecord.DoesNotExist:
+            raise NotFoundError(f"No warehouse {code}.") from None
+
+    def stage_new_warehouse(self, uow: UnitOfWork, tenant_id: str, warehouse: Warehouse, on_fail: OnFail = None) -> None:
+        uow.put(WarehouseRecord.at(keys.warehouse(tenant_id, warehouse.code), kind="warehouse",
+                                   doc=warehouse.model_dump(mode="json")),
+                condition=WarehouseRecord.pk.does_not_exist(), on_fail=on_fail)
+
+    def stage_warehouse_check(self, uow: UnitOfWork, tenant_id: str, code: str, on_fail: OnFail = None) -> None:
+        """A condition in the caller's transaction that the (registered) warehouse exists."""
+        uow.check(WarehouseRecord, keys.warehouse(tenant_id, code), WarehouseRecord.pk.exists(), on_fail=on_fail)
+
+    def list_warehouses(self, tenant_id: str, limit: int, cursor: str | None) -> Page[Warehouse]:
+        """By code; the built-in `main` takes its place in the order as if it were stored."""
+        prefix = keys.warehouse_prefix(tenant_id)
+        main_position = {"pk": prefix.pk, "sk": keys.warehouse(tenant_id, DEFAULT_WAREHOUSE).sk}
+
+        def fetch(n: int, position: dict[str, Any] | None) -> list[tuple[Warehouse, dict[str, str]]]:
+            rows = [(Warehouse.model_validate(r.doc), pos) for r, pos in
+                    query_rows(WarehouseRecord, prefix.pk, WarehouseRecord.sk.startswith(prefix.sk), n, position)]
+            main_is_ahead = position is None or position["sk"] < main_position["sk"]
+            if main_is_ahead and (len(rows) < n or rows[-1][1]["sk"] > main_position["sk"]):
+                rows.append((built_in_warehouse(), main_position))
+                rows.sort(key=lambda row: row[1]["sk"])
+            return rows[:n]
+
+        return paginate(f"{tenant_id}:warehouses", limit, cursor, fetch)
 
     # Reservations
     def get_reservation(self, tenant_id: str, reservation_id: str) -> Reservation:

@@ -28,6 +28,7 @@ from chalicelib.platform.events import EventFactory, stage_event
 from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.pagination import Page
 from chalicelib.stock.model import (
+    DEFAULT_WAREHOUSE,
     MAX_RESERVATION_LINES,
     RESERVATION_ID_PATTERN,
     Change,
@@ -38,6 +39,7 @@ from chalicelib.stock.model import (
     Shortfall,
     StockLevel,
     StockLine,
+    Warehouse,
     can_transition,
     changes_by_sku,
     line_errors,
@@ -69,6 +71,11 @@ class StockRepository(Protocol):
                               on_fail: OnFail = None) -> None: ...
     def stage_reservation_status(self, uow: UnitOfWork, tenant_id: str, reservation: Reservation, expected: str,
                                  on_fail: OnFail = None) -> None: ...
+    def get_warehouse(self, tenant_id: str, code: str) -> Warehouse: ...
+    def stage_new_warehouse(self, uow: UnitOfWork, tenant_id: str, warehouse: Warehouse,
+                            on_fail: OnFail = None) -> None: ...
+    def stage_warehouse_check(self, uow: UnitOfWork, tenant_id: str, code: str, on_fail: OnFail = None) -> None: ...
+    def list_warehouses(self, tenant_id: str, limit: int, cursor: str | None) -> Page[Warehouse]: ...
 
 
 @dataclass(frozen=True)
@@ -121,9 +128,40 @@ def _stage_change(uow: UnitOfWork, tenant_id: str, before: StockLevel, changes: 
     return after
 
 
+# Warehouses
+def create_warehouse(tenant_id: str, code: str, name: str, deps: StockDeps) -> Warehouse:
+    """Register a warehouse: its item (the code's claim) and `warehouse.created`, in one transaction."""
+    taken = ConflictError(f"Warehouse {code} already exists.", [FieldError("code", "is already a warehouse")])
+    if code == DEFAULT_WAREHOUSE:
+        raise taken
+    warehouse = Warehouse(code=code, name=name, created_at=rfc3339(deps.clock.now()))
+    uow = UnitOfWork()
+    deps.repo.stage_new_warehouse(uow, tenant_id, warehouse, on_fail=taken)
+    stage_event(uow, deps.events.make(tenant_id, "warehouse.created", {"warehouse": warehouse.model_dump(mode="json")}))
+    uow.commit()
+    return warehouse
+
+
+def _unknown_warehouse(code: str) -> InvalidRequestError:
+    return InvalidRequestError(f"No warehouse {code}.", [FieldError(
+        "warehouse", "is not a warehouse of this tenant; register it with POST /v1/warehouses")])
+
+
+def _is_registered(tenant_id: str, code: str, deps: StockDeps) -> bool:
+    try:
+        deps.repo.get_warehouse(tenant_id, code)
+    except NotFoundError:
+        return False
+    return True
+
+
 # Movements
 def record_movement(tenant_id: str, cmd: NewMovement, deps: StockDeps) -> Movement:
-    """Receipt, adjustment or return: the movement, the level and `stock.moved` in one transaction."""
+    """Receipt, adjustment or return: the movement, the level and `stock.moved` in one transaction.
+
+    A warehouse other than `main` must be registered: the transaction carries that as a
+    condition (no extra read on the common path), so nothing is written into an unknown one.
+    """
 
     def attempt() -> Movement:
         try:
@@ -131,6 +169,8 @@ def record_movement(tenant_id: str, cmd: NewMovement, deps: StockDeps) -> Moveme
         except NotFoundError:
             raise NotFoundError(f"No product with SKU {cmd.sku}.", [FieldError("sku", "no product has this SKU")]) from None
         if cmd.type != "receipt" and cmd.warehouse not in level.warehouses:
+            if not _is_registered(tenant_id, cmd.warehouse, deps):
+                raise _unknown_warehouse(cmd.warehouse)
             raise NotFoundError(f"SKU {cmd.sku} has never been received in warehouse {cmd.warehouse}.",
                                 [FieldError("warehouse", "has no stock of this SKU; warehouses start with a receipt")])
         current = level.warehouse(cmd.warehouse)
@@ -140,6 +180,8 @@ def record_movement(tenant_id: str, cmd: NewMovement, deps: StockDeps) -> Moveme
         movement = Movement(id=deps.ids.new("mov"), sku=cmd.sku, warehouse=cmd.warehouse, type=cmd.type,
                             quantity=cmd.quantity, reason=cmd.reason, created_at=rfc3339(deps.clock.now()))
         uow = UnitOfWork()
+        if cmd.warehouse != DEFAULT_WAREHOUSE:
+            deps.repo.stage_warehouse_check(uow, tenant_id, cmd.warehouse, on_fail=_unknown_warehouse(cmd.warehouse))
         _stage_change(uow, tenant_id, level, {cmd.warehouse: Change(on_hand=cmd.quantity)}, deps, _changed)
         deps.repo.stage_movement(uow, tenant_id, movement)
         stage_event(uow, deps.events.make(tenant_id, "stock.moved", {"movements": [movement.model_dump(mode="json")]}))
@@ -156,7 +198,7 @@ def _check_lines(lines: Sequence[StockLine]) -> None:
                                   [FieldError("lines", f"must hold 1..{MAX_RESERVATION_LINES} lines")])
     errors = line_errors(lines)
     if errors:
-        raise InvalidRequestError("Some lines are invalid.", [FieldError(f"lines[{i}].{f}", m) for i, f, m in errors])
+        raise InvalidRequestError("Some lines are invalid.", [FieldError(f"lines.{i}.{f}", m) for i, f, m in errors])
 
 
 def _check_reservation_id(reservation_id: str) -> None:
@@ -172,7 +214,7 @@ def reserve_stock(uow: UnitOfWork, tenant_id: str, reservation_id: str, lines: S
 
     A shortfall is found before anything is staged (and again if the commit loses a race):
     `InsufficientStockError` lists every short (sku, warehouse), with the field
-    `lines[i].quantity` of its first line.
+    `lines.<i>.quantity` of its first line (the dotted path validation errors use).
     """
     _check_reservation_id(reservation_id)
     _check_lines(lines)
@@ -182,10 +224,10 @@ def reserve_stock(uow: UnitOfWork, tenant_id: str, reservation_id: str, lines: S
     unknown = [i for i, line in enumerate(lines) if line.sku not in levels]
     if unknown:
         raise NotFoundError("Some SKUs have no product.",
-                            [FieldError(f"lines[{i}].sku", f"no product has SKU {lines[i].sku}") for i in unknown])
+                            [FieldError(f"lines.{i}.sku", f"no product has SKU {lines[i].sku}") for i in unknown])
 
     def field_of(s: Shortfall) -> str:
-        return f"lines[{s.index}].quantity"
+        return f"lines.{s.index}.quantity"
 
     short = shortfalls(levels, merged)
     if short:

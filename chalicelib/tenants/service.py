@@ -53,6 +53,8 @@ class TenantDeps:
     key_environment: str = "live"
     # (tenant_id, pfx_base64, password) -> CertificateInfo fields; validates and stores the A1.
     certificates: Callable[[str, str, str], dict[str, Any]] | None = None
+    # (tenant_id, provider name): raise when the tenant cannot charge through that provider yet.
+    provider_ready: Callable[[str, str], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -103,22 +105,46 @@ def update_settings(tenant_id: str, patch: dict[str, Any], deps: TenantDeps) -> 
     if upload is None:
         raise InvalidRequestError("A certificate is replaced by uploading another one.",
                                   [FieldError("invoicing.certificate", "send {pfx_base64, password}")])
+    merged = merge(current, patch)
+    if upload == "absent" and merged == current:
+        return tenant  # nothing changes: nothing to save, no event
     try:
-        settings = TenantSettings.model_validate(merge(current, patch))
+        settings = TenantSettings.model_validate(merged)
     except ValidationError as exc:
         raise InvalidRequestError("Some settings are invalid.", validation_errors(exc)) from None
+    if upload == "absent" and settings == tenant.settings:
+        return tenant  # the same settings, written another way (2 for 2.0, say)
+    _check_production_needs_a_certificate(settings, uploading=upload != "absent")
+    if settings.collections.provider != tenant.settings.collections.provider and deps.provider_ready is not None:
+        deps.provider_ready(tenant_id, settings.collections.provider)
     if upload != "absent":
         # Validated and stored only once the rest of the patch is known to be valid.
         assert deps.certificates is not None, "certificate uploads need the invoicing context"
         info = deps.certificates(tenant_id, upload["pfx_base64"], upload["password"])
         settings = settings.model_copy(update={"invoicing": settings.invoicing.model_copy(
             update={"certificate": CertificateInfo.model_validate(info)})})
-        patch.setdefault("invoicing", {})["certificate"] = "uploaded"
     updated = tenant.model_copy(update={"settings": settings, "version": tenant.version + 1})
-    changed = sorted(patch)
+    # The sections that changed, not merely the ones sent.
+    changed = sorted({section for section in merged if merged[section] != current.get(section)}
+                     | ({"invoicing"} if upload != "absent" else set()))
     event = deps.events.make(tenant_id, "tenant.settings_updated", {"sections": changed})
     deps.repo.save(updated, tenant.version, [event])
     return updated
+
+
+def _check_production_needs_a_certificate(settings: TenantSettings, *, uploading: bool) -> None:
+    """NF-e in produção have legal value: they are signed only with the company's own A1
+    certificate, never with the generated test one. Checked on the merged settings, so a
+    tenant cannot reach `producao` by any order of patches."""
+    certificate = settings.invoicing.certificate
+    if uploading or (certificate is not None and certificate.source == "uploaded"):
+        return
+    if settings.invoicing.environment == "producao":
+        raise InvalidRequestError("Production needs the company's A1 certificate.", [FieldError(
+            "invoicing.environment", "upload the A1 certificate first (invoicing.certificate), then switch to producao")])
+    if settings.invoicing.authority == "sefaz":  # SEFAZ refuses the generated test certificate (rejeição 280)
+        raise InvalidRequestError("SEFAZ needs the company's A1 certificate.", [FieldError(
+            "invoicing.authority", "upload the A1 certificate first (invoicing.certificate), then switch to sefaz")])
 
 
 def create_api_key(principal: Principal, name: str, scopes: list[str], deps: TenantDeps) -> tuple[ApiKey, str]:

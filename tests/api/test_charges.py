@@ -471,3 +471,50 @@ def test_a_notice_reusing_an_event_id_with_other_content_is_409_and_the_first_st
     assert after == before
     status, answer = post_notice(http, raw, signed(secret, raw))
     assert status == 200 and answer["replayed"] is True and answer["outcome"] == "underpaid"
+
+
+ASAAS_KEY = "$aact_YTU5YTE0M2M2N2I4MTliNzk0YTI5N2U5MzdjNWZmNDQ6OjAwMDAwMDAwMDAwMDAwODg4ODg6OiRhYWNoXzEyMzQ1"
+
+
+def test_asaas_credentials_are_kept_secret_and_shown_by_their_last_four(http, tenant):
+    assert call(http, tenant, "GET", "/v1/psp/asaas/credentials")[0] == 404
+    status, shown = call(http, tenant, "PUT", "/v1/psp/asaas/credentials", {"api_key": ASAAS_KEY})
+    assert status == 200 and shown == {"provider": "asaas", "environment": "sandbox", "api_key_last4": ASAAS_KEY[-4:],
+                                       "updated_at": shown["updated_at"]}, shown
+    assert ASAAS_KEY not in json.dumps(call(http, tenant, "GET", "/v1/psp/asaas/credentials")[1])
+    for provider, body, expected, field in (
+            ("local", {"api_key": ASAAS_KEY}, 400, "provider"), ("paypal", {"api_key": ASAAS_KEY}, 404, None),
+            ("asaas", {"api_key": "short"}, 400, "api_key"), ("asaas", {"api_key": ASAAS_KEY, "environment": "live"},
+                                                               400, "environment")):
+        status, problem = call(http, tenant, "PUT", f"/v1/psp/{provider}/credentials", body)
+        assert status == expected and (field is None or field in fields(problem)), problem
+
+
+def test_a_tenant_on_asaas_gets_its_charges_issued_by_asaas_and_settled_by_its_webhook(http, tenant, customer):
+    import responses
+
+    from tests.unit.test_charges_asaas import fixture
+
+    call(http, tenant, "PUT", "/v1/psp/asaas/credentials", {"api_key": ASAAS_KEY, "environment": "sandbox"})
+    assert patch_settings(http, tenant, {"provider": "asaas"})[0] == 200
+    base = "https://api-sandbox.asaas.com/v3"
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as asaas_api:
+        asaas_api.post(f"{base}/customers", json=fixture("customer_created.json"))
+        asaas_api.post(f"{base}/payments", json=fixture("payment_created_pix.json"))
+        asaas_api.get(f"{base}/payments/pay_080225913252/pixQrCode", json=fixture("pix_qrcode.json"))
+        charge = new_charge(http, tenant, customer, method="pix")
+        assert asaas_api.calls[0].request.headers["access_token"] == ASAAS_KEY
+    assert charge["pix"]["brcode"] == fixture("pix_qrcode.json")["payload"], charge
+    token = call(http, tenant, "GET", "/v1/psp/asaas/webhook-secret")[1]["secret"]
+    payload = fixture("webhook_payment_received.json")
+    payload["payment"]["externalReference"] = f"{tenant['id']}:{charge['id']}"
+    answer = http.request("POST", "/v1/psp/asaas/webhooks", raw=json.dumps(payload).encode(),
+                          headers={"asaas-access-token": token})
+    assert answer.status_code == 200, answer.body
+    paid = call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1]
+    assert paid["status"] == "paid" and paid["paid_amount_cents"] == 15_000, paid
+
+
+def test_choosing_asaas_without_credentials_is_refused(http, tenant):
+    status, problem = patch_settings(http, tenant, {"provider": "asaas"})
+    assert status == 409 and problem["code"] == "provider_not_configured", problem

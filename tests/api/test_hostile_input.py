@@ -1,5 +1,7 @@
 """Hostile input anywhere in the API: odd path parameters and bodies are 4xx, never a 500."""
 
+import json
+
 import pytest
 
 from tests.api.test_catalog import call
@@ -66,3 +68,42 @@ def test_separators_control_characters_and_huge_values_in_bodies_are_4xx(http, t
         },
     )
     assert 400 <= status < 500, problem
+
+
+DEEP_ARRAY = b"[" * 1000 + b"]" * 1000
+DEEP_INSIDE_AN_OBJECT = b'{"notes": ' + b"[" * 500 + b"]" * 500 + b"}"  # parses, but nests past the limit
+
+
+DEEP_BODIES = [DEEP_ARRAY, b"[" * 100_000, DEEP_INSIDE_AN_OBJECT, b'{"a":' * 900 + b"1" + b"}" * 900]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "admin"),
+    [
+        ("POST", "/v1/tenants", True),
+        ("PATCH", "/v1/tenant/settings", False),
+        ("POST", "/v1/orders", False),
+        ("POST", "/v1/stock/movements", False),
+        ("POST", "/v1/products", False),
+        ("POST", "/v1/psp/local/webhooks", False),
+    ],
+)
+def test_deeply_nested_json_is_a_400_on_body_for_every_route(http, tenant, method, path, admin):
+    from tests.conftest import ADMIN
+
+    headers = ADMIN if admin else tenant["headers"]
+    for n, raw in enumerate(DEEP_BODIES):
+        answer = http.request(method, path, raw=raw, headers={**headers, "Idempotency-Key": f"deep-{n}"})
+        assert answer.status_code == 400, (raw[:20], answer.body)
+        problem = json.loads(answer.body)
+        assert problem["code"] == "invalid_request" and [e["field"] for e in problem["errors"]] == ["body"]
+
+
+def test_a_body_nested_up_to_the_limit_is_judged_on_its_fields():
+    from chalicelib.platform.http import MAX_JSON_DEPTH, json_depth
+
+    assert json_depth(1) == 0 and json_depth([]) == 1 and json_depth({"a": [{"b": []}]}) == 4
+    deepest_allowed: object = []
+    for _ in range(MAX_JSON_DEPTH - 1):
+        deepest_allowed = [deepest_allowed]
+    assert json_depth(deepest_allowed) == MAX_JSON_DEPTH

@@ -206,6 +206,31 @@ def test_the_danfe_of_an_authorized_nfe_is_a_pdf(http, tenant, order):
         assert answer.body.startswith(b"%PDF") and answer.body.rstrip().endswith(b"%%EOF") and len(answer.body) > 3_000
 
 
+def pdf_text(pdf: bytes) -> bytes:
+    """What the PDF's content streams say (fpdf2 deflates them)."""
+    import re
+    import zlib
+
+    parts = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            parts.append(zlib.decompress(stream))
+        except zlib.error:
+            parts.append(stream)
+    return b"".join(parts)
+
+
+def test_a_cancelled_nfes_danfe_says_so(http, tenant, order):
+    invoice = emit(http, tenant, order["id"])[1]
+    before = http.request("GET", f"/v1/invoices/{invoice['id']}/danfe", headers=tenant["headers"]).body
+    assert b"CANCELADA" not in pdf_text(before)
+    assert call(http, tenant, "POST", f"/v1/invoices/{invoice['id']}/cancel",
+                {"reason": "Erro na emissão da nota fiscal"})[0] == 200
+    after = http.request("GET", f"/v1/invoices/{invoice['id']}/danfe", headers=tenant["headers"])
+    assert after.status_code == 200 and after.body.startswith(b"%PDF")
+    assert b"CANCELADA" in pdf_text(after.body)
+
+
 def test_an_uploaded_certificate_signs_the_tenants_nfe(http, tenant, order):
     import base64
 

@@ -76,8 +76,8 @@ def test_a_short_line_reserves_nothing_and_lists_every_short_sku(http, tenant, s
     lines = [{"sku": "CAFE-500G", "quantity": 11}, {"sku": "ACUCAR-1KG", "quantity": 4}]
     status, problem = call(http, tenant, "POST", "/v1/orders", order_body(shop, lines))
     assert status == 409 and problem["code"] == "insufficient_stock"
-    short = {(e["sku"], e["requested"], e["available"]) for e in problem["errors"]}
-    assert short == {("CAFE-500G", 11, 10), ("ACUCAR-1KG", 4, 3)}
+    short = {(e["field"], e["sku"], e["requested"], e["available"]) for e in problem["errors"]}
+    assert short == {("lines.0.quantity", "CAFE-500G", 11, 10), ("lines.1.quantity", "ACUCAR-1KG", 4, 3)}
     assert level(http, tenant, "CAFE-500G") == (10, 0, 10) and level(http, tenant, "ACUCAR-1KG") == (3, 0, 3)
     assert call(http, tenant, "GET", "/v1/orders")[1]["data"] == []
     assert_stock_invariants(tenant)
@@ -93,6 +93,25 @@ def test_lines_of_one_sku_merge_and_conflicting_prices_are_rejected(http, tenant
     assert_stock_invariants(tenant)
 
 
+def test_a_shortfall_names_the_line_the_client_sent_even_when_lines_merge(http, tenant, shop):
+    lines = [{"sku": "CAFE-500G", "quantity": 1}, {"sku": "CAFE-500G", "quantity": 1}, {"sku": "ACUCAR-1KG", "quantity": 4}]
+    status, problem = call(http, tenant, "POST", "/v1/orders", order_body(shop, lines))
+    assert status == 409 and problem["code"] == "insufficient_stock"
+    assert problem["errors"] == [{"field": "lines.2.quantity", "message": "requested 4, available 3",
+                                  "sku": "ACUCAR-1KG", "warehouse": "main", "requested": 4, "available": 3}]
+    assert level(http, tenant, "CAFE-500G") == (10, 0, 10)
+
+
+def test_the_largest_total_a_boleto_can_carry_is_accepted(http, tenant, shop):
+    order = place(http, tenant, shop, lines=[{"sku": "CAFE-500G", "quantity": 1, "unit_price_cents": 9_999_998_499}],
+                  payment={"method": "boleto", "installments": 12, "first_due_in_days": 365})
+    assert order["total_cents"] == 9_999_999_999
+    one_centavo_each = place(http, tenant, shop, lines=[{"sku": "CAFE-500G", "quantity": 1, "unit_price_cents": 0}],
+                             shipping_cents=12, payment={"method": "pix", "installments": 12})
+    assert one_centavo_each["total_cents"] == 12
+    assert level(http, tenant, "CAFE-500G") == (10, 2, 8)
+
+
 @pytest.mark.parametrize(("mutate", "field"), [
     (lambda b: b.update(lines=[]), "lines"),
     (lambda b: b.update(lines=[{"sku": "CAFE-500G", "quantity": 0}]), "lines.0.quantity"),
@@ -105,6 +124,16 @@ def test_lines_of_one_sku_merge_and_conflicting_prices_are_rejected(http, tenant
     (lambda b: b.update(shipping_cents=-1), "shipping_cents"),
     (lambda b: b.update(payment={"method": "cheque"}), "payment.method"),
     (lambda b: b.update(payment={"method": "pix", "installments": 13}), "payment.installments"),
+    (lambda b: b.update(payment={"method": "pix", "installments": 0}), "payment.installments"),
+    (lambda b: b.update(payment={"method": "boleto", "first_due_in_days": 366}), "payment.first_due_in_days"),
+    (lambda b: b.update(payment={"method": "boleto", "first_due_in_days": -1}), "payment.first_due_in_days"),
+    (lambda b: b.update(lines=[{"sku": "CAFE-500G", "quantity": 1000, "unit_price_cents": 10**12}]), "lines"),
+    (lambda b: b.update(lines=[{"sku": "CAFE-500G", "quantity": 1, "unit_price_cents": 9_999_999_999}],
+                        shipping_cents=1), "shipping_cents"),
+    (lambda b: b.update(lines=[{"sku": "CAFE-500G", "quantity": 1, "unit_price_cents": 1}], shipping_cents=0,
+                        payment={"method": "boleto", "installments": 2}), "payment.installments"),
+    (lambda b: b.update(lines=[{"sku": "CAFE-500G", "quantity": 1, "unit_price_cents": 0}], shipping_cents=0,
+                        payment={"method": "pix"}), "payment.installments"),
     (lambda b: b.pop("payment"), "payment"),
     (lambda b: b.update(customer_id="cus_nope"), "customer_id"),
     (lambda b: b.update(coupon="X"), "coupon"),
@@ -120,7 +149,7 @@ def test_bad_orders_are_400_naming_the_field_and_reserve_nothing(http, tenant, s
 def test_unknown_customer_and_skus_are_404_naming_them(http, tenant, shop):
     status, problem = call(http, tenant, "POST", "/v1/orders",
                            order_body(shop, customer_id="cus_01ARZ3NDEKTSV4RRFFQ69G5FAV"))
-    assert status == 404 and problem["code"] == "not_found"
+    assert status == 404 and problem["code"] == "not_found" and fields(problem) == {"customer_id"}
     status, problem = call(http, tenant, "POST", "/v1/orders", order_body(shop, [
         {"sku": "CAFE-500G", "quantity": 1}, {"sku": "NOPE", "quantity": 1}, {"sku": "NADA", "quantity": 1}]))
     assert status == 404 and fields(problem) == {"lines.1.sku", "lines.2.sku"}
@@ -134,8 +163,11 @@ def test_another_tenants_customer_and_order_are_404(http, tenant, shop):
     other = json.loads(http.request("POST", "/v1/tenants", tenant_body(cnpj="45723174000110"), ADMIN).body)
     other_tenant = {"id": other["id"], "headers": {"Authorization": f"Bearer {other['api_key']}"}}
     call(http, other_tenant, "POST", "/v1/products", product_body())
-    status, _ = call(http, other_tenant, "POST", "/v1/orders", order_body(shop))
-    assert status == 404
+    status, problem = call(http, other_tenant, "POST", "/v1/orders", order_body(shop))
+    assert status == 404 and fields(problem) == {"customer_id"}
+    customer = call(http, other_tenant, "POST", "/v1/customers", customer_body())[1]
+    status, problem = call(http, other_tenant, "POST", "/v1/orders", order_body({"customer_id": customer["id"]}))
+    assert status == 404 and fields(problem) == {"lines.1.sku"}  # ACUCAR-1KG is only the first tenant's
     order = place(http, tenant, shop)
     assert call(http, other_tenant, "GET", f"/v1/orders/{order['id']}")[0] == 404
     assert call(http, other_tenant, "POST", f"/v1/orders/{order['id']}/cancel", {"reason": "x"})[0] == 404

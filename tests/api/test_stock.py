@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.api.test_catalog import call, fields, product_body
 
 
@@ -35,8 +37,15 @@ def test_a_new_product_has_an_empty_level(http, tenant):
     assert_stock_invariants(tenant)
 
 
+def new_warehouse(http, tenant, code: str, name: str = "Filial") -> dict[str, Any]:
+    status, warehouse = call(http, tenant, "POST", "/v1/warehouses", {"code": code, "name": name})
+    assert status == 201, warehouse
+    return warehouse
+
+
 def test_receipts_adjustments_and_returns_add_up_per_warehouse(http, tenant):
     call(http, tenant, "POST", "/v1/products", product_body(min_stock=0))
+    new_warehouse(http, tenant, "filial-2")
     status, movement = move(http, tenant, "CAFE-500G", "receipt", 100, reason="NF 123")
     assert status == 201, movement
     assert movement["id"].startswith("mov_") and movement["warehouse"] == "main"
@@ -65,6 +74,7 @@ def test_an_adjustment_below_zero_is_refused_with_the_numbers(http, tenant):
 
 def test_every_bad_movement_is_a_4xx_naming_the_field_and_writes_nothing(http, tenant):
     call(http, tenant, "POST", "/v1/products", product_body())
+    new_warehouse(http, tenant, "never-received")
     move(http, tenant, "CAFE-500G", "receipt", 5)
     cases = [
         ({"quantity": 0}, 400, "quantity"),
@@ -79,6 +89,9 @@ def test_every_bad_movement_is_a_4xx_naming_the_field_and_writes_nothing(http, t
         ({"sku": "A#B"}, 400, "sku"),
         ({"type": "adjustment", "quantity": 1, "warehouse": "never-received"}, 404, "warehouse"),
         ({"type": "return", "quantity": 1, "warehouse": "never-received"}, 404, "warehouse"),
+        ({"warehouse": "nowhere"}, 400, "warehouse"),
+        ({"type": "adjustment", "quantity": 1, "warehouse": "nowhere"}, 400, "warehouse"),
+        ({"type": "return", "quantity": 1, "warehouse": "nowhere"}, 400, "warehouse"),
         ({"type": "adjustment", "quantity": -(10**9) - 1}, 400, "quantity"),
         ({"tenant_id": "ten_x"}, 400, "tenant_id"),
     ]
@@ -161,3 +174,86 @@ def test_a_replayed_movement_with_the_same_idempotency_key_moves_stock_once(http
     assert json.loads(first.body) == json.loads(again.body)
     assert call(http, tenant, "GET", "/v1/stock/CAFE-500G")[1]["on_hand"] == 3
     assert_stock_invariants(tenant)
+
+
+def test_a_movement_into_an_unknown_warehouse_is_400_and_creates_nothing(http, tenant):
+    call(http, tenant, "POST", "/v1/products", product_body())
+    status, problem = move(http, tenant, "CAFE-500G", "receipt", 5, warehouse="nowhere")
+    assert status == 400 and problem["code"] == "invalid_request" and fields(problem) == {"warehouse"}
+    assert call(http, tenant, "GET", "/v1/warehouses/nowhere")[0] == 404
+    assert [w["code"] for w in call(http, tenant, "GET", "/v1/warehouses")[1]["data"]] == ["main"]
+    level = call(http, tenant, "GET", "/v1/stock/CAFE-500G")[1]
+    assert level["warehouses"] == [] and level["on_hand"] == 0
+    assert call(http, tenant, "GET", "/v1/stock/movements")[1]["data"] == []
+    assert events_of(http, tenant, "stock.moved") == []
+    assert_stock_invariants(tenant)
+
+
+def test_every_tenant_has_main_without_creating_it(http, tenant):
+    status, main = call(http, tenant, "GET", "/v1/warehouses/main")
+    assert status == 200 and main == {"code": "main", "name": "Principal", "built_in": True, "created_at": None}
+    assert call(http, tenant, "GET", "/v1/warehouses")[1] == {"data": [main], "next_cursor": None}
+    status, problem = call(http, tenant, "POST", "/v1/warehouses", {"code": "main", "name": "Outro"})
+    assert status == 409 and problem["code"] == "conflict" and fields(problem) == {"code"}
+
+
+def test_a_registered_warehouse_is_unique_per_tenant_and_takes_stock(http, tenant):
+    from tests.api.conftest import tenant_body
+    from tests.conftest import ADMIN
+
+    created = new_warehouse(http, tenant, "loja-centro", "Loja Centro")
+    assert created["code"] == "loja-centro" and created["built_in"] is False and created["created_at"]
+    assert call(http, tenant, "GET", "/v1/warehouses/loja-centro")[1] == created
+    status, problem = call(http, tenant, "POST", "/v1/warehouses", {"code": "loja-centro", "name": "Outra"})
+    assert status == 409 and problem["code"] == "conflict"
+    assert [e["data"]["warehouse"]["code"] for e in events_of(http, tenant, "warehouse.created")] == ["loja-centro"]
+    call(http, tenant, "POST", "/v1/products", product_body())
+    assert move(http, tenant, "CAFE-500G", "receipt", 4, warehouse="loja-centro")[0] == 201
+    other = json.loads(http.request("POST", "/v1/tenants", tenant_body(cnpj="45723174000110"), ADMIN).body)
+    other_tenant = {"headers": {"Authorization": f"Bearer {other['api_key']}"}}
+    assert call(http, other_tenant, "GET", "/v1/warehouses/loja-centro")[0] == 404
+    call(http, other_tenant, "POST", "/v1/products", product_body())
+    assert move(http, other_tenant, "CAFE-500G", "receipt", 1, warehouse="loja-centro")[0] == 400
+    assert new_warehouse(http, other_tenant, "loja-centro")["code"] == "loja-centro"
+    assert_stock_invariants(tenant)
+
+
+def test_warehouses_are_listed_by_code_with_main_in_its_place_across_pages(http, tenant):
+    for code in ("zona-sul", "armazem", "nordeste", "deposito-2", "central"):
+        new_warehouse(http, tenant, code)
+    expected = sorted(["main", "zona-sul", "armazem", "nordeste", "deposito-2", "central"])
+    for limit in (1, 2, 4, 6, 50):
+        seen, cursor = [], None
+        while True:
+            path = f"/v1/warehouses?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+            status, page = call(http, tenant, "GET", path)
+            assert status == 200 and len(page["data"]) <= limit
+            seen += [w["code"] for w in page["data"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert seen == expected, limit
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"code": "Loja Centro", "name": "x"}, "code"),
+    ({"code": "x" * 21, "name": "x"}, "code"),
+    ({"code": "a#b", "name": "x"}, "code"),
+    ({"code": "ok", "name": ""}, "name"),
+    ({"code": "ok", "name": "x" * 61}, "name"),
+    ({"code": "ok"}, "name"),
+    ({"code": "ok", "name": "x", "address": "y"}, "address"),
+])
+def test_bad_warehouses_are_400_naming_the_field(http, tenant, body, field):
+    status, problem = call(http, tenant, "POST", "/v1/warehouses", body)
+    assert status == 400 and field in fields(problem), problem
+    assert [w["code"] for w in call(http, tenant, "GET", "/v1/warehouses")[1]["data"]] == ["main"]
+
+
+def test_warehouses_need_the_stock_scopes(http, tenant):
+    key = call(http, tenant, "POST", "/v1/api-keys", {"name": "ro", "scopes": ["stock:read"]})[1]["key"]
+    reader = {"headers": {"Authorization": f"Bearer {key}"}}
+    assert call(http, reader, "GET", "/v1/warehouses")[0] == 200
+    assert call(http, reader, "POST", "/v1/warehouses", {"code": "filial", "name": "Filial"})[0] == 403
+    key = call(http, tenant, "POST", "/v1/api-keys", {"name": "orders", "scopes": ["orders:read"]})[1]["key"]
+    assert call(http, {"headers": {"Authorization": f"Bearer {key}"}}, "GET", "/v1/warehouses/main")[0] == 403

@@ -207,6 +207,64 @@ def test_idempotency_keys_are_scoped_per_tenant(http, tenant):
     assert body_of(a)["id"] != body_of(b)["id"] and b.headers.get("Idempotent-Replayed") is None
 
 
+def stored_items() -> list[dict]:
+    from chalicelib.platform.aws import client
+    from chalicelib.platform.config import get_settings
+
+    return client("dynamodb").scan(TableName=get_settings().table_name)["Items"]
+
+
+def idempotency_items() -> list[dict]:
+    return [item for item in stored_items() if item.get("kind", {}).get("S") == "idempotency"]
+
+
+def test_an_idempotent_answer_holding_a_secret_is_stored_sealed_and_still_replayed(http, tenant):
+    idempotency_key = "new-key-for-the-erp-2026"
+    headers = {**tenant["headers"], "Idempotency-Key": idempotency_key}
+    first = http.request("POST", "/v1/api-keys", {"name": "erp", "scopes": ["orders:read"]}, headers)
+    assert first.status_code == 201
+    secret = body_of(first)["key"]
+    [record] = idempotency_items()
+    stored = json.dumps(record)
+    assert secret not in stored and secret.split("_")[-1] not in stored
+    assert idempotency_key not in stored and '"erp"' not in stored
+    replay = http.request("POST", "/v1/api-keys", {"name": "erp", "scopes": ["orders:read"]}, headers)
+    assert (replay.status_code, replay.body) == (first.status_code, first.body)
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.headers["Content-Type"] == first.headers["Content-Type"]
+    reused = http.request("POST", "/v1/api-keys", {"name": "erp2", "scopes": ["orders:read"]}, headers)
+    assert_problem(reused, 409, "idempotency_key_reused", ["Idempotency-Key"])
+
+
+def test_an_onboarding_answer_keeps_the_tenants_key_out_of_the_table(http):
+    headers = {**ADMIN, "Idempotency-Key": "onboard-sealed"}
+    first = http.request("POST", "/v1/tenants", tenant_body(), headers)
+    api_key = body_of(first)["api_key"]
+    everything = json.dumps(stored_items())
+    assert api_key not in everything and "onboard-sealed" not in everything
+    replay = http.request("POST", "/v1/tenants", tenant_body(), headers)
+    assert replay.body == first.body and replay.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_record_stored_in_clear_before_sealing_counts_as_absent(http, tenant):
+    import hashlib
+
+    from chalicelib.platform import keys
+    from chalicelib.platform.aws import client
+    from chalicelib.platform.config import get_settings
+
+    key = keys.idempotency(tenant["id"], hashlib.sha256(b"legacy-1").hexdigest())
+    client("dynamodb").put_item(TableName=get_settings().table_name, Item={
+        "pk": {"S": key.pk}, "sk": {"S": key.sk}, "kind": {"S": "idempotency"}, "request_hash": {"S": "old"},
+        "state": {"S": "done"}, "locked_until": {"N": "0"}, "response_status": {"N": "201"},
+        "response_headers": {"S": "{}"}, "response_body": {"S": '{"key": "rtg_test_plaintext"}'}})
+    answer = http.request("POST", "/v1/api-keys", {"name": "k", "scopes": ["*"]},
+                          {**tenant["headers"], "Idempotency-Key": "legacy-1"})
+    assert answer.status_code == 201 and answer.headers.get("Idempotent-Replayed") is None
+    [record] = idempotency_items()
+    assert "sealed_response" in record and "response_body" not in record
+
+
 @pytest.mark.parametrize("key", ["", "x" * 256])
 def test_an_idempotency_key_must_be_1_to_255_chars(http, key):
     answer = http.request("POST", "/v1/tenants", tenant_body(), {**ADMIN, "Idempotency-Key": key})
@@ -258,3 +316,52 @@ def test_an_a1_certificate_is_validated_kept_secret_and_shown_only_by_its_facts(
                    ["invoicing.certificate.pfx_base64"])
     assert_problem(http.request("PATCH", "/v1/tenant/settings", {"invoicing": {"certificate": None}},
                                 tenant["headers"]), 400, "invalid_request", ["invoicing.certificate"])
+
+
+def settings_events(http, tenant) -> list[dict]:
+    return body_of(http.request("GET", "/v1/events?type=tenant.settings_updated", headers=tenant["headers"]))["data"]
+
+
+def test_production_is_refused_until_an_a1_certificate_is_uploaded(http, tenant):
+    import base64
+
+    from chalicelib.invoicing.signing import generate_test_certificate
+
+    production = {"invoicing": {"environment": "producao"}}
+    problem = assert_problem(http.request("PATCH", "/v1/tenant/settings", production, tenant["headers"]), 400,
+                             "invalid_request", ["invoicing.environment"])
+    assert "certificate" in problem["errors"][0]["message"]
+    both = {"invoicing": {"environment": "producao", "series": 7}, "reports": {"recipients": []}}
+    assert_problem(http.request("PATCH", "/v1/tenant/settings", both, tenant["headers"]), 400, "invalid_request",
+                   ["invoicing.environment"])
+    sefaz = {"invoicing": {"authority": "sefaz"}}
+    assert_problem(http.request("PATCH", "/v1/tenant/settings", sefaz, tenant["headers"]), 400, "invalid_request",
+                   ["invoicing.authority"])
+    assert body_of(http.request("GET", "/v1/tenant", headers=tenant["headers"]))["settings"] == tenant["settings"]
+    assert settings_events(http, tenant) == []
+
+    pfx, password = generate_test_certificate(tenant["cnpj"], "LOJA EXEMPLO")
+    certificate = {"pfx_base64": base64.b64encode(pfx).decode(), "password": password}
+    together = {"invoicing": {"environment": "producao", "certificate": certificate}}
+    answer = http.request("PATCH", "/v1/tenant/settings", together, tenant["headers"])
+    assert answer.status_code == 200, answer.body
+    invoicing = body_of(answer)["settings"]["invoicing"]
+    assert invoicing["environment"] == "producao" and invoicing["certificate"]["source"] == "uploaded"
+    back = http.request("PATCH", "/v1/tenant/settings", {"invoicing": {"environment": "homologacao"}}, tenant["headers"])
+    assert back.status_code == 200
+    again = http.request("PATCH", "/v1/tenant/settings", production, tenant["headers"])
+    assert again.status_code == 200 and body_of(again)["settings"]["invoicing"]["environment"] == "producao"
+
+
+def test_a_patch_that_changes_nothing_saves_nothing_and_emits_no_event(http, tenant):
+    for patch in ({}, {"invoicing": {}}, {"invoicing": {"series": 1, "environment": "homologacao"}},
+                  {"collections": {"fine_percent": 2.0}}):
+        answer = http.request("PATCH", "/v1/tenant/settings", patch, tenant["headers"])
+        assert answer.status_code == 200, (patch, answer.body)
+        assert body_of(answer)["settings"] == tenant["settings"]
+    assert settings_events(http, tenant) == []
+    same_reports = {"recipients": tenant["settings"]["reports"]["recipients"]}
+    changed = http.request("PATCH", "/v1/tenant/settings", {"invoicing": {"series": 2}, "reports": same_reports},
+                           tenant["headers"])
+    assert changed.status_code == 200
+    assert [e["data"] for e in settings_events(http, tenant)] == [{"sections": ["invoicing"]}]

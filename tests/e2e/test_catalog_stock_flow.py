@@ -21,6 +21,11 @@ def test_a_product_is_stocked_moved_and_watched_end_to_end(stack):
     receipt = stack.call("POST", "/v1/stock/movements", key, {"sku": sku, "type": "receipt", "quantity": 25,
                                                               "reason": "NF 1001"})
     assert receipt.status_code == 201, receipt.text
+    unknown = stack.call("POST", "/v1/stock/movements", key,
+                         {"sku": sku, "type": "receipt", "quantity": 5, "warehouse": f"w-{sku.lower()[4:]}"})
+    assert unknown.status_code == 400 and unknown.json()["errors"][0]["field"] == "warehouse"
+    # The demo tenant outlives a run: the warehouse may be there already.
+    assert stack.call("POST", "/v1/warehouses", key, {"code": "loja-2", "name": "Loja 2"}).status_code in (201, 409)
     assert stack.call("POST", "/v1/stock/movements", key,
                       {"sku": sku, "type": "receipt", "quantity": 5, "warehouse": "loja-2"}).status_code == 201
     short = stack.call("POST", "/v1/stock/movements", key, {"sku": sku, "type": "adjustment", "quantity": -26})

@@ -14,8 +14,22 @@ def make_product(sku: str, *, on_hand: int = 0, min_stock: int = 0, warehouse: s
 
     catalog.create_product(TENANT, {"sku": sku, "name": f"Produto {sku}", "price_cents": 1000, "ncm": "09012100",
                                     "min_stock": min_stock}, bootstrap.catalog_deps())
+    if warehouse != "main":
+        make_warehouse(warehouse)
     if on_hand:
         service.record_movement(TENANT, service.NewMovement(sku, "receipt", on_hand, warehouse), bootstrap.stock_deps())
+
+
+def make_warehouse(code: str) -> None:
+    """Register a warehouse (other than `main`) once; stock can only move into registered ones."""
+    from chalicelib import bootstrap
+    from chalicelib.platform.errors import ConflictError
+    from chalicelib.stock import service
+
+    try:
+        service.create_warehouse(TENANT, code, f"Depósito {code}", bootstrap.stock_deps())
+    except ConflictError:
+        pass
 
 
 def assert_stock_invariants(tenant_id: str = TENANT) -> None:

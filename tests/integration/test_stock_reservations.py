@@ -60,9 +60,9 @@ def test_a_shortfall_reserves_nothing_and_lists_every_short_sku(store):
     with pytest.raises(InsufficientStockError) as failure:
         reserve("ord_1", StockLine("A", 10), StockLine("B", 3), StockLine("C", 2))
     assert [e.as_dict() for e in failure.value.errors] == [
-        {"field": "lines[1].quantity", "message": "requested 3, available 2", "sku": "B", "warehouse": "main",
+        {"field": "lines.1.quantity", "message": "requested 3, available 2", "sku": "B", "warehouse": "main",
          "requested": 3, "available": 2},
-        {"field": "lines[2].quantity", "message": "requested 2, available 1", "sku": "C", "warehouse": "main",
+        {"field": "lines.2.quantity", "message": "requested 2, available 1", "sku": "C", "warehouse": "main",
          "requested": 2, "available": 1},
     ]
     assert level("A") == (10, 0, 10)
@@ -124,12 +124,12 @@ def test_bad_lines_are_refused_before_any_io(store):
     make_product("A", on_hand=10)
     cases = [
         ([], "lines"),
-        ([StockLine("A", 0)], "lines[0].quantity"),
-        ([StockLine("A", -1)], "lines[0].quantity"),
-        ([StockLine("A", 10**12)], "lines[0].quantity"),
-        ([StockLine("A", 1.5)], "lines[0].quantity"),  # type: ignore[arg-type]
-        ([StockLine("A#", 1)], "lines[0].sku"),
-        ([StockLine("A", 1, "Main")], "lines[0].warehouse"),
+        ([StockLine("A", 0)], "lines.0.quantity"),
+        ([StockLine("A", -1)], "lines.0.quantity"),
+        ([StockLine("A", 10**12)], "lines.0.quantity"),
+        ([StockLine("A", 1.5)], "lines.0.quantity"),  # type: ignore[arg-type]
+        ([StockLine("A#", 1)], "lines.0.sku"),
+        ([StockLine("A", 1, "Main")], "lines.0.warehouse"),
         ([StockLine("A", 1)] * 51, "lines"),
     ]
     for lines, field in cases:
@@ -138,7 +138,7 @@ def test_bad_lines_are_refused_before_any_io(store):
         assert field in {e.field for e in failure.value.errors}, lines
     with pytest.raises(NotFoundError) as failure:
         stock.reserve_stock(UnitOfWork(), TENANT, "ord_1", [StockLine("A", 1), StockLine("NOPE", 1)])
-    assert [e.field for e in failure.value.errors] == ["lines[1].sku"]
+    assert [e.field for e in failure.value.errors] == ["lines.1.sku"]
     assert_stock_invariants()
 
 

@@ -7,8 +7,11 @@ import itertools
 import pytest
 
 from chalicelib.orders.model import (
+    MAX_TOTAL_CENTS,
     TRANSITIONS,
     LineRequest,
+    Payment,
+    check_amounts,
     merge_lines,
     next_status,
     payment_status,
@@ -67,3 +70,38 @@ def test_lines_take_the_catalog_price_unless_given_and_totals_add_up():
 ])
 def test_payment_status_follows_the_money_and_lateness(amount, paid, late, expected):
     assert payment_status(amount, paid, late) == expected
+
+
+@pytest.mark.parametrize(("products", "shipping", "installments", "field"), [
+    (MAX_TOTAL_CENTS + 1, 0, 1, "lines"),
+    (10**18, 0, 1, "lines"),
+    (MAX_TOTAL_CENTS, 1, 1, "shipping_cents"),
+    (5, 6, 12, "payment.installments"),
+    (0, 0, 1, "payment.installments"),
+])
+def test_an_order_total_must_fit_a_boleto_and_give_each_installment_a_centavo(products, shipping, installments, field):
+    with pytest.raises(InvalidRequestError) as refused:
+        check_amounts(products, shipping, installments)
+    assert [e.field for e in refused.value.errors] == [field]
+
+
+@pytest.mark.parametrize(("products", "shipping", "installments"), [
+    (MAX_TOTAL_CENTS, 0, 12), (MAX_TOTAL_CENTS - 1, 1, 1), (0, 12, 12), (1, 0, 1)])
+def test_totals_up_to_the_boleto_limit_with_a_centavo_per_installment_are_accepted(products, shipping, installments):
+    check_amounts(products, shipping, installments)
+
+
+def test_no_installment_falls_due_more_than_two_years_out():
+    from datetime import date, timedelta
+
+    from pydantic import ValidationError
+
+    from chalicelib.collections.installments import plan_installments
+
+    for too_far in ({"installments": 13}, {"first_due_in_days": 366}):
+        with pytest.raises(ValidationError):
+            Payment(method="boleto", **too_far)
+    widest = Payment(method="boleto", installments=12, first_due_in_days=365)
+    today = date(2026, 1, 31)
+    plan = plan_installments(MAX_TOTAL_CENTS, widest.installments, today, widest.first_due_in_days)
+    assert plan[-1].due_date - today < timedelta(days=2 * 366)

@@ -186,3 +186,20 @@ def test_a_deployed_stage_refuses_the_public_local_secrets(monkeypatch):
     monkeypatch.setenv("ADMIN_API_KEY", "a" * 40)
     monkeypatch.setenv("CURSOR_SECRET", "b" * 40)
     assert Settings().stage == "prod"
+
+
+def test_the_sealed_answer_opens_only_with_the_raw_key_of_its_own_record():
+    from cryptography.exceptions import InvalidTag
+
+    from chalicelib.platform.idempotency import seal, unseal
+
+    key = keys.idempotency("ten_1", "abc")
+    answer = {"status": 201, "headers": {"Content-Type": "application/json"}, "body": '{"key": "rtg_live_x"}'}
+    sealed = seal("raw-key", key, "hash-1", answer)
+    assert unseal("raw-key", key, "hash-1", sealed) == answer
+    assert "rtg_live_x" not in sealed and "raw-key" not in sealed
+    for raw_key, record_key, request_hash in (
+            ("raw-kez", key, "hash-1"), ("raw-key", keys.idempotency("ten_2", "abc"), "hash-1"),
+            ("raw-key", keys.idempotency("ten_1", "abd"), "hash-1"), ("raw-key", key, "hash-2")):
+        with pytest.raises(InvalidTag):
+            unseal(raw_key, record_key, request_hash, sealed)
