@@ -57,14 +57,16 @@ run: install ## Start the whole local stack on 127.0.0.1 (PORT=8000 by default)
 # Two workers by file (the infra suite synthesizes once per worker that runs it), then the e2e
 # suite in one process: it starts one local stack, as `make run` does.
 test: install ## Run every test suite (unit, integration, api, contract, infra, then e2e)
+	@$(PY) -m mypy chalicelib
 	@$(PY) -m pytest -q -n 2 --dist loadfile -m "not e2e"
 	@$(PY) -m pytest -q -p no:xdist tests/e2e
 
 test-fast: install ## Every suite but e2e
 	@$(PY) -m pytest -q -n 2 --dist loadfile -m "not e2e"
 
-lint: install ## ruff
+lint: install ## ruff and mypy
 	@$(PY) -m ruff check app.py chalicelib local tests bench infra
+	@$(PY) -m mypy chalicelib
 
 snapshot: install ## Refresh the reviewed OpenAPI snapshot after an intended API change
 	@UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/contract/test_openapi.py

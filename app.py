@@ -31,7 +31,8 @@ for blueprint in (auth_blueprint, meta_api, tenants_api, webhooks_api, notificat
 @app.middleware("http")
 def request_logging(event: Any, get_response: Any) -> Any:
     request_id = (event.context or {}).get("requestId") or str(uuid.uuid4())
-    logger.append_keys(request_id=request_id)
+    # Thread-safe keys: chalice local serves requests on threads (one per request in Lambda anyway).
+    logger.thread_safe_append_keys(request_id=request_id)
     accept_any_when_unspecified(event)
     try:
         response = problem_from_chalice(get_response(event))
@@ -40,7 +41,7 @@ def request_logging(event: Any, get_response: Any) -> Any:
                                       "status": response.status_code})
         return response
     finally:
-        logger.remove_keys(["request_id", "tenant_id", "key_id"])
+        logger.thread_safe_remove_keys(["request_id", "tenant_id", "key_id"])
 
 
 @app.lambda_function(name="publish_events")

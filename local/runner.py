@@ -38,6 +38,9 @@ def _passes_stream_filter(record: dict[str, Any]) -> bool:
     return record.get("eventName") == "INSERT" and keys.get("sk", {}).get("S", "").startswith(OUTBOX_SK_PREFIX)
 
 
+WORKERS_PER_QUEUE = 3
+
+
 class EventRunner:
     def __init__(self, app_module: Any, client: Any, table_name: str, queue_urls: dict[str, str],
                  checkpoint_file: Path | None, poll_seconds: float = 0.2) -> None:
@@ -54,9 +57,14 @@ class EventRunner:
             self._checkpoints = json.loads(checkpoint_file.read_text())
 
     def start(self) -> None:
+        for service in ("sqs", "dynamodb", "dynamodbstreams"):  # made once, before the threads share them
+            self._client(service)
         self._spawn(self._stream_loop, "stream")
         for consumer in DEFINITIONS.consumers:
-            self._spawn(self._queue_loop, consumer.name, consumer)
+            # Like Lambda's concurrent pollers: a burst of orders does not wait on one NF-e at a time
+            # (consumers are idempotent and safe to run side by side).
+            for worker in range(WORKERS_PER_QUEUE):
+                self._spawn(self._queue_loop, f"{consumer.name}-{worker}", consumer)
         for schedule in DEFINITIONS.schedules:
             self._spawn(self._schedule_loop, schedule.name, schedule)
 

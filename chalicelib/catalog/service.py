@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from chalicelib import stock
 from chalicelib.catalog.model import Customer, Product, document_type
+from chalicelib.platform.brazil import tax_rules_problems
 from chalicelib.platform.clock import Clock, rfc3339
 from chalicelib.platform.dynamo import UnitOfWork
-from chalicelib.platform.errors import InvalidRequestError, validation_errors
+from chalicelib.platform.errors import FieldError, InvalidRequestError, validation_errors
 from chalicelib.platform.events import EventFactory, stage_event
 from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.pagination import Page
@@ -41,7 +42,10 @@ class CatalogDeps:
     stock: StockDeps
 
 
-def _patched(model: Any, patch: dict[str, Any], cls: type[Any]) -> Any:
+M = TypeVar("M", bound=BaseModel)
+
+
+def _patched(model: Any, patch: dict[str, Any], cls: type[M]) -> M:
     """The model with `patch` merged in and validated as a whole (a null clears an optional field)."""
     current = json.loads(model.model_dump_json())
     try:
@@ -80,6 +84,7 @@ def create_product(tenant_id: str, data: dict[str, Any], deps: CatalogDeps) -> P
     """A product and its (empty) stock level, in one step; the SKU is unique per tenant."""
     now = rfc3339(deps.clock.now())
     product = Product.model_validate({**data, "created_at": now, "updated_at": now})
+    _check_tax_rules(tenant_id, product)
     uow = UnitOfWork()
     deps.repo.stage_new_product(uow, tenant_id, product)
     stock.stage_new_stock_level(uow, tenant_id, product.sku, product.min_stock, deps.stock)
@@ -96,6 +101,8 @@ def update_product(tenant_id: str, sku: str, patch: dict[str, Any], deps: Catalo
         updated = _patched(current, {**patch, "updated_at": rfc3339(deps.clock.now()),
                                      "version": current.version + 1}, Product)
         uow = UnitOfWork()
+        if updated.tax != current.tax:
+            _check_tax_rules(tenant_id, updated)
         deps.repo.stage_product_update(uow, tenant_id, updated, current.version)
         if updated.min_stock != current.min_stock:
             stock.stage_min_stock(uow, tenant_id, sku, updated.min_stock, deps.stock)
@@ -105,6 +112,19 @@ def update_product(tenant_id: str, sku: str, patch: dict[str, Any], deps: Catalo
         return updated
 
     return stock.retry_on_conflict(attempt)
+
+
+def _check_tax_rules(tenant_id: str, product: Product) -> None:
+    """A product's tax rules, laid over its tenant's, must fit the tenant's tax regime."""
+    if product.tax is None:
+        return
+    from chalicelib.tenants import get_tenant
+
+    tenant = get_tenant(tenant_id)
+    problems = tax_rules_problems(tenant.tax_regime, tenant.settings.invoicing.tax, product.tax)
+    if problems:
+        raise InvalidRequestError("The product's tax rules do not fit the tenant's tax regime.",
+                                  [FieldError(f"tax.{name}", message) for name, message in problems])
 
 
 def _public(model: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from chalicelib.collections.model import (
     PaymentOutcome,
     PixInfo,
 )
+from chalicelib.collections.providers.notices import LocalNoticeBody
 from chalicelib.platform.brazil import PRINTABLE
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.errors import FieldError, InvalidRequestError, NotFoundError
@@ -258,7 +259,7 @@ def pay_charge(call: Call, charge_id: str) -> Result:
 
 
 @api.route_spec("/v1/psp/{provider}/webhooks", "POST", auth="public", response=NoticeAnswer,
-                extra_statuses=(401, 404, 409))
+                extra_statuses=(401, 404, 409), documented_request=LocalNoticeBody)
 def provider_webhook(call: Call, provider: str) -> Result:
     """Receive a payment provider's notice
     `local`: `X-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the tenant's secret

@@ -4,6 +4,7 @@ never reused)."""
 
 from __future__ import annotations
 
+import builtins
 import json
 import secrets
 from typing import Any
@@ -23,7 +24,7 @@ from chalicelib.platform.pagination import Page
 NOSSO_NUMERO_MAX = 9_999_999_999
 
 
-class Gsi2(GlobalSecondaryIndex["ChargeRecord"]):
+class Gsi2(GlobalSecondaryIndex["ChargeRecord"]):  # type: ignore[no-untyped-call]  # pynamodb Index.__init_subclass__ is unannotated
     """Charges by due date (sparse: open charges only)."""
 
     class Meta:
@@ -174,7 +175,7 @@ class DynamoChargeRepository:
                            index=keys.charge_status_index(tenant_id, status, "x") if status else None,
                            filter_condition=condition)
 
-    def open_due_on(self, due_date: str) -> list[tuple[str, str]]:
+    def open_due_on(self, due_date: str) -> builtins.list[tuple[str, str]]:
         """(tenant_id, charge_id) of every open charge due on a date, across tenants."""
         out = []
         partition = keys.charge_due_index(due_date, "any", "any").pk

@@ -10,16 +10,18 @@ Every command is one transaction under conditions on what it read:
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from chalicelib.collections import installments
 from chalicelib.collections.model import (
     EVENT_OF_STATUS,
     MAX_PAYMENTS_PER_CHARGE,
     Charge,
+    ChargeMethod,
     NoticeIdReusedError,
     Payment,
     charge_event_data,
@@ -58,7 +60,7 @@ class ChargeRepository(Protocol):
     def webhook_secret(self, tenant_id: str, provider: str, create: bool = True) -> str | None: ...
     def list(self, tenant_id: str, status: str | None, customer_id: str | None, due_before: str | None,
              limit: int, cursor: str | None) -> Page[Charge]: ...
-    def open_due_on(self, due_date: str) -> list[tuple[str, str]]: ...
+    def open_due_on(self, due_date: str) -> builtins.list[tuple[str, str]]: ...
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class NewCharge:
     customer_id: str
     amount_cents: int
     due_date: date
-    method: str
+    method: ChargeMethod
     description: str
     order_id: str | None = None
     installment: int = 1
@@ -182,7 +184,7 @@ def create_order_charges(tenant_id: str, order: dict[str, Any], deps: ChargeDeps
     plan = installments.plan_installments(int(order["total_cents"]), count, today(deps),
                                           int(payment.get("first_due_in_days", 3)))
     specs = [NewCharge(customer_id=str(order["customer_id"]), amount_cents=part.amount_cents, due_date=part.due_date,
-                       method=str(payment.get("method") or "boleto"),
+                       method=cast(ChargeMethod, str(payment.get("method") or "boleto")),
                        description=f"Pedido {order_id}, parcela {part.number}/{count}", order_id=order_id,
                        installment=part.number, installments=count) for part in plan]
     charges = _issue(tenant_id, specs, deps)

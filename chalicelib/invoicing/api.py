@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from chalicelib import bootstrap
 from chalicelib.invoicing.lifecycle import Correction, InvoiceDoc, InvoiceStatus, InvoiceTotals, public
@@ -23,16 +23,28 @@ class CreateInvoiceRequest(BaseModel):
     order_id: OrderId
 
 
+def _fiscal_text(value: object) -> object:
+    """xJust / xCorrecao: SEFAZ's schema takes printable Latin-1 on one line. Runs of white space (line
+    breaks, tabs) become one space; characters beyond Latin-1 (emoji, curly quotes) are refused."""
+    if not isinstance(value, str):
+        return value  # the str type says what is wrong
+    text = " ".join(value.split())
+    bad = sorted({c for c in text if not (" " <= c <= "~" or "\xa0" <= c <= "\xff")})
+    if bad:
+        raise ValueError(f"use printable Latin-1 characters only (not {''.join(bad)!r}): SEFAZ refuses the rest")
+    return text
+
+
 class CancelInvoiceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=15, max_length=255)]
+    reason: Annotated[str, BeforeValidator(_fiscal_text), StringConstraints(min_length=15, max_length=255)]
 
 
 class CorrectionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=15, max_length=1000)]
+    text: Annotated[str, BeforeValidator(_fiscal_text), StringConstraints(min_length=15, max_length=1000)]
 
 
 class VoidNumbersRequest(BaseModel):
@@ -41,7 +53,7 @@ class VoidNumbersRequest(BaseModel):
     series: int = Field(ge=0, le=999)
     first_number: int = Field(ge=1, le=999_999_999)
     last_number: int = Field(ge=1, le=999_999_999)
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=15, max_length=255)]
+    reason: Annotated[str, BeforeValidator(_fiscal_text), StringConstraints(min_length=15, max_length=255)]
 
 
 class InvoiceResponse(BaseModel):
@@ -106,7 +118,7 @@ def render(invoice: InvoiceDoc) -> dict[str, Any]:
 
 
 @api.route_spec("/v1/invoices", "POST", scope="invoices:write", request=CreateInvoiceRequest,
-                response=InvoiceResponse, status=201, extra_statuses=(404, 409))
+                response=InvoiceResponse, status=201, extra_statuses=(200, 404, 409))
 def create_invoice(call: Call) -> Result:
     """Emit the NF-e of an order
     Numbers, builds, signs, validates and sends the NF-e to the fiscal authority. Idempotent per

@@ -9,6 +9,7 @@ It accepts the self-signed test certificates that new tenants get; the SEFAZ ada
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Protocol
 from lxml import etree
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.invoicing.chave import build_chave, is_valid_chave, parse_chave
 from chalicelib.invoicing.model import HOMOLOGACAO_DEST_XNOME
@@ -188,7 +190,7 @@ class LocalAuthority:
             if (now - authorized).total_seconds() > 24 * 3600:
                 return _reject("501", "Prazo de Cancelamento Superior ao Previsto na Legislação", now)
         protocol = f"1{access_key[:2]}{now:%y}{secrets.randbelow(10**10):010d}"
-        actions = [LocalAuthorityRecord.events.set(" ".join([*seen, tag]))]
+        actions: list[Action] = [LocalAuthorityRecord.events.set(" ".join([*seen, tag]))]
         if event_type == "110111":
             actions.append(LocalAuthorityRecord.state.set("cancelled"))
         # Conditional on the events read: of two events with the same sequence sent at once, one is registered
@@ -215,7 +217,7 @@ class LocalAuthority:
             key = keys.local_authority_number(cnpj, series, number)
             uow.put(LocalAuthorityRecord.at(key, kind="local_authority", access_key="", state="voided"),
                     condition=LocalAuthorityRecord.pk.does_not_exist(),
-                    on_fail=lambda n=number: used.append(n))
+                    on_fail=functools.partial(used.append, number))
         try:
             uow.commit()
         except Exception:  # noqa: BLE001 - the cancellation reasons name the numbers already used

@@ -14,11 +14,15 @@ CONSUMER = "invoicing"
 
 
 def on_order_confirmed(event: Event) -> None:
+    from chalicelib.orders import get_order
     from chalicelib.tenants import get_tenant
 
     if not get_tenant(event.tenant_id).settings.invoicing.enabled:
         return
-    service.emit_invoice(event.tenant_id, event.data["order"]["id"], bootstrap.invoicing_deps())
+    order_id = event.data["order"]["id"]
+    if get_order(event.tenant_id, order_id).status == "cancelled":
+        return  # cancelled before its NF-e: nothing to emit (and no number taken)
+    service.emit_invoice(event.tenant_id, order_id, bootstrap.invoicing_deps())
 
 
 def on_order_cancelled(event: Event) -> None:

@@ -302,7 +302,8 @@ def check_invoice(inv: Invoice) -> list[FieldError]:
             bad(f"items.{i}.origin", "must be 0..8")
         if item.gtin != "SEM GTIN" and not (item.gtin.isdigit() and len(item.gtin) in (8, 12, 13, 14)):
             bad(f"items.{i}.gtin", "must be a GTIN-8/12/13/14 or 'SEM GTIN'")
-    _check_tax("tax", inv.tax, inv, bad)
+    if any(item.tax is None for item in inv.items):  # the invoice's profile taxes some line
+        _check_tax("tax", inv.tax, inv, bad)
     for i, item in enumerate(inv.items):
         if item.tax is not None:
             _check_tax(f"items.{i}.tax", item.tax, inv, bad)

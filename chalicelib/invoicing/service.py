@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, cast
 
 from chalicelib.invoicing import model as nfe
 from chalicelib.invoicing.authority import AuthorityAnswer, AuthorityUnavailableError, FiscalAuthority
@@ -73,8 +73,8 @@ def _event_data(invoice: InvoiceDoc) -> dict[str, Any]:
     return {"invoice": public(invoice)}
 
 
-def _environment(tenant: Any) -> str:
-    return str(tenant.settings.invoicing.environment)
+def _environment(tenant: Any) -> Literal["homologacao", "producao"]:
+    return cast(Literal["homologacao", "producao"], str(tenant.settings.invoicing.environment))
 
 
 # Mapping the platform's tenant, customer, products and order into the NF-e input model
@@ -124,6 +124,17 @@ def _line_tax(tenant: Any, product: Any, destination_uf: str) -> nfe.TaxProfile 
                        destination_uf=destination_uf, goods_origin=product.origin)
 
 
+def _taxpayer(customer: Any) -> dict[str, Any]:
+    """indIEDest and IE of the recipient: a company with an IE is a taxpayer (1, its IE); one registered as
+    "ISENTO" is an exempt taxpayer (2, no IE tag: the XSD takes digits only); anyone else is not (9)."""
+    registration = getattr(customer, "state_registration", None)
+    if len(customer.document) != 14 or not registration:
+        return {"ind_ie_dest": "9", "ie": None}
+    if registration.upper() == "ISENTO":
+        return {"ind_ie_dest": "2", "ie": None}
+    return {"ind_ie_dest": "1", "ie": registration}
+
+
 def build_input(tenant: Any, order: Any, customer: Any, products: dict[str, Any], invoice: InvoiceDoc) -> nfe.Invoice:
     from chalicelib.collections.installments import plan_installments
 
@@ -132,10 +143,8 @@ def build_input(tenant: Any, order: Any, customer: Any, products: dict[str, Any]
     plan = plan_installments(order.total_cents, order.payment.installments, ordered_on, order.payment.first_due_in_days)
     issuer = nfe.Issuer(cnpj=tenant.cnpj, ie=tenant.state_registration, legal_name=tenant.legal_name,
                         trade_name=tenant.name, address=_address(tenant.address), tax_regime=tenant.tax_regime)
-    company_taxpayer = len(customer.document) == 14 and bool(getattr(customer, "state_registration", None))
     recipient = nfe.Recipient(document=customer.document, name=customer.name, address=_address(customer.address),
-                              email=customer.email, ind_ie_dest="1" if company_taxpayer else "9",
-                              ie=customer.state_registration if company_taxpayer else None)
+                              email=customer.email, **_taxpayer(customer))
     items = tuple(nfe.Item(sku=line.sku, name=products[line.sku].name, ncm=products[line.sku].ncm,
                            cfop=products[line.sku].cfop, unit=products[line.sku].unit, quantity=line.quantity,
                            unit_price_cents=line.unit_price_cents, gtin=products[line.sku].gtin or "SEM GTIN",

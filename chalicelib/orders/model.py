@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -96,7 +96,13 @@ def price_lines(lines: list[LineRequest], catalog_prices: Mapping[str, int]) -> 
             for line in lines]
 
 
-def totals(lines: list[PricedLine], shipping_cents: int) -> dict[str, int]:
+class OrderAmounts(TypedDict):
+    products_cents: int
+    shipping_cents: int
+    total_cents: int
+
+
+def totals(lines: list[PricedLine], shipping_cents: int) -> OrderAmounts:
     products = sum(line.total_cents for line in lines)
     return {"products_cents": products, "shipping_cents": shipping_cents, "total_cents": products + shipping_cents}
 

@@ -119,7 +119,7 @@ def place_order(tenant_id: str, cmd: NewOrder, deps: OrderDeps) -> Order:
 
 
 def _transition(tenant_id: str, order_id: str, action: str, deps: OrderDeps,
-                stage_stock: Callable[[UnitOfWork, Order], None] | None = None,
+                stage_stock: Callable[[UnitOfWork, Order], object] | None = None,
                 **changes: Any) -> Order:
     invoicing = deps.invoicing_enabled(tenant_id) if action == "ship" else True
 

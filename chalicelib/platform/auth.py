@@ -15,8 +15,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chalice import AuthResponse, Blueprint
-from chalice.app import AuthRequest
+from chalice.app import AuthRequest, AuthResponse, Blueprint
 
 from chalicelib.platform.config import get_settings
 

@@ -162,3 +162,36 @@ class TaxRules(BaseModel):
         """The fields this level sets, by name."""
         return {name: Decimal(value) if isinstance(value, int) else value
                 for name, value in self.model_dump(exclude_none=True).items()}
+
+
+SIMPLES_REGIMES = frozenset({"simples_nacional", "mei"})  # CRT 1 and 4: CSOSN; the others use ICMS CSTs
+_ICMS_FIELDS = ("icms_cst", "icms_percent", "icms_interstate_percent", "icms_destination_percent")
+_NOT_TAXED_CST = frozenset({"04", "05", "06", "07", "08", "09"})
+
+
+def tax_rules_problems(tax_regime: str, *levels: TaxRules | None) -> list[tuple[str, str]]:
+    """(field, message) for what the last level's rules get wrong once laid over the levels before it
+    (the tenant's, then a product's) for a tenant of `tax_regime`; checked when rules are saved, so an
+    NF-e is not the first to find out."""
+    own = levels[-1].model_dump(exclude_none=True) if levels and levels[-1] is not None else {}
+    merged: dict[str, object] = {}
+    for level in levels:
+        if level is not None:
+            merged.update(level.model_dump(exclude_none=True))
+    problems = []
+    simples = tax_regime in SIMPLES_REGIMES
+    for name in own:
+        if simples and name in _ICMS_FIELDS:
+            problems.append((name, "applies to regime normal; a Simples Nacional tenant's ICMS is its csosn"))
+        if not simples and name in ("csosn", "simples_credit_percent"):
+            problems.append((name, "applies to Simples Nacional only; this tenant's ICMS is its icms_cst"))
+    if simples and merged.get("csosn") == "101" and "simples_credit_percent" not in merged and (
+            "csosn" in own or "simples_credit_percent" in own):
+        problems.append(("simples_credit_percent", "is required with CSOSN 101 (the credit rate, pCredSN)"))
+    if simples and "simples_credit_percent" in own and merged.get("csosn") != "101":
+        problems.append(("simples_credit_percent", "goes with CSOSN 101 only"))
+    for tax in ("pis", "cofins"):
+        if merged.get(f"{tax}_cst") in _NOT_TAXED_CST and merged.get(f"{tax}_percent") and (
+                f"{tax}_cst" in own or f"{tax}_percent" in own):
+            problems.append((f"{tax}_percent", f"must be left out: CST {merged[f'{tax}_cst']} is not taxed"))
+    return problems

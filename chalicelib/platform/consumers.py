@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -59,15 +59,20 @@ def event_of_message(record: dict[str, Any]) -> Event:
 
 
 def consume(lambda_event: dict[str, Any], consumer: str,
-            handlers: dict[str, Callable[[Event], None]]) -> dict[str, Any]:
+            handlers: Mapping[str, Callable[[Event], None]]) -> dict[str, Any]:
     failures = []
     for record in lambda_event.get("Records", []):
         try:
             event = event_of_message(record)
+            # Every line about this event names its tenant and event (thread-safe: the local runner
+            # drains queues on threads).
+            logger.thread_safe_append_keys(tenant_id=event.tenant_id, event_id=event.id, event_type=event.type)
             handler = handlers.get(event.type)
             if handler is not None:
                 run_once(consumer, event, handler)
         except Exception:  # noqa: BLE001 - report the one message; SQS redelivers it, then the DLQ
             logger.exception("message failed", extra={"consumer": consumer, "message_id": record.get("messageId")})
             failures.append({"itemIdentifier": record.get("messageId")})
+        finally:
+            logger.thread_safe_remove_keys(["tenant_id", "event_id", "event_type"])
     return {"batchItemFailures": failures}

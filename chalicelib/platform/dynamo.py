@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
@@ -25,12 +25,15 @@ from chalicelib.platform.config import get_settings
 from chalicelib.platform.errors import ConflictError
 from chalicelib.platform.keys import Key
 
+if TYPE_CHECKING:
+    from chalicelib.platform.pagination import Page
+
 _settings = get_settings()
 
 TRANSACTION_ITEM_LIMIT = 100
 
 
-class Gsi1(GlobalSecondaryIndex["BaseRecord"]):
+class Gsi1(GlobalSecondaryIndex["BaseRecord"]):  # type: ignore[no-untyped-call]  # pynamodb Index.__init_subclass__ is unannotated
     """Generic sparse index: lists by a secondary access pattern (by type, by status...)."""
 
     class Meta:
@@ -95,13 +98,13 @@ def configure_table(table_name: str | None = None, host: str | None = None, regi
     for cls in _record_classes():
         cls._connection = None
         for index in getattr(cls, "_indexes", {}).values():
-            index._connection = None  # type: ignore[attr-defined]
+            index._connection = None
     Gsi1._connection = None  # type: ignore[attr-defined]
 
 
 def connection() -> Connection:
     """The shared low-level connection (for transactions)."""
-    return BaseRecord._get_connection().connection
+    return cast(Connection, BaseRecord._get_connection().connection)
 
 
 class CancelledBy:
@@ -130,7 +133,7 @@ class UnitOfWork:
     """
 
     def __init__(self) -> None:
-        self._actions: list[tuple[str, Any, dict[str, Any], Callable[[], None] | None]] = []
+        self._actions: list[tuple[str, Any, dict[str, Any], OnFail]] = []
 
     def __len__(self) -> int:
         return len(self._actions)
@@ -207,6 +210,7 @@ def query_rows(record_cls: type[R], hash_key: str, range_key_condition: Conditio
 
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 def retry_lost_races(attempt: Callable[[], T], *, retry_on: tuple[type[Exception], ...], attempts: int,
@@ -229,13 +233,13 @@ def retry_lost_races(attempt: Callable[[], T], *, retry_on: tuple[type[Exception
     raise ConflictError(f"The {what} is changing too fast for this request to get through; retry.")
 
 
-def newest_page(record_cls: type[R], scope: str, limit: int, cursor: str | None, render: Callable[[R], Any], *,
-                prefix: Key, index: Key | None = None, filter_condition: Condition | None = None) -> Any:
+def newest_page(record_cls: type[R], scope: str, limit: int, cursor: str | None, render: Callable[[R], P], *,
+                prefix: Key, index: Key | None = None, filter_condition: Condition | None = None) -> Page[P]:
     """A page of records, newest first: the GSI1 partition of `index` when one is given (a status,
     a type, a SKU...), else the items of `prefix`'s partition under its sort-key prefix."""
     from chalicelib.platform.pagination import paginate
 
-    def fetch(n: int, position: dict[str, Any] | None) -> list[tuple[Any, dict[str, str]]]:
+    def fetch(n: int, position: dict[str, Any] | None) -> list[tuple[P, dict[str, str]]]:
         if index is not None:
             rows = query_rows(record_cls, index.pk, None, n, position, by_gsi1=True, newest_first=True,
                               filter_condition=filter_condition)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
@@ -59,6 +60,8 @@ class RouteSpec:
     request_content_type: str = "application/json"
     list_of: bool = False
     extra_statuses: tuple[int, ...] = ()
+    # The body's schema for the document only, where the view reads the raw body itself (webhooks).
+    documented_request: type[BaseModel] | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -100,7 +103,7 @@ def problem(error: AppError) -> Response:
         "code": error.code,
         "errors": [e.as_dict() for e in error.errors],
     }
-    headers = {"Content-Type": PROBLEM_JSON, **error.headers}
+    headers: dict[str, str | list[str]] = {"Content-Type": PROBLEM_JSON, **error.headers}
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=error.status, headers=headers)
 
 
@@ -166,7 +169,7 @@ def _query(model: type[BaseModel] | None, params: dict[str, str]) -> Any:
 
 def _serialize(result: Result) -> Response:
     if result.status == 204:
-        return Response(body="", status_code=204, headers=result.headers)
+        return Response(body="", status_code=204, headers=cast("dict[str, str | list[str]]", result.headers))
     body = result.body
     if isinstance(body, BaseModel):
         text: Any = body.model_dump_json()
@@ -174,7 +177,7 @@ def _serialize(result: Result) -> Response:
         text = body
     else:
         text = json.dumps(body, ensure_ascii=False, default=_json_default)
-    headers = {"Content-Type": result.content_type, **result.headers}
+    headers: dict[str, str | list[str]] = {"Content-Type": result.content_type, **result.headers}
     return Response(body=text, status_code=result.status, headers=headers)
 
 
@@ -214,13 +217,14 @@ class Api(Blueprint):
                    query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
                    status: int = 200, content_type: str = "application/json",
                    request_content_type: str = "application/json", list_of: bool = False,
-                   extra_statuses: tuple[int, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+                   extra_statuses: tuple[int, ...] = (), documented_request: type[BaseModel] | None = None,
+                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             doc = (view.__doc__ or "").strip()
             summary, _, description = doc.partition("\n")
             ROUTES.append(RouteSpec(method, path, summary.strip(), description.strip(), self.tag, scope,
                                     request, query, response, status, auth, content_type,
-                                    request_content_type, list_of, extra_statuses))
+                                    request_content_type, list_of, extra_statuses, documented_request))
             wrapped = self._wrap(view, method, scope, auth, request, query, request_content_type)
             from chalicelib.platform.auth import AUTHORIZER
 
@@ -244,14 +248,14 @@ class Api(Blueprint):
                 headers = {k.lower(): v for k, v in (req.headers or {}).items()}
                 principal = None if auth == "public" else principal_from_context(req.context)
                 if principal is not None:
-                    logger.append_keys(tenant_id=principal.tenant_id, key_id=principal.key_id)
+                    logger.thread_safe_append_keys(tenant_id=principal.tenant_id, key_id=principal.key_id)
                     _check_access(principal, auth, scope)
                     if principal.tenant_id:
                         from chalicelib import bootstrap
                         from chalicelib.platform.usage import meter_quietly
 
                         meter_quietly(principal.tenant_id, "api_calls", bootstrap.clock().now())
-                raw = req.raw_body or b""
+                raw = cast(bytes, req.raw_body or b"")  # chalice types it str | bytes; it is always bytes
                 parsed: Any = None
                 body: Any = None
                 if method in ("POST", "PUT", "PATCH"):
@@ -267,8 +271,10 @@ class Api(Blueprint):
                     from chalicelib.platform.idempotency import run_idempotently
 
                     tenant = principal.tenant_id if principal else None
+                    # req.path is the route's pattern: the key is bound to the resource it acted on.
+                    path = re.sub(r"{(\w+)}", lambda m: path_params.get(m.group(1), m.group(0)), req.path)
                     return run_idempotently(tenant, headers[IDEMPOTENCY_HEADER],
-                                            fingerprint(method, req.path, raw, parsed), run, problem)
+                                            fingerprint(method, path, raw, parsed), run, problem)
                 return run()
             except AppError as exc:
                 return problem(exc)

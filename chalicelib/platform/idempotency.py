@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
 

@@ -19,9 +19,12 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "properties": {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
         "detail": {"type": "string"}, "code": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
-                                              "properties": {"field": {"type": "string"},
-                                                             "message": {"type": "string"}}}},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["field", "message"],
+            "properties": {"field": {"type": "string"}, "message": {"type": "string"},
+                           # insufficient_stock: one entry per short SKU (and warehouse)
+                           "sku": {"type": "string"}, "warehouse": {"type": "string"},
+                           "requested": {"type": "integer"}, "available": {"type": "integer"}}}},
     },
 }
 
@@ -29,7 +32,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 def _models() -> list[type[BaseModel]]:
     seen: dict[str, type[BaseModel]] = {}
     for spec in ROUTES:
-        for model in (spec.request, spec.response):
+        for model in (spec.request, spec.response, spec.documented_request):
             if model is not None:
                 seen[model.__name__] = model
     return list(seen.values())
@@ -62,9 +65,10 @@ def _operation(spec: RouteSpec, refs: dict[str, str]) -> dict[str, Any]:
         desc = "Admin key" if spec.auth == "admin" else f"Scope: `{spec.scope or 'any'}`"
         op["description"] = (op.get("description", "") + f"\n\n{desc}.").strip()
     if spec.method in ("POST", "PUT", "PATCH"):
-        if spec.request is not None:
+        body_model = spec.request or spec.documented_request
+        if body_model is not None:
             op["requestBody"] = {"required": True, "content": {
-                "application/json": {"schema": {"$ref": refs[spec.request.__name__]}}}}
+                "application/json": {"schema": {"$ref": refs[body_model.__name__]}}}}
         elif spec.request_content_type != "application/json":
             op["requestBody"] = {"required": True, "content": {spec.request_content_type: {
                 "schema": {"type": "string"}}}}
@@ -77,9 +81,18 @@ def _operation(spec: RouteSpec, refs: dict[str, str]) -> dict[str, Any]:
     elif spec.content_type != "application/json":
         ok["content"] = {spec.content_type: {"schema": {"type": "string", "format": "binary"}}}
     responses: dict[str, Any] = {str(spec.status): ok}
-    errors = {400, *spec.extra_statuses}
+    for status in spec.extra_statuses:  # another success (200 for a resource that existed already)
+        if status < 400:
+            responses[str(status)] = {**ok, "description": "OK"}
+    # What any route may answer: bad input; the key (401/403); a POST's Idempotency-Key reused (409);
+    # a body too large or of another media type (413/415); the gateway's throttling (429).
+    errors = {400, 429, *(s for s in spec.extra_statuses if s >= 400)}
     if spec.auth != "public":
         errors |= {401, 403}
+    if spec.method == "POST":
+        errors.add(409)
+    if spec.method in ("POST", "PUT", "PATCH"):
+        errors |= {413, 415}
     for status in sorted(errors):
         responses[str(status)] = {"$ref": f"#/components/responses/{status}"}
     op["responses"] = responses

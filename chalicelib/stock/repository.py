@@ -40,9 +40,9 @@ class StockLevelRecord(BaseRecord):
     available = NumberAttribute()
     min_stock = NumberAttribute()
     low = BooleanAttribute()
-    wh_on_hand = MapAttribute()  # type: ignore[var-annotated]
-    wh_reserved = MapAttribute()  # type: ignore[var-annotated]
-    wh_available = MapAttribute()  # type: ignore[var-annotated]
+    wh_on_hand = MapAttribute()  # type: ignore[var-annotated,no-untyped-call]
+    wh_reserved = MapAttribute()  # type: ignore[var-annotated,no-untyped-call]
+    wh_available = MapAttribute()  # type: ignore[var-annotated,no-untyped-call]
 
 
 class StockMovementRecord(BaseRecord):
@@ -135,10 +135,10 @@ class DynamoStockRepository:
                     condition &= path >= -delta
             if not exists:
                 condition &= StockLevelRecord.wh_on_hand[code].does_not_exist()
-        for attribute, delta in ((StockLevelRecord.on_hand, total.on_hand), (StockLevelRecord.reserved, total.reserved),
-                                 (StockLevelRecord.available, total.available)):
+        for counter, delta in ((StockLevelRecord.on_hand, total.on_hand), (StockLevelRecord.reserved, total.reserved),
+                               (StockLevelRecord.available, total.available)):
             if delta:
-                actions.append(attribute.add(delta))
+                actions.append(counter.add(delta))
         if before is not None and after is not None:
             condition &= StockLevelRecord.low == before.low
             if after.min_stock != before.min_stock:

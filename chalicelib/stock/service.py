@@ -168,11 +168,11 @@ def record_movement(tenant_id: str, cmd: NewMovement, deps: StockDeps) -> Moveme
             level = deps.repo.get_level(tenant_id, cmd.sku)
         except NotFoundError:
             raise NotFoundError(f"No product with SKU {cmd.sku}.", [FieldError("sku", "no product has this SKU")]) from None
-        if cmd.type != "receipt" and cmd.warehouse not in level.warehouses:
-            if not _is_registered(tenant_id, cmd.warehouse, deps):
-                raise _unknown_warehouse(cmd.warehouse)
-            raise NotFoundError(f"SKU {cmd.sku} has never been received in warehouse {cmd.warehouse}.",
-                                [FieldError("warehouse", "has no stock of this SKU; warehouses start with a receipt")])
+        if cmd.warehouse not in level.warehouses and cmd.quantity < 0 and not _is_registered(
+                tenant_id, cmd.warehouse, deps):
+            raise _unknown_warehouse(cmd.warehouse)  # said before the shortfall, which would blame the quantity
+        # A registered warehouse the SKU never entered holds 0 of it: a return or a positive count
+        # adjustment starts it as a receipt would; taking from it is a shortfall (409).
         current = level.warehouse(cmd.warehouse)
         if current.available + cmd.quantity < 0:
             raise _shortfall_error([Shortfall(0, cmd.sku, cmd.warehouse, -cmd.quantity, current.available)],

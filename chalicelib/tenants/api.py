@@ -12,6 +12,7 @@ from chalicelib.platform.brazil import Address, Cnpj, Email, TaxRules
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.ids import is_id
+from chalicelib.platform.money import Percent
 from chalicelib.platform.pagination import ListQuery, page_body
 from chalicelib.platform.usage import month_of, usage_for
 from chalicelib.tenants import service
@@ -19,7 +20,6 @@ from chalicelib.tenants.model import (
     ApiKey,
     DunningPolicy,
     Name,
-    Percent,
     StateRegistration,
     TaxRegime,
     Tenant,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import json
-from typing import Any
+from typing import Any, cast
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
@@ -42,7 +43,7 @@ def _tenant_from(record: TenantRecord) -> Tenant:
 
 
 def _dump(model: Any) -> dict[str, Any]:
-    return json.loads(model.model_dump_json())
+    return cast(dict[str, Any], json.loads(model.model_dump_json()))
 
 
 class DynamoTenantRepository:
@@ -79,7 +80,7 @@ class DynamoTenantRepository:
 
         return paginate("tenants", limit, cursor, fetch)
 
-    def save(self, tenant: Tenant, expected_version: int, events: list[Event]) -> None:
+    def save(self, tenant: Tenant, expected_version: int, events: builtins.list[Event]) -> None:
         """Replace the tenant document if nobody changed it since `expected_version`."""
         uow = UnitOfWork()
         doc = _dump(tenant)
@@ -92,7 +93,7 @@ class DynamoTenantRepository:
             stage_event(uow, event)
         uow.commit()
 
-    def add_key(self, tenant_id: str, key: ApiKey, key_hash: str, events: list[Event]) -> None:
+    def add_key(self, tenant_id: str, key: ApiKey, key_hash: str, events: builtins.list[Event]) -> None:
         uow = UnitOfWork()
         self._stage_key(uow, tenant_id, key, key_hash)
         for event in events:
@@ -117,7 +118,7 @@ class DynamoTenantRepository:
 
         return paginate(f"{tenant_id}:api-keys", limit, cursor, fetch)
 
-    def revoke_key(self, tenant_id: str, key: ApiKey, key_hash: str, events: list[Event]) -> None:
+    def revoke_key(self, tenant_id: str, key: ApiKey, key_hash: str, events: builtins.list[Event]) -> None:
         """Mark the key revoked and drop its lookup in one step: it fails from the next request on."""
         uow = UnitOfWork()
         record = ApiKeyRecord.at(keys.tenant_api_key(tenant_id, key.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from chalicelib.platform.auth import Principal, display_prefix, hash_key, new_secret
+from chalicelib.platform.brazil import tax_rules_problems
 from chalicelib.platform.clock import Clock, rfc3339
 from chalicelib.platform.errors import (
     FieldError,
@@ -37,11 +39,11 @@ class TenantRepository(Protocol):
     def create(self, tenant: Tenant, key: ApiKey, key_hash: str, events: list[Event]) -> None: ...
     def get(self, tenant_id: str) -> Tenant: ...
     def list(self, limit: int, cursor: str | None) -> Page[Tenant]: ...
-    def save(self, tenant: Tenant, expected_version: int, events: list[Event]) -> None: ...
-    def add_key(self, tenant_id: str, key: ApiKey, key_hash: str, events: list[Event]) -> None: ...
+    def save(self, tenant: Tenant, expected_version: int, events: builtins.list[Event]) -> None: ...
+    def add_key(self, tenant_id: str, key: ApiKey, key_hash: str, events: builtins.list[Event]) -> None: ...
     def get_key(self, tenant_id: str, key_id: str) -> tuple[ApiKey, str]: ...
     def list_keys(self, tenant_id: str, limit: int, cursor: str | None) -> Page[ApiKey]: ...
-    def revoke_key(self, tenant_id: str, key: ApiKey, key_hash: str, events: list[Event]) -> None: ...
+    def revoke_key(self, tenant_id: str, key: ApiKey, key_hash: str, events: builtins.list[Event]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,11 @@ def update_settings(tenant_id: str, patch: dict[str, Any], deps: TenantDeps) -> 
     if upload == "absent" and settings == tenant.settings:
         return tenant  # the same settings, written another way (2 for 2.0, say)
     _check_production_needs_a_certificate(settings, uploading=upload != "absent")
+    if settings.invoicing.tax != tenant.settings.invoicing.tax:
+        problems = tax_rules_problems(tenant.tax_regime, settings.invoicing.tax)
+        if problems:
+            raise InvalidRequestError("The tax rules do not fit the tenant's tax regime.",
+                                      [FieldError(f"invoicing.tax.{name}", message) for name, message in problems])
     if settings.collections.provider != tenant.settings.collections.provider and deps.provider_ready is not None:
         deps.provider_ready(tenant_id, settings.collections.provider)
     if upload != "absent":

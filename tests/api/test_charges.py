@@ -518,3 +518,17 @@ def test_a_tenant_on_asaas_gets_its_charges_issued_by_asaas_and_settled_by_its_w
 def test_choosing_asaas_without_credentials_is_refused(http, tenant):
     status, problem = patch_settings(http, tenant, {"provider": "asaas"})
     assert status == 409 and problem["code"] == "provider_not_configured", problem
+
+
+def test_asaas_out_of_reach_is_a_503_with_retry_after_and_no_charge(http, tenant, customer):
+    import requests
+    import responses
+
+    call(http, tenant, "PUT", "/v1/psp/asaas/credentials", {"api_key": ASAAS_KEY})
+    assert patch_settings(http, tenant, {"provider": "asaas"})[0] == 200
+    with responses.RequestsMock() as asaas_api:
+        asaas_api.post("https://api-sandbox.asaas.com/v3/customers", body=requests.ConnectionError("unreachable"))
+        answer = http.request("POST", "/v1/charges", charge_body(customer, method="pix"), tenant["headers"])
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5", answer.body
+    assert json.loads(answer.body)["code"] == "service_unavailable"
+    assert call(http, tenant, "GET", "/v1/charges")[1]["data"] == []

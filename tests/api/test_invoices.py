@@ -392,3 +392,42 @@ def _cnpj_check_digits(base12: str) -> str:
         rest = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
         digits.append(0 if rest < 2 else 11 - rest)
     return "".join(map(str, digits[12:]))
+
+
+def test_an_ie_exempt_company_is_indiedest_2_without_an_ie_tag(http, tenant, shop):  # noqa: F811
+    from tests.api.test_catalog import customer_body
+
+    status, exempt = call(http, tenant, "POST", "/v1/customers",
+                          customer_body(name="Associação Isenta", document="11444777000161",
+                                        state_registration="ISENTO"))
+    assert status == 201, exempt
+    placed = call(http, tenant, "POST", "/v1/orders", {**order_body(shop), "customer_id": exempt["id"]})[1]
+    invoice = emit(http, tenant, placed["id"])[1]
+    assert invoice["status"] == "authorized", invoice
+    xml = xml_of(http, tenant, invoice["id"])[2]
+    assert "<indIEDest>2</indIEDest>" in xml and "ISENTO" not in xml.split("<dest>")[1].split("</dest>")[0]
+
+
+def test_tax_rules_that_cannot_make_an_nfe_are_refused_when_saved(http, tenant, shop):  # noqa: F811
+    status, problem = call(http, tenant, "PATCH", "/v1/tenant/settings", {"invoicing": {"tax": {"csosn": "101"}}})
+    assert status == 400 and fields(problem) == {"invoicing.tax.simples_credit_percent"}, problem
+    status, problem = call(http, tenant, "PATCH", "/v1/products/CAFE-500G", {"tax": {"icms_cst": "40"}})
+    assert status == 400 and fields(problem) == {"tax.icms_cst"}, problem
+    assert call(http, tenant, "GET", "/v1/products/CAFE-500G")[1]["tax"] is None  # nothing written
+
+
+@pytest.mark.parametrize(("text", "status"), [
+    ("Corrige o endereço\nde entrega e o\tcomplemento", 201),
+    ("Corrige o endereço de entrega 😀 agora", 400),
+    ("Corrige “aspas” no endereço de entrega", 400),
+    (12345678901234567, 400),
+    ("   \n\n  curto  \t ", 400),
+])
+def test_fiscal_texts_are_one_line_of_latin_1(http, tenant, order, text, status):
+    invoice = emit(http, tenant, order["id"])[1]
+    answer_status, body = call(http, tenant, "POST", f"/v1/invoices/{invoice['id']}/corrections", {"text": text})
+    assert answer_status == status, body
+    if status == 201:
+        assert body["corrections"][0]["text"] == "Corrige o endereço de entrega e o complemento"
+    else:
+        assert "text" in fields(body)

@@ -262,3 +262,16 @@ def test_orders_are_listed_newest_first_by_status_and_customer(http, tenant, sho
     by_customer = call(http, tenant, "GET", f"/v1/orders?customer_id={shop['customer_id']}&limit=1")[1]
     assert len(by_customer["data"]) == 1 and by_customer["next_cursor"]
     assert call(http, tenant, "GET", "/v1/orders?status=lost")[0] == 400
+
+
+def test_an_idempotency_key_is_bound_to_the_resource_it_acted_on(http, tenant, shop):
+    first, second = place(http, tenant, shop, lines=[{"sku": "CAFE-500G", "quantity": 1}]), \
+        place(http, tenant, shop, lines=[{"sku": "CAFE-500G", "quantity": 1}])
+    headers = {**tenant["headers"], "Idempotency-Key": "cancel-1"}
+    done = http.request("POST", f"/v1/orders/{first['id']}/cancel", {"reason": "duplicado"}, headers)
+    assert done.status_code == 200
+    again = http.request("POST", f"/v1/orders/{first['id']}/cancel", {"reason": "duplicado"}, headers)
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    other = http.request("POST", f"/v1/orders/{second['id']}/cancel", {"reason": "duplicado"}, headers)
+    assert other.status_code == 409 and json.loads(other.body)["code"] == "idempotency_key_reused", other.body
+    assert call(http, tenant, "GET", f"/v1/orders/{second['id']}")[1]["status"] == "confirmed"

@@ -87,8 +87,7 @@ def test_every_bad_movement_is_a_4xx_naming_the_field_and_writes_nothing(http, t
         ({"warehouse": "x" * 21}, 400, "warehouse"),
         ({"sku": "NOPE"}, 404, "sku"),
         ({"sku": "A#B"}, 400, "sku"),
-        ({"type": "adjustment", "quantity": 1, "warehouse": "never-received"}, 404, "warehouse"),
-        ({"type": "return", "quantity": 1, "warehouse": "never-received"}, 404, "warehouse"),
+        ({"type": "adjustment", "quantity": -1, "warehouse": "never-received"}, 409, "quantity"),  # holds 0
         ({"warehouse": "nowhere"}, 400, "warehouse"),
         ({"type": "adjustment", "quantity": 1, "warehouse": "nowhere"}, 400, "warehouse"),
         ({"type": "return", "quantity": 1, "warehouse": "nowhere"}, 400, "warehouse"),
@@ -257,3 +256,14 @@ def test_warehouses_need_the_stock_scopes(http, tenant):
     assert call(http, reader, "POST", "/v1/warehouses", {"code": "filial", "name": "Filial"})[0] == 403
     key = call(http, tenant, "POST", "/v1/api-keys", {"name": "orders", "scopes": ["orders:read"]})[1]["key"]
     assert call(http, {"headers": {"Authorization": f"Bearer {key}"}}, "GET", "/v1/warehouses/main")[0] == 403
+
+
+def test_a_registered_warehouse_the_sku_never_entered_takes_returns_and_counts(http, tenant):
+    call(http, tenant, "POST", "/v1/products", product_body())
+    new_warehouse(http, tenant, "loja-2")
+    for kind in ("return", "adjustment"):
+        status, movement = call(http, tenant, "POST", "/v1/stock/movements",
+                                {"sku": "CAFE-500G", "type": kind, "quantity": 2, "warehouse": "loja-2"})
+        assert status == 201, movement
+    level = call(http, tenant, "GET", "/v1/stock/CAFE-500G")[1]
+    assert [(w["warehouse"], w["on_hand"]) for w in level["warehouses"] if w["warehouse"] == "loja-2"] == [("loja-2", 4)]

@@ -91,3 +91,36 @@ def test_metering_counts_each_order_event_once(aws):
     from chalicelib.platform.usage import usage_for
 
     assert usage_for("ten_x", "2026-03")["orders"] == 1  # 23:30 UTC on the 31st is still March in São Paulo
+
+
+def test_each_consumer_line_names_its_own_events_tenant_even_on_shared_threads(aws):
+    import io
+    import threading
+
+    from chalicelib.platform.consumers import consume
+    from chalicelib.platform.observability import logger
+
+    barrier = threading.Barrier(2)
+
+    def handler(event: Event) -> None:
+        barrier.wait(timeout=5)  # both threads have set their keys before either logs
+        logger.warning("handled")  # the tests log warnings and above
+
+    def message(tenant: str, n: int) -> dict:
+        envelope = {"id": f"evt_{n}", "type": "x.happened", "tenant_id": tenant,
+                    "occurred_at": "2026-11-23T00:00:00.000Z", "data": {}}
+        return {"messageId": f"m{n}", "body": json.dumps({"detail": envelope})}
+
+    stream, handle_ = io.StringIO(), logger.registered_handler
+    previous = handle_.setStream(stream)
+    try:
+        threads = [threading.Thread(target=consume, args=({"Records": [message(f"ten_{n}", n)]}, "logtest",
+                                                          {"x.happened": handler})) for n in (1, 2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        handle_.setStream(previous)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if '"handled"' in line]
+    assert sorted((line["tenant_id"], line["event_id"]) for line in lines) == [("ten_1", "evt_1"), ("ten_2", "evt_2")]

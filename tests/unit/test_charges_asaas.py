@@ -70,3 +70,17 @@ def test_the_access_token_must_match_the_tenants_secret():
     for headers in ({}, {"asaas-access-token": "nope"}):
         with pytest.raises(InvalidSignatureError):
             asaas.read_notice(raw, headers, secrets.get)
+
+
+@responses.activate
+def test_asaas_out_of_reach_or_not_json_is_503_to_retry():
+    responses.post(f"{asaas.SANDBOX_URL}/customers", body=requests.ConnectionError("no route to host"))
+    with pytest.raises(asaas.ServiceUnavailableError):
+        asaas.AsaasProvider("key", requests.Session()).issue(request())
+    responses.replace(responses.POST, f"{asaas.SANDBOX_URL}/customers", body="<html>bad gateway</html>", status=200)
+    with pytest.raises(asaas.ServiceUnavailableError):
+        asaas.AsaasProvider("key", requests.Session()).issue(request())
+    responses.replace(responses.POST, f"{asaas.SANDBOX_URL}/customers", body="", status=401)
+    with pytest.raises(asaas.InvalidRequestError) as caught:
+        asaas.AsaasProvider("key", requests.Session()).issue(request())
+    assert caught.value.errors[0].field == "api_key"

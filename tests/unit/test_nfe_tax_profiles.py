@@ -96,3 +96,32 @@ def test_the_default_regime_normal_profile_uses_both_states_rates() -> None:
     from chalicelib.invoicing.icms_rates import INTERNAL_RATE
 
     assert set(INTERNAL_RATE) == set(UFS)
+
+
+def test_the_invoice_profile_is_not_judged_when_every_line_has_its_own() -> None:
+    credit = replace(SIMPLES, csosn="101", p_cred_sn=Decimal("1.25"))  # refused for a consumer (rejeição 600)
+    inv = with_item_taxes(invoice(tax=credit, recipient=person(), n_items=2), SIMPLES, replace(SIMPLES, csosn="300"))
+    assert validate_nfe(sign_nfe(build_nfe(inv).xml, signing_key())) == []
+    with pytest.raises(InvalidInvoiceError) as caught:
+        build_nfe(with_item_taxes(inv, SIMPLES, None))
+    assert {e.field for e in caught.value.errors} == {"tax.csosn"}
+
+
+@pytest.mark.parametrize(("regime", "levels", "fields"), [
+    ("simples_nacional", [TaxRules(csosn="101")], {"simples_credit_percent"}),
+    ("simples_nacional", [TaxRules(simples_credit_percent=Decimal(2))], {"simples_credit_percent"}),
+    ("simples_nacional", [TaxRules(icms_cst="00")], {"icms_cst"}),
+    ("regime_normal", [TaxRules(csosn="102")], {"csosn"}),
+    ("regime_normal", [TaxRules(pis_cst="04", pis_percent=Decimal("1.65"))], {"pis_percent"}),
+    ("regime_normal", [TaxRules(cofins_cst="06", cofins_percent=Decimal("7.6"))], {"cofins_percent"}),
+    # a product's rules, over its tenant's
+    ("simples_nacional", [TaxRules(csosn="101", simples_credit_percent=Decimal(2)), TaxRules(csosn="101")], set()),
+    ("simples_nacional", [TaxRules(csosn="101", simples_credit_percent=Decimal(2)), TaxRules(csosn="300")], set()),
+    ("simples_nacional", [None, TaxRules(csosn="101", simples_credit_percent=Decimal("1.5"))], set()),
+    ("regime_normal", [TaxRules(pis_cst="06"), TaxRules(pis_percent=Decimal(1))], {"pis_percent"}),
+    ("regime_normal", [TaxRules(icms_cst="40", pis_cst="01", pis_percent=Decimal("1.65"))], set()),
+])
+def test_tax_rules_are_judged_against_the_regime_when_saved(regime, levels, fields) -> None:
+    from chalicelib.platform.brazil import tax_rules_problems
+
+    assert {name for name, _ in tax_rules_problems(regime, *levels)} == fields

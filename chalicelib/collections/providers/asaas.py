@@ -44,15 +44,28 @@ class AsaasProvider:
         self._key, self._session, self._base = api_key, session, base_url.rstrip("/")
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        answer = self._session.request(method, self._base + path, json=body, timeout=10,
-                                       headers={"access_token": self._key, "User-Agent": "retaguarda"})
-        if answer.status_code >= 500:
+        import requests
+
+        try:
+            answer = self._session.request(method, self._base + path, json=body, timeout=10,
+                                           headers={"access_token": self._key, "User-Agent": "retaguarda"})
+        except requests.RequestException:
+            raise ServiceUnavailableError("Asaas could not be reached; retry.", headers={"Retry-After": "5"}) from None
+        if answer.status_code >= 500 or answer.status_code == 429:
             raise ServiceUnavailableError("Asaas is unavailable; retry.", headers={"Retry-After": "5"})
-        data = answer.json()
+        try:
+            data = answer.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            if answer.status_code in (401, 403):
+                raise InvalidRequestError("Asaas refused the API key.", [FieldError("api_key", "was refused by Asaas")])
+            raise ServiceUnavailableError("Asaas answered something other than JSON; retry.",
+                                          headers={"Retry-After": "5"})
         if answer.status_code >= 400:
             errors = [FieldError("provider", str(e.get("description", ""))) for e in data.get("errors", [])]
             raise InvalidRequestError("Asaas refused the request.", errors)
-        return data  # type: ignore[no-any-return]
+        return data
 
     def create_customer(self, name: str, document: str, email: str | None, external_reference: str) -> str:
         body = {"name": name, "cpfCnpj": document, "externalReference": external_reference}
