@@ -258,8 +258,9 @@ def mark_overdue_charges(deps: ChargeDeps) -> int:
     changed = 0
     for back in range(1, OVERDUE_LOOKBACK_DAYS + 1):
         for tenant_id, charge_id in deps.repo.open_due_on((day - timedelta(days=back)).isoformat()):
-            if mark_overdue(tenant_id, charge_id, deps).status == "overdue":
-                changed += 1
+            before = deps.repo.get(tenant_id, charge_id)
+            if before.status == "pending" and mark_overdue(tenant_id, charge_id, deps).status == "overdue":
+                changed += 1  # counted once: an overdue charge stays in the index while open
     return changed
 
 

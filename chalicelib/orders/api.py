@@ -79,6 +79,7 @@ class OrderResponse(BaseModel):
     shipping_cents: int
     total_cents: int
     paid_cents: int
+    refund_due_cents: int = Field(description="Paid on an order that is cancelled: to give back to the customer")
     payment: Payment
     notes: str | None
     invoice_id: str | None
@@ -105,7 +106,7 @@ class OrderQuery(ListQuery):
 
 def render(order: Order) -> dict[str, Any]:
     body = order.model_dump(mode="json", exclude={"version", "charges"})
-    return {**body, "charge_ids": order.charge_ids}
+    return {**body, "charge_ids": order.charge_ids, "refund_due_cents": order.refund_due_cents}
 
 
 @api.route_spec("/v1/orders", "POST", scope="orders:write", request=CreateOrderRequest, response=OrderResponse,

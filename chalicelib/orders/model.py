@@ -189,6 +189,12 @@ class Order(Strict):
     def charge_ids(self) -> list[str]:
         return sorted(self.charges)
 
+    @property
+    def refund_due_cents(self) -> int:
+        """What the customer paid for an order that was cancelled: money to give back (a payment that
+        raced the cancellation, or an order cancelled after it was paid)."""
+        return sum(c.paid_cents for c in self.charges.values()) if self.status == "cancelled" else 0
+
     def with_payments(self) -> Order:
         """The order with `paid_cents` and `payment_status` derived from its charges."""
         live = {cid: c for cid, c in self.charges.items() if c.status != "cancelled"}

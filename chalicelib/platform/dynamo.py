@@ -73,11 +73,29 @@ class BaseRecord(Model):
         # One table, one schema: every record class shares BaseRecord's connection (one
         # botocore client per process instead of one per class, which cold starts pay for).
         if cls is not BaseRecord:
-            return BaseRecord._get_connection()
+            shared = BaseRecord._get_connection()
+            _know_indexes(shared, cls)
+            return shared
         return super()._get_connection()
 
 
 R = TypeVar("R", bound=BaseRecord)
+
+
+def _know_indexes(shared: Any, cls: type[Model]) -> None:
+    """The shared connection's table description is built from BaseRecord's schema (gsi1 only): a
+    subclass's own indexes (ChargeRecord's gsi2) are added to it, or a query on them fails with
+    "Table has no index"."""
+    meta = shared.connection.get_meta_table(shared.table_name)
+    schema = cls._get_schema()
+    known = {index.get("IndexName") for index in meta.data.setdefault("GlobalSecondaryIndexes", [])}
+    for index in schema["global_secondary_indexes"]:
+        if index["index_name"] not in known:
+            meta.data["GlobalSecondaryIndexes"].append({"IndexName": index["index_name"],
+                                                         "KeySchema": index["key_schema"]})
+    attributes = {a["AttributeName"] for a in meta.data.setdefault("AttributeDefinitions", [])}
+    meta.data["AttributeDefinitions"] += [a for a in schema["attribute_definitions"]
+                                          if a["AttributeName"] not in attributes]
 
 
 def _record_classes() -> Iterator[type[Model]]:

@@ -532,3 +532,75 @@ def test_asaas_out_of_reach_is_a_503_with_retry_after_and_no_charge(http, tenant
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5", answer.body
     assert json.loads(answer.body)["code"] == "service_unavailable"
     assert call(http, tenant, "GET", "/v1/charges")[1]["data"] == []
+
+
+def test_the_daily_run_marks_late_charges_overdue_once(http, tenant, customer):
+    from datetime import UTC, datetime
+
+    import app
+    from chalicelib import bootstrap
+    from chalicelib.platform.clock import FixedClock
+
+    clock = FixedClock(datetime(2026, 3, 2, 15, tzinfo=UTC))  # a Monday
+    bootstrap.override(clock=clock)
+    late = new_charge(http, tenant, customer, due_date="2026-03-04")
+    weekend = new_charge(http, tenant, customer, due_date="2026-03-07")  # Saturday: due Monday the 9th
+    paid = new_charge(http, tenant, customer, due_date="2026-03-04")
+    assert call(http, tenant, "POST", f"/v1/charges/{paid['id']}/payments",
+                {"amount_cents": 15_000, "paid_at": "2026-03-02T14:00:00Z", "method": "pix"})[0] == 201
+    clock.advance(days=7)  # Monday the 9th
+    assert app.charges_overdue({}, None) == {"overdue": 1}
+    statuses = {c["id"]: c["status"] for c in call(http, tenant, "GET", "/v1/charges")[1]["data"]}
+    assert (statuses[late["id"]], statuses[weekend["id"]], statuses[paid["id"]]) == ("overdue", "pending", "paid")
+    assert app.charges_overdue({}, None) == {"overdue": 0}  # a second run changes nothing
+    events = call(http, tenant, "GET", "/v1/events?type=charge.overdue")[1]["data"]
+    assert [e["data"]["charge"]["id"] for e in events] == [late["id"]]
+    clock.advance(days=1)
+    assert app.charges_overdue({}, None) == {"overdue": 1}  # the weekend one, now past its business day
+
+
+def test_a_record_class_first_used_after_the_shared_connection_has_its_own_indexes(aws):
+    from pynamodb.attributes import UnicodeAttribute
+    from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+    from chalicelib.platform.dynamo import BaseRecord
+
+    BaseRecord._get_connection()  # the shared connection (transactions) exists first
+
+    class LateIndex(GlobalSecondaryIndex):
+        class Meta:
+            index_name = "gsi2"
+            projection = AllProjection()
+
+        gsi2pk = UnicodeAttribute(hash_key=True)
+        gsi2sk = UnicodeAttribute(range_key=True)
+
+    class LateRecord(BaseRecord):
+        gsi2pk = UnicodeAttribute(null=True)
+        gsi2sk = UnicodeAttribute(null=True)
+        gsi2 = LateIndex()
+
+    assert list(LateRecord.gsi2.query("nobody")) == []
+
+
+def test_a_paid_order_that_is_cancelled_shows_the_refund_due(http, tenant):
+    from tests.api.test_catalog import product_body
+
+    customer = call(http, tenant, "POST", "/v1/customers", customer_body())[1]
+    call(http, tenant, "POST", "/v1/products", product_body(min_stock=0))
+    call(http, tenant, "POST", "/v1/stock/movements", {"sku": "CAFE-500G", "type": "receipt", "quantity": 5})
+    invoicing_off(http, tenant)
+    order = place(http, tenant, {"customer_id": customer["id"]}, lines=[{"sku": "CAFE-500G", "quantity": 1}],
+                  payment={"method": "pix", "installments": 1})
+    confirmed = call(http, tenant, "GET", "/v1/events?type=order.confirmed")[1]["data"][0]
+    deliver_event("collections_consumer", "order.confirmed", tenant, confirmed["data"], confirmed["id"])
+    charge = call(http, tenant, "GET", "/v1/charges")[1]["data"][0]
+    assert call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
+                {"amount_cents": charge["amount_cents"], "paid_at": "2026-01-01T12:00:00Z", "method": "pix"})[0] == 201
+    for kind in ("charge.created", "charge.paid"):
+        event = call(http, tenant, "GET", f"/v1/events?type={kind}")[1]["data"][0]
+        deliver_event("orders_consumer", kind, tenant, event["data"], event["id"])
+    assert call(http, tenant, "GET", f"/v1/orders/{order['id']}")[1]["refund_due_cents"] == 0
+    assert call(http, tenant, "POST", f"/v1/orders/{order['id']}/cancel", {"reason": "cliente desistiu"})[0] == 200
+    cancelled = call(http, tenant, "GET", f"/v1/orders/{order['id']}")[1]
+    assert (cancelled["status"], cancelled["refund_due_cents"]) == ("cancelled", order["total_cents"]), cancelled
