@@ -237,6 +237,8 @@ def record_charge(tenant_id: str, order_id: str, charge_id: str, amount_cents: i
         return order.model_copy(update={"charges": {**order.charges, charge_id: state}})
 
     def paid_now(old: Order, new: Order) -> str | None:
-        return "order.paid" if new.payment_status == "paid" and old.payment_status != "paid" else None
+        # A cancelled order is not "paid" news: what it collected shows as refund_due_cents.
+        return "order.paid" if (new.payment_status == "paid" and old.payment_status != "paid"
+                                and new.status != "cancelled") else None
 
     return _update(tenant_id, order_id, deps, change, paid_now)

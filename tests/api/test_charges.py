@@ -604,3 +604,24 @@ def test_a_paid_order_that_is_cancelled_shows_the_refund_due(http, tenant):
     assert call(http, tenant, "POST", f"/v1/orders/{order['id']}/cancel", {"reason": "cliente desistiu"})[0] == 200
     cancelled = call(http, tenant, "GET", f"/v1/orders/{order['id']}")[1]
     assert (cancelled["status"], cancelled["refund_due_cents"]) == ("cancelled", order["total_cents"]), cancelled
+
+
+def test_a_payment_landing_after_the_cancellation_is_no_order_paid_news(http, tenant):
+    from tests.api.test_catalog import product_body
+
+    customer = call(http, tenant, "POST", "/v1/customers", customer_body())[1]
+    call(http, tenant, "POST", "/v1/products", product_body(min_stock=0))
+    call(http, tenant, "POST", "/v1/stock/movements", {"sku": "CAFE-500G", "type": "receipt", "quantity": 5})
+    invoicing_off(http, tenant)
+    order = place(http, tenant, {"customer_id": customer["id"]}, lines=[{"sku": "CAFE-500G", "quantity": 1}],
+                  payment={"method": "pix", "installments": 1})
+    confirmed = call(http, tenant, "GET", "/v1/events?type=order.confirmed")[1]["data"][0]
+    deliver_event("collections_consumer", "order.confirmed", tenant, confirmed["data"], confirmed["id"])
+    charge = call(http, tenant, "GET", "/v1/charges")[1]["data"][0]
+    call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
+         {"amount_cents": charge["amount_cents"], "paid_at": "2026-01-01T12:00:00Z", "method": "pix"})
+    assert call(http, tenant, "POST", f"/v1/orders/{order['id']}/cancel", {"reason": "cliente desistiu"})[0] == 200
+    paid = call(http, tenant, "GET", "/v1/events?type=charge.paid")[1]["data"][0]
+    deliver_event("orders_consumer", "charge.paid", tenant, paid["data"], paid["id"])  # lands after the cancel
+    assert call(http, tenant, "GET", "/v1/events?type=order.paid")[1]["data"] == []
+    assert call(http, tenant, "GET", f"/v1/orders/{order['id']}")[1]["refund_due_cents"] == order["total_cents"]
