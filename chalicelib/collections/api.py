@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from chalicelib import bootstrap
 from chalicelib.collections import checkout, service
@@ -21,8 +21,9 @@ from chalicelib.collections.model import (
 )
 from chalicelib.collections.providers.notices import LocalNoticeBody
 from chalicelib.platform.brazil import PRINTABLE
+from chalicelib.platform.clock import Timestamp
 from chalicelib.platform.config import get_settings
-from chalicelib.platform.errors import FieldError, InvalidRequestError, NotFoundError
+from chalicelib.platform.errors import FieldError, InvalidRequestError, NotFoundError, naming
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.money import PositiveCents
 from chalicelib.platform.pagination import ListQuery, page_body
@@ -49,7 +50,7 @@ class ManualPaymentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount_cents: PositiveCents
-    paid_at: AwareDatetime = Field(description=(
+    paid_at: Timestamp = Field(description=(
         "When the money was received, with its offset; not in the future (400). Up to 5 minutes ahead is taken "
         "as clock skew: recorded as now, with the given one in `reported_paid_at`."))
     method: Literal["boleto", "pix", "card_link", "cash", "transfer", "other"]
@@ -135,7 +136,7 @@ class WebhookSecretResponse(BaseModel):
 class CredentialsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    api_key: Annotated[str, StringConstraints(min_length=20, max_length=500, pattern=r"^\S+$")] = Field(
+    api_key: Annotated[str, StringConstraints(min_length=20, max_length=500, pattern=r"^[!-~]+$")] = Field(
         description="The provider's API key (Asaas: `$aact_…`); kept in Secrets Manager, never shown again.")
     environment: Literal["sandbox", "production"] = Field(
         default="sandbox", description="Asaas's sandbox (api-sandbox.asaas.com) or production (api.asaas.com).")
@@ -178,7 +179,8 @@ def create_charge(call: Call) -> Result:
     if body.order_id:
         from chalicelib.orders import get_order
 
-        get_order(call.tenant_id, body.order_id)  # NotFoundError names it
+        with naming("order_id"):
+            get_order(call.tenant_id, body.order_id)
     cmd = service.NewCharge(customer_id=body.customer_id, amount_cents=body.amount_cents, due_date=body.due_date,
                             method=body.method, description=body.description, order_id=body.order_id)
     return Result(render(service.create_charge(call.tenant_id, cmd, bootstrap.charge_deps())), status=201)

@@ -34,7 +34,7 @@ from chalicelib.collections.model import (
 from chalicelib.collections.providers import IssueRequest, Payee, Payer, PaymentNotice, PaymentProvider
 from chalicelib.platform.clock import Clock, business_date, rfc3339
 from chalicelib.platform.dynamo import UnitOfWork, retry_lost_races
-from chalicelib.platform.errors import ConflictError, FieldError, InvalidRequestError, InvalidStateError
+from chalicelib.platform.errors import ConflictError, FieldError, InvalidRequestError, InvalidStateError, naming
 from chalicelib.platform.events import EventFactory, stage_event
 from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.observability import logger
@@ -114,7 +114,8 @@ def today(deps: ChargeDeps) -> date:
 def _issue(tenant_id: str, specs: list[NewCharge], deps: ChargeDeps) -> list[Charge]:
     tenant = deps.tenant(tenant_id)
     settings = tenant.settings.collections
-    customer = deps.customer(tenant_id, specs[0].customer_id)  # NotFoundError names it
+    with naming("customer_id"):
+        customer = deps.customer(tenant_id, specs[0].customer_id)
     provider = deps.provider(settings.provider, tenant_id)
     payee = Payee(tenant_id=tenant_id, name=tenant.legal_name, city=tenant.address.city, cnpj=tenant.cnpj,
                   bank_code=settings.bank_code, agency=settings.agency, account=settings.account,

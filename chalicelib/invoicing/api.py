@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
 
 from chalicelib import bootstrap
 from chalicelib.invoicing.lifecycle import Correction, InvoiceDoc, InvoiceStatus, InvoiceTotals, public
@@ -50,9 +50,9 @@ class CorrectionRequest(BaseModel):
 class VoidNumbersRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    series: int = Field(ge=0, le=999)
-    first_number: int = Field(ge=1, le=999_999_999)
-    last_number: int = Field(ge=1, le=999_999_999)
+    series: StrictInt = Field(ge=0, le=999)
+    first_number: StrictInt = Field(ge=1, le=999_999_999)
+    last_number: StrictInt = Field(ge=1, le=999_999_999)
     reason: Annotated[str, BeforeValidator(_fiscal_text), StringConstraints(min_length=15, max_length=255)]
 
 

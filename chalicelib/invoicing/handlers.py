@@ -36,9 +36,12 @@ def on_order_cancelled(event: Event) -> None:
         return
     if invoice is None or invoice.status != "authorized":
         return
-    reason = f"Pedido {order['id']} cancelado: {order.get('cancel_reason') or 'sem motivo informado'}"
+    from chalicelib.invoicing.nfe_xml import sanitize_text
+
+    # The order's reason is free text: as xJust it must be one line of Latin-1 (SEFAZ's pattern).
+    reason = sanitize_text(f"Pedido {order['id']} cancelado: {order.get('cancel_reason') or 'sem motivo informado'}", 255)
     try:
-        service.cancel_invoice(event.tenant_id, invoice.id, reason[:255].ljust(15, "."), bootstrap.invoicing_deps())
+        service.cancel_invoice(event.tenant_id, invoice.id, reason.ljust(15, "."), bootstrap.invoicing_deps())
     except Exception:
         logger.exception("NF-e of a cancelled order not cancelled", extra={"invoice_id": invoice.id})
         raise

@@ -49,7 +49,7 @@ from chalicelib.invoicing.repository import DynamoInvoiceRepository, NumberTaken
 from chalicelib.invoicing.signing import sign_nfe
 from chalicelib.invoicing.xsd import validate_nfe
 from chalicelib.platform.clock import SAO_PAULO, Clock, rfc3339
-from chalicelib.platform.errors import AppError, ConflictError, FieldError, InvalidRequestError, InvalidStateError
+from chalicelib.platform.errors import AppError, ConflictError, FieldError, InvalidRequestError, InvalidStateError, naming
 from chalicelib.platform.events import EventFactory
 from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.usage import meter_quietly
@@ -170,7 +170,8 @@ def emit_invoice(tenant_id: str, order_id: str, deps: InvoicingDeps) -> InvoiceD
     from chalicelib.tenants import get_tenant
 
     tenant = get_tenant(tenant_id)
-    order = get_order(tenant_id, order_id)
+    with naming("order_id"):
+        order = get_order(tenant_id, order_id)
     invoice = deps.repo.find_by_order(tenant_id, order_id)
     if invoice is None:
         if order.status == "cancelled":

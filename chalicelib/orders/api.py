@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 from chalicelib import bootstrap
 from chalicelib.orders import service
 from chalicelib.orders.model import MAX_LINES, MAX_QUANTITY, LineRequest, Order, OrderStatus, Payment, PaymentStatus
+from chalicelib.platform.brazil import MULTILINE, PRINTABLE
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.money import Cents
 from chalicelib.platform.pagination import ListQuery, page_body
@@ -16,7 +17,8 @@ from chalicelib.platform.pagination import ListQuery, page_body
 api = Api(__name__, tag="Orders")
 
 CustomerId = Annotated[str, StringConstraints(pattern=r"^cus_[0-9A-HJKMNP-TV-Z]{26}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Line60 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=PRINTABLE)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=MULTILINE)]
 
 
 class OrderLineRequest(BaseModel):
@@ -41,8 +43,8 @@ class CreateOrderRequest(BaseModel):
 class ShipOrderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)] | None = None
-    tracking_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)] | None = None
+    carrier: Line60 | None = None
+    tracking_code: Line60 | None = None
 
 
 class DeliverOrderRequest(BaseModel):
@@ -52,7 +54,7 @@ class DeliverOrderRequest(BaseModel):
 class CancelOrderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=MULTILINE)]
 
 
 class OrderLineResponse(BaseModel):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from chalicelib.platform.errors import FieldError, InvalidRequestError
 from chalicelib.platform.states import transition
@@ -147,8 +147,8 @@ class OrderLine(Strict):
 
 class Payment(Strict):
     method: PaymentMethod
-    installments: int = Field(default=1, ge=1, le=12)
-    first_due_in_days: int = Field(default=3, ge=0, le=365)
+    installments: StrictInt = Field(default=1, ge=1, le=12)
+    first_due_in_days: StrictInt = Field(default=3, ge=0, le=365)
 
 
 class ChargeState(Strict):

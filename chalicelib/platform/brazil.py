@@ -25,6 +25,8 @@ UF_CODES = {
 _DIGITS = re.compile(r"^\d+$")
 # Free text that ends up in fiscal documents and e-mails: no control characters.
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+# Free text that may run over lines (notes, reasons): no control characters but line breaks and tabs.
+MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
 def is_valid_cpf(value: str) -> bool:
@@ -102,8 +104,8 @@ class Address(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     street: Text2to60
-    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-    complement: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] | None = None
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=PRINTABLE)]
+    complement: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60, pattern=PRINTABLE)] | None = None
     district: Text2to60
     city: Text2to60
     state: Uf

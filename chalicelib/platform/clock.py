@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from typing import Annotated, Protocol
 from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BeforeValidator
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 
@@ -45,3 +48,13 @@ def rfc3339(instant: datetime) -> str:
 def business_date(instant: datetime) -> date:
     """The calendar date in America/Sao_Paulo for an instant."""
     return instant.astimezone(SAO_PAULO).date()
+
+
+def _rfc3339_text(value: object) -> object:
+    if not isinstance(value, str) or not re.match(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}", value):
+        raise ValueError("must be an RFC 3339 timestamp with its offset, such as 2026-11-23T10:00:00-03:00")
+    return value
+
+
+# An instant in a request body: RFC 3339 text with an offset (no Unix numbers, no naive times).
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +58,17 @@ class NotFoundError(AppError):
     """The resource does not exist for this tenant."""
 
     status, code, title = 404, "not_found", "Not found"
+
+
+@contextmanager
+def naming(field: str) -> Iterator[None]:
+    """A NotFoundError raised inside names `field`: the client's field that pointed at nothing."""
+    try:
+        yield
+    except NotFoundError as exc:
+        if not exc.errors:
+            exc.errors = [FieldError(field, "does not exist")]
+        raise
 
 
 class MethodNotAllowedError(AppError):

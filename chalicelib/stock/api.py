@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints,
 
 from chalicelib import bootstrap
 from chalicelib.catalog import MAX_QUANTITY, Sku, is_sku
-from chalicelib.platform.brazil import PRINTABLE
+from chalicelib.platform.brazil import MULTILINE, PRINTABLE
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.pagination import ListQuery, page_body
@@ -26,7 +26,8 @@ class CreateMovementRequest(BaseModel):
     type: Literal["receipt", "adjustment", "return"] = Field(
         description="`receipt` and `return` add (quantity > 0); `adjustment` is signed.")
     quantity: Annotated[StrictInt, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
+                                             pattern=MULTILINE)] | None = None
     warehouse: WarehouseCode = Field(default=DEFAULT_WAREHOUSE, description=(
         "A warehouse code: `main` (every tenant has it) or one registered with `POST /v1/warehouses`; "
         "any other code is 400. A SKU's stock in a warehouse starts with its first receipt there."))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from chalicelib import bootstrap
-from chalicelib.platform.brazil import Address, Cnpj, Email, TaxRules
+from chalicelib.platform.brazil import PRINTABLE, Address, Cnpj, Email, TaxRules
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.ids import is_id
@@ -78,7 +78,7 @@ class InvoicingPatch(BaseModel):
 
     certificate: CertificateUpload | None = None
     enabled: bool | None = None
-    series: int | None = Field(default=None, ge=0, le=999)
+    series: StrictInt | None = Field(default=None, ge=0, le=999)
     environment: Literal["homologacao", "producao"] | None = None
     authority: Literal["local", "sefaz"] | None = None
     tax: TaxRules | None = Field(default=None, description=(
@@ -127,7 +127,7 @@ Scope = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 class CreateApiKeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=PRINTABLE)]
     scopes: list[Scope] = Field(min_length=1, max_length=20)
 
 

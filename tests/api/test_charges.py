@@ -625,3 +625,40 @@ def test_a_payment_landing_after_the_cancellation_is_no_order_paid_news(http, te
     deliver_event("orders_consumer", "charge.paid", tenant, paid["data"], paid["id"])  # lands after the cancel
     assert call(http, tenant, "GET", "/v1/events?type=order.paid")[1]["data"] == []
     assert call(http, tenant, "GET", f"/v1/orders/{order['id']}")[1]["refund_due_cents"] == order["total_cents"]
+
+
+@pytest.mark.parametrize(("payment", "field"), [
+    ({"value": "abc"}, "payment.value"), ({"value": True}, "payment.value"), ({"value": None}, "payment.value"),
+    ({"value": []}, "payment.value"), ({"value": "NaN"}, "payment.value"), ({"value": 1e300}, "payment.value"),
+    ({"paymentDate": "not-a-date"}, "payment.paymentDate"), ({"paymentDate": "2026-02-30"}, "payment.paymentDate"),
+])
+def test_hostile_asaas_event_values_are_400_naming_the_field(http, tenant, customer, payment, field):
+    from tests.unit.test_charges_asaas import fixture
+
+    token = call(http, tenant, "GET", "/v1/psp/asaas/webhook-secret")[1]["secret"]
+    charge = new_charge(http, tenant, customer, method="pix")
+    body = fixture("webhook_payment_received.json")
+    body["payment"].update({"externalReference": f"{tenant['id']}:{charge['id']}", **payment})
+    answer = http.request("POST", "/v1/psp/asaas/webhooks", raw=json.dumps(body).encode(),
+                          headers={"asaas-access-token": token})
+    assert answer.status_code == 400 and field in fields(json.loads(answer.body)), answer.body
+    assert call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1]["status"] == "pending"
+
+
+@pytest.mark.parametrize("paid_at", [-1, 1700000000, "100", 1.5, "2026-03-01T10:00:00"])
+def test_paid_at_is_an_rfc3339_instant_with_its_offset(http, tenant, customer, paid_at):
+    charge = new_charge(http, tenant, customer)
+    status, problem = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
+                           {"amount_cents": 100, "paid_at": paid_at, "method": "transfer"})
+    assert status == 400 and "paid_at" in fields(problem), problem
+
+
+def test_unknown_customer_or_order_of_a_charge_is_404_naming_it(http, tenant, customer):
+    status, problem = call(http, tenant, "POST", "/v1/charges",
+                           charge_body(customer, customer_id="cus_01JAAAAAAAAAAAAAAAAAAAAAAA"))
+    assert status == 404 and fields(problem) == {"customer_id"}, problem
+    status, problem = call(http, tenant, "POST", "/v1/charges",
+                           charge_body(customer, order_id="ord_01JAAAAAAAAAAAAAAAAAAAAAAA"))
+    assert status == 404 and fields(problem) == {"order_id"}, problem
+    status, problem = call(http, tenant, "POST", "/v1/invoices", {"order_id": "ord_01JAAAAAAAAAAAAAAAAAAAAAAA"})
+    assert status == 404 and fields(problem) == {"order_id"}, problem

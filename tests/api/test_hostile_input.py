@@ -107,3 +107,24 @@ def test_a_body_nested_up_to_the_limit_is_judged_on_its_fields():
     for _ in range(MAX_JSON_DEPTH - 1):
         deepest_allowed = [deepest_allowed]
     assert json_depth(deepest_allowed) == MAX_JSON_DEPTH
+
+
+@pytest.mark.parametrize(("method", "path", "body", "field"), [
+    ("POST", "/v1/api-keys", {"name": "erp\u0000", "scopes": ["*"]}, "name"),
+    ("PUT", "/v1/psp/asaas/credentials", {"api_key": "$aact_" + "x" * 20 + "\u0000"}, "api_key"),
+    ("PATCH", "/v1/tenant/settings", {"invoicing": {"series": True}}, "invoicing.series"),
+    ("PATCH", "/v1/tenant/settings", {"invoicing": {"series": "1"}}, "invoicing.series"),
+    ("POST", "/v1/invoice-number-voids", {"series": 1, "first_number": "100", "last_number": 101,
+                                          "reason": "Numeração pulada no sistema"}, "first_number"),
+])
+def test_control_characters_and_coerced_numbers_are_refused(http, tenant, method, path, body, field):
+    status, problem = call(http, tenant, method, path, body)
+    assert status == 400 and field in {e["field"] for e in problem["errors"]}, problem
+
+
+def test_an_address_number_or_order_notes_refuse_control_characters(http, tenant):
+    from tests.api.test_catalog import ADDRESS, customer_body
+
+    status, problem = call(http, tenant, "POST", "/v1/customers",
+                           customer_body(address={**ADDRESS, "number": "12\u0007"}))
+    assert status == 400 and "address.number" in {e["field"] for e in problem["errors"]}, problem

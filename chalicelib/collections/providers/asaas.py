@@ -11,13 +11,16 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from chalicelib.collections.model import BoletoInfo, CardLinkInfo, PixInfo
 from chalicelib.collections.providers import Issued, IssueRequest, PaymentNotice
 from chalicelib.collections.signatures import InvalidSignatureError
-from chalicelib.platform.errors import FieldError, InvalidRequestError, ServiceUnavailableError
+from chalicelib.platform.errors import FieldError, InvalidRequestError, ServiceUnavailableError, validation_errors
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.money import round_cents
 
@@ -98,23 +101,55 @@ class AsaasProvider:
         return Issued(boleto=boleto, pix=pix, card_link=card, provider_charge_id=payment_id)
 
 
+class AsaasPayment(BaseModel):
+    """The part of an Asaas payment event we read (the rest is ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    value: Annotated[Decimal, Field(gt=0, le=Decimal("10000000000"), allow_inf_nan=False)]
+    billingType: str | None = None
+    externalReference: str | None = None
+    clientPaymentDate: date | None = None
+    paymentDate: date | None = None
+    confirmedDate: date | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError("must be a number of reais")
+        return value
+
+
+class AsaasEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    event: str
+    payment: AsaasPayment
+
+
 def notice_from_payload(payload: dict[str, Any]) -> PaymentNotice | None:
     """Our settlement of an Asaas webhook payload; None for events that move no money."""
     if payload.get("event") not in SETTLING_EVENTS:
         return None
-    payment = payload.get("payment") or {}
-    reference = str(payment.get("externalReference") or "")
-    tenant_id, _, charge_id = reference.partition(":")
+    try:
+        parsed = AsaasEvent.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidRequestError("The Asaas event is not what Asaas sends.", validation_errors(exc)) from None
+    payment = parsed.payment
+    tenant_id, _, charge_id = (payment.externalReference or "").partition(":")
     if not is_id(tenant_id, "ten") or not charge_id:
         raise InvalidRequestError("The payment's externalReference does not name one of our charges.",
                                   [FieldError("payment.externalReference", "must be '<tenant_id>:<charge_id>'")])
-    paid_on = payment.get("clientPaymentDate") or payment.get("paymentDate") or payment.get("confirmedDate")
+    paid_on = payment.clientPaymentDate or payment.paymentDate or payment.confirmedDate
     if not paid_on:
         raise InvalidRequestError("The payment has no payment date.", [FieldError("payment.paymentDate", "is required")])
-    return PaymentNotice(provider=NAME, event_id=str(payload.get("id") or f"{payload['event']}:{payment.get('id')}"),
-                         tenant_id=tenant_id, charge_id=charge_id, amount_cents=cents(payment.get("value", 0)),
-                         paid_at=f"{paid_on}T12:00:00-03:00",
-                         method=METHOD_OF_BILLING.get(str(payment.get("billingType")), "boleto"))
+    return PaymentNotice(provider=NAME, event_id=parsed.id or f"{parsed.event}:{payment.id}",
+                         tenant_id=tenant_id, charge_id=charge_id, amount_cents=cents(payment.value),
+                         paid_at=f"{paid_on.isoformat()}T12:00:00-03:00",
+                         method=METHOD_OF_BILLING.get(str(payment.billingType), "boleto"))
 
 
 def read_notice(raw: bytes, headers: dict[str, str], secret_of: Callable[[str], str | None]) -> PaymentNotice | None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
 
 from chalicelib.collections import signatures
 from chalicelib.collections.providers import PaymentNotice, UnknownProviderError
+from chalicelib.platform.clock import Timestamp
 from chalicelib.platform.errors import FieldError, InvalidRequestError, validation_errors
 from chalicelib.platform.ids import is_id
 
@@ -33,7 +33,7 @@ class LocalNoticeBody(BaseModel):
     tenant_id: TenantId
     charge_id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     amount_cents: Annotated[StrictInt, Field(gt=0, le=1_000_000_000_000)]
-    paid_at: datetime
+    paid_at: Timestamp
     method: Literal["boleto", "pix", "card_link"]
 
 
