@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from chalicelib.platform.aws import client
@@ -16,7 +16,7 @@ ProviderEnvironment = Literal["sandbox", "production"]
 
 @dataclass(frozen=True)
 class ProviderCredentials:
-    api_key: str
+    api_key: str = field(repr=False)  # never in a log line or a traceback
     environment: ProviderEnvironment
     updated_at: str
 

@@ -213,7 +213,9 @@ def charge_event_data(charge: Charge) -> dict[str, Any]:
     return {"charge": {"id": charge.id, "order_id": charge.order_id, "customer_id": charge.customer_id,
                        "amount_cents": charge.amount_cents, "paid_amount_cents": charge.paid_amount_cents,
                        "status": charge.status, "method": charge.method, "due_date": charge.due_date.isoformat(),
-                       "installment": charge.installment}}
+                       "installment": charge.installment,
+                       # grows with every change: a consumer keeps the newest snapshot (events may come out of order)
+                       "version": charge.version}}
 
 
 # --- provider notices ---------------------------------------------------------------------------

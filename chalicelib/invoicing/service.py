@@ -48,6 +48,7 @@ from chalicelib.invoicing.proc import build_nfe_proc
 from chalicelib.invoicing.repository import DynamoInvoiceRepository, NumberTakenError
 from chalicelib.invoicing.signing import sign_nfe
 from chalicelib.invoicing.xsd import validate_nfe
+from chalicelib.platform.brazil import SIMPLES_REGIMES
 from chalicelib.platform.clock import SAO_PAULO, Clock, rfc3339
 from chalicelib.platform.errors import AppError, ConflictError, FieldError, InvalidRequestError, InvalidStateError, naming
 from chalicelib.platform.events import EventFactory
@@ -99,7 +100,7 @@ def tax_profile(tax_regime: str, issuer_uf: str, *levels: Any, destination_uf: s
     from chalicelib.invoicing.icms_rates import internal_rate, interstate_rate
 
     destination = destination_uf or issuer_uf
-    if tax_regime in ("simples_nacional", "mei"):
+    if tax_regime in SIMPLES_REGIMES:
         profile = nfe.TaxProfile(csosn="102", pis_cst="49", cofins_cst="49")
     else:
         profile = nfe.TaxProfile(csosn=None, icms_cst="00", icms_rate=internal_rate(issuer_uf),
@@ -117,7 +118,7 @@ def _line_tax(tenant: Any, product: Any, destination_uf: str) -> nfe.TaxProfile 
     imported goods, whose interstate rate is 4 %. None: the invoice's profile."""
     from chalicelib.invoicing.icms_rates import IMPORTED_ORIGINS
 
-    imported = tenant.tax_regime not in ("simples_nacional", "mei") and product.origin in IMPORTED_ORIGINS
+    imported = tenant.tax_regime not in SIMPLES_REGIMES and product.origin in IMPORTED_ORIGINS
     if product.tax is None and not imported:
         return None
     return tax_profile(tenant.tax_regime, tenant.address.state, tenant.settings.invoicing.tax, product.tax,
@@ -178,13 +179,22 @@ def emit_invoice(tenant_id: str, order_id: str, deps: InvoicingDeps) -> InvoiceD
             raise InvalidStateError(f"Order {order_id} is cancelled.", [FieldError("order_id", "is cancelled")])
         invoice = _numbered(tenant_id, tenant, order, deps)
     if invoice.status == "rejected":
+        if order.status == "cancelled":  # never resubmit (nor renumber) the NF-e of a cancelled sale
+            raise InvalidStateError(f"Order {order_id} is cancelled: its rejected NF-e is not resubmitted.",
+                                    [FieldError("order_id", "is cancelled")])
         if invoice.number_voided:
             invoice = _renumbered(tenant_id, invoice, deps)
         invoice = invoice.model_copy(update={"status": next_status("rejected", "resubmit"),
                                              "issued_at": rfc3339(deps.clock.now())})
     if invoice.status != "pending":
         return invoice
-    return _process(tenant_id, tenant, order, invoice, deps)
+    emitted = _process(tenant_id, tenant, order, invoice, deps)
+    if emitted.status == "authorized" and get_order(tenant_id, order_id).status == "cancelled":
+        # A pending NF-e (sent before an outage) authorized after its order was cancelled: cancel it too,
+        # so no authorized NF-e is left for a cancelled sale (order.cancelled found it still pending).
+        emitted = cancel_invoice(tenant_id, emitted.id, f"Pedido {order_id} cancelado antes da autorizacao da NF-e",
+                                 deps)
+    return emitted
 
 
 def _numbered(tenant_id: str, tenant: Any, order: Any, deps: InvoicingDeps) -> InvoiceDoc:

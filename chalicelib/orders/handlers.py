@@ -42,7 +42,8 @@ def on_charge_changed(event: Event) -> None:
     if not charge.get("order_id"):
         return
     service.record_charge(event.tenant_id, charge["order_id"], charge["id"], int(charge["amount_cents"]),
-                          str(charge["status"]), int(charge.get("paid_amount_cents") or 0), bootstrap.order_deps())
+                          str(charge["status"]), int(charge.get("paid_amount_cents") or 0), bootstrap.order_deps(),
+                          version=int(charge.get("version") or 0))
 
 
 HANDLERS = {

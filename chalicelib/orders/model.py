@@ -155,6 +155,7 @@ class ChargeState(Strict):
     amount_cents: int
     paid_cents: int = 0
     status: str = "pending"
+    version: int = 0  # the charge's version this snapshot came from
 
 
 class TimelineEntry(Strict):

@@ -30,7 +30,7 @@ from chalicelib.orders.model import (
 )
 from chalicelib.platform.clock import Clock, rfc3339
 from chalicelib.platform.dynamo import UnitOfWork
-from chalicelib.platform.errors import FieldError, InvalidStateError, NotFoundError
+from chalicelib.platform.errors import FieldError, InvalidStateError, NotFoundError, naming
 from chalicelib.platform.events import Event, EventFactory, stage_event
 from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.pagination import Page
@@ -79,11 +79,8 @@ def _record_event(order: Order, event: Event, now: str, **changes: Any) -> Order
 
 def place_order(tenant_id: str, cmd: NewOrder, deps: OrderDeps) -> Order:
     """Confirm an order: price its lines, reserve every line's stock and record it, in one step."""
-    try:
+    with naming("customer_id"):
         catalog.get_customer(tenant_id, cmd.customer_id)
-    except NotFoundError:
-        raise NotFoundError(f"No customer {cmd.customer_id}.",
-                            [FieldError("customer_id", "no customer has this id")]) from None
     lines = merge_lines(cmd.lines)
     products = catalog.get_products(tenant_id, [line.sku for line in lines])
     unknown = [FieldError(f"lines.{i}.sku", f"no product with SKU {line.sku}")
@@ -227,12 +224,13 @@ def invoice_cancelled(tenant_id: str, order_id: str, invoice_number: int, reason
 
 
 def record_charge(tenant_id: str, order_id: str, charge_id: str, amount_cents: int, status: str,
-                  paid_cents: int, deps: OrderDeps) -> Order | None:
-    """A charge of the order was created, paid, became overdue or was cancelled."""
+                  paid_cents: int, deps: OrderDeps, version: int = 0) -> Order | None:
+    """A charge of the order was created, paid, became overdue or was cancelled. Events may arrive out
+    of order (concurrent consumers): a snapshot older than the one kept changes nothing."""
     def change(order: Order) -> Order | None:
         current = order.charges.get(charge_id)
-        state = ChargeState(amount_cents=amount_cents, paid_cents=paid_cents, status=status)
-        if current == state:
+        state = ChargeState(amount_cents=amount_cents, paid_cents=paid_cents, status=status, version=version)
+        if current == state or (current is not None and version and current.version > version):
             return None
         return order.model_copy(update={"charges": {**order.charges, charge_id: state}})
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Protocol
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 
@@ -56,5 +56,11 @@ def _rfc3339_text(value: object) -> object:
     return value
 
 
+def _plausible(value: datetime) -> datetime:
+    if not 2000 <= value.year <= 2100:  # also keeps UTC conversions from overflowing (year 1 at +05:00)
+        raise ValueError("must be an instant between the years 2000 and 2100")
+    return value
+
+
 # An instant in a request body: RFC 3339 text with an offset (no Unix numbers, no naive times).
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_plausible)]

@@ -9,9 +9,9 @@ can retry. Records expire after `IDEMPOTENCY_TTL_HOURS` (48 h by default, above 
 
 A stored answer can hold a secret shown once (the `key` of `POST /v1/api-keys`, the `api_key`
 of `POST /v1/tenants`), so nothing in the record is readable without the client's raw key:
-the record is addressed by the SHA-256 of the Idempotency-Key, and the answer (status,
-headers, body) is sealed with AES-256-GCM under a key derived with HKDF-SHA256 from the raw
-Idempotency-Key and the caller's partition (tenant). The record's key and request hash are
+the record is addressed by an HMAC-SHA256 of the Idempotency-Key under a server secret, and the
+answer (status, headers, body) is sealed with AES-256-GCM under a key derived with HKDF-SHA256
+from the raw Idempotency-Key and the caller's partition (tenant), salted with that secret. The record's key and request hash are
 the AEAD's associated data, so a sealed answer cannot be moved to another record. Only a
 client that sends the same raw key again can have it opened.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 import time
@@ -61,9 +62,24 @@ def _aead(idempotency_key: str, partition: str) -> Any:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-    secret = HKDF(algorithm=hashes.SHA256(), length=32, salt=SEAL_SALT,
+    # Salted with the server's secret: a copy of the table alone cannot open an answer by guessing keys.
+    salt = hmac.new(_pepper(), SEAL_SALT, hashlib.sha256).digest()
+    secret = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt,
                   info=partition.encode()).derive(idempotency_key.encode())
     return AESGCM(secret)
+
+
+def _pepper() -> bytes:
+    """A server-side secret (the cursor-signing one, a generated secret in AWS), never in the table."""
+    from chalicelib.platform.config import get_settings
+
+    return get_settings().cursor_secret.encode()
+
+
+def record_address(idempotency_key: str) -> str:
+    """Where a key's record lives: an HMAC of the key under the server's secret, not a bare hash, so a
+    guessable key (`order-123`) cannot be confirmed from a copy of the table."""
+    return hmac.new(_pepper(), idempotency_key.encode(), hashlib.sha256).hexdigest()
 
 
 def _associated_data(key: keys.Key, request_hash: str) -> bytes:
@@ -96,7 +112,7 @@ def _validate(key: str) -> None:
 def run_idempotently(tenant_id: str | None, idempotency_key: str, request_hash: str,
                      run: Callable[[], Response], problem: Callable[[AppError], Response]) -> Response:
     _validate(idempotency_key)
-    key = keys.idempotency(tenant_id, hashlib.sha256(idempotency_key.encode()).hexdigest())
+    key = keys.idempotency(tenant_id, record_address(idempotency_key))
     now = int(time.time())
     record = IdempotencyRecord.at(key, kind="idempotency", request_hash=request_hash, state="running",
                                   locked_until=now + LOCK_SECONDS,

@@ -180,7 +180,9 @@ def record_movement(tenant_id: str, cmd: NewMovement, deps: StockDeps) -> Moveme
         movement = Movement(id=deps.ids.new("mov"), sku=cmd.sku, warehouse=cmd.warehouse, type=cmd.type,
                             quantity=cmd.quantity, reason=cmd.reason, created_at=rfc3339(deps.clock.now()))
         uow = UnitOfWork()
-        if cmd.warehouse != DEFAULT_WAREHOUSE:
+        if cmd.warehouse != DEFAULT_WAREHOUSE and cmd.warehouse not in level.warehouses:
+            # A code the SKU already holds stock in stays usable (stock moved before warehouses were
+            # registered is not frozen); a new one must be registered.
             deps.repo.stage_warehouse_check(uow, tenant_id, cmd.warehouse, on_fail=_unknown_warehouse(cmd.warehouse))
         _stage_change(uow, tenant_id, level, {cmd.warehouse: Change(on_hand=cmd.quantity)}, deps, _changed)
         deps.repo.stage_movement(uow, tenant_id, movement)

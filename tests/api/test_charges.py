@@ -662,3 +662,24 @@ def test_unknown_customer_or_order_of_a_charge_is_404_naming_it(http, tenant, cu
     assert status == 404 and fields(problem) == {"order_id"}, problem
     status, problem = call(http, tenant, "POST", "/v1/invoices", {"order_id": "ord_01JAAAAAAAAAAAAAAAAAAAAAAA"})
     assert status == 404 and fields(problem) == {"order_id"}, problem
+
+
+def test_an_older_charge_snapshot_arriving_late_changes_nothing(http, tenant):
+    from tests.api.test_catalog import product_body
+
+    customer = call(http, tenant, "POST", "/v1/customers", customer_body())[1]
+    call(http, tenant, "POST", "/v1/products", product_body(min_stock=0))
+    call(http, tenant, "POST", "/v1/stock/movements", {"sku": "CAFE-500G", "type": "receipt", "quantity": 5})
+    invoicing_off(http, tenant)
+    order = place(http, tenant, {"customer_id": customer["id"]}, lines=[{"sku": "CAFE-500G", "quantity": 1}],
+                  payment={"method": "pix", "installments": 1})
+    confirmed = call(http, tenant, "GET", "/v1/events?type=order.confirmed")[1]["data"][0]
+    deliver_event("collections_consumer", "order.confirmed", tenant, confirmed["data"], confirmed["id"])
+    charge = call(http, tenant, "GET", "/v1/charges")[1]["data"][0]
+    call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
+         {"amount_cents": charge["amount_cents"], "paid_at": "2026-01-01T12:00:00Z", "method": "pix"})
+    for kind in ("charge.paid", "charge.created"):  # out of order, as concurrent consumers may deliver them
+        event = call(http, tenant, "GET", f"/v1/events?type={kind}")[1]["data"][0]
+        deliver_event("orders_consumer", kind, tenant, event["data"], event["id"])
+    placed = call(http, tenant, "GET", f"/v1/orders/{order['id']}")[1]
+    assert (placed["payment_status"], placed["paid_cents"]) == ("paid", order["total_cents"]), placed

@@ -431,3 +431,11 @@ def test_fiscal_texts_are_one_line_of_latin_1(http, tenant, order, text, status)
         assert body["corrections"][0]["text"] == "Corrige o endereço de entrega e o complemento"
     else:
         assert "text" in fields(body)
+
+
+def test_a_cancelled_orders_rejected_nfe_is_never_resubmitted(http, tenant, order):
+    reject_next_emission(http, tenant, order["id"])
+    assert call(http, tenant, "POST", f"/v1/orders/{order['id']}/cancel", {"reason": "cliente desistiu"})[0] == 200
+    status, problem = emit(http, tenant, order["id"])
+    assert status == 409 and problem["code"] == "invalid_state" and fields(problem) == {"order_id"}, problem
+    assert [i["status"] for i in call(http, tenant, "GET", "/v1/invoices")[1]["data"]] == ["rejected"]

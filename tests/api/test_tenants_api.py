@@ -247,13 +247,13 @@ def test_an_onboarding_answer_keeps_the_tenants_key_out_of_the_table(http):
 
 
 def test_a_record_stored_in_clear_before_sealing_counts_as_absent(http, tenant):
-    import hashlib
 
     from chalicelib.platform import keys
     from chalicelib.platform.aws import client
     from chalicelib.platform.config import get_settings
+    from chalicelib.platform.idempotency import record_address
 
-    key = keys.idempotency(tenant["id"], hashlib.sha256(b"legacy-1").hexdigest())
+    key = keys.idempotency(tenant["id"], record_address("legacy-1"))
     client("dynamodb").put_item(TableName=get_settings().table_name, Item={
         "pk": {"S": key.pk}, "sk": {"S": key.sk}, "kind": {"S": "idempotency"}, "request_hash": {"S": "old"},
         "state": {"S": "done"}, "locked_until": {"N": "0"}, "response_status": {"N": "201"},

@@ -106,7 +106,7 @@ class AsaasPayment(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     value: Annotated[Decimal, Field(gt=0, le=Decimal("10000000000"), allow_inf_nan=False)]
     billingType: str | None = None
     externalReference: str | None = None
@@ -146,7 +146,9 @@ def notice_from_payload(payload: dict[str, Any]) -> PaymentNotice | None:
     paid_on = payment.clientPaymentDate or payment.paymentDate or payment.confirmedDate
     if not paid_on:
         raise InvalidRequestError("The payment has no payment date.", [FieldError("payment.paymentDate", "is required")])
-    return PaymentNotice(provider=NAME, event_id=parsed.id or f"{parsed.event}:{payment.id}",
+    # One settlement per Asaas payment: PAYMENT_CONFIRMED and PAYMENT_RECEIVED of a card payment are two
+    # events (two ids) for the same money, so the notice is keyed by the payment.
+    return PaymentNotice(provider=NAME, event_id=f"payment:{payment.id}",
                          tenant_id=tenant_id, charge_id=charge_id, amount_cents=cents(payment.value),
                          paid_at=f"{paid_on.isoformat()}T12:00:00-03:00",
                          method=METHOD_OF_BILLING.get(str(payment.billingType), "boleto"))
