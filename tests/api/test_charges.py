@@ -583,7 +583,8 @@ def test_a_record_class_first_used_after_the_shared_connection_has_its_own_index
     assert list(LateRecord.gsi2.query("nobody")) == []
 
 
-def test_a_paid_order_that_is_cancelled_shows_the_refund_due(http, tenant):
+def pix_order_with_its_charge(http, tenant) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A one-line Pix order of a tenant with invoicing off, and the charge the collections consumer made."""
     from tests.api.test_catalog import product_body
 
     customer = call(http, tenant, "POST", "/v1/customers", customer_body())[1]
@@ -595,6 +596,11 @@ def test_a_paid_order_that_is_cancelled_shows_the_refund_due(http, tenant):
     confirmed = call(http, tenant, "GET", "/v1/events?type=order.confirmed")[1]["data"][0]
     deliver_event("collections_consumer", "order.confirmed", tenant, confirmed["data"], confirmed["id"])
     charge = call(http, tenant, "GET", "/v1/charges")[1]["data"][0]
+    return order, charge
+
+
+def test_a_paid_order_that_is_cancelled_shows_the_refund_due(http, tenant):
+    order, charge = pix_order_with_its_charge(http, tenant)
     assert call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
                 {"amount_cents": charge["amount_cents"], "paid_at": "2026-01-01T12:00:00Z", "method": "pix"})[0] == 201
     for kind in ("charge.created", "charge.paid"):
@@ -607,17 +613,7 @@ def test_a_paid_order_that_is_cancelled_shows_the_refund_due(http, tenant):
 
 
 def test_a_payment_landing_after_the_cancellation_is_no_order_paid_news(http, tenant):
-    from tests.api.test_catalog import product_body
-
-    customer = call(http, tenant, "POST", "/v1/customers", customer_body())[1]
-    call(http, tenant, "POST", "/v1/products", product_body(min_stock=0))
-    call(http, tenant, "POST", "/v1/stock/movements", {"sku": "CAFE-500G", "type": "receipt", "quantity": 5})
-    invoicing_off(http, tenant)
-    order = place(http, tenant, {"customer_id": customer["id"]}, lines=[{"sku": "CAFE-500G", "quantity": 1}],
-                  payment={"method": "pix", "installments": 1})
-    confirmed = call(http, tenant, "GET", "/v1/events?type=order.confirmed")[1]["data"][0]
-    deliver_event("collections_consumer", "order.confirmed", tenant, confirmed["data"], confirmed["id"])
-    charge = call(http, tenant, "GET", "/v1/charges")[1]["data"][0]
+    order, charge = pix_order_with_its_charge(http, tenant)
     call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
          {"amount_cents": charge["amount_cents"], "paid_at": "2026-01-01T12:00:00Z", "method": "pix"})
     assert call(http, tenant, "POST", f"/v1/orders/{order['id']}/cancel", {"reason": "cliente desistiu"})[0] == 200
@@ -665,17 +661,7 @@ def test_unknown_customer_or_order_of_a_charge_is_404_naming_it(http, tenant, cu
 
 
 def test_an_older_charge_snapshot_arriving_late_changes_nothing(http, tenant):
-    from tests.api.test_catalog import product_body
-
-    customer = call(http, tenant, "POST", "/v1/customers", customer_body())[1]
-    call(http, tenant, "POST", "/v1/products", product_body(min_stock=0))
-    call(http, tenant, "POST", "/v1/stock/movements", {"sku": "CAFE-500G", "type": "receipt", "quantity": 5})
-    invoicing_off(http, tenant)
-    order = place(http, tenant, {"customer_id": customer["id"]}, lines=[{"sku": "CAFE-500G", "quantity": 1}],
-                  payment={"method": "pix", "installments": 1})
-    confirmed = call(http, tenant, "GET", "/v1/events?type=order.confirmed")[1]["data"][0]
-    deliver_event("collections_consumer", "order.confirmed", tenant, confirmed["data"], confirmed["id"])
-    charge = call(http, tenant, "GET", "/v1/charges")[1]["data"][0]
+    order, charge = pix_order_with_its_charge(http, tenant)
     call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
          {"amount_cents": charge["amount_cents"], "paid_at": "2026-01-01T12:00:00Z", "method": "pix"})
     for kind in ("charge.paid", "charge.created"):  # out of order, as concurrent consumers may deliver them
