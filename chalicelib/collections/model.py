@@ -148,6 +148,11 @@ class Charge(Strict):
     pix: PixInfo | None = None
     card_link: CardLinkInfo | None = None
     payments: list[Payment] = Field(default_factory=list)
+
+    @property
+    def unapplied_cents(self) -> int:
+        """Money that came in on the charge after it was cancelled or paid: to give back."""
+        return sum(p.amount_cents for p in self.payments if p.outcome in ("charge_cancelled", "charge_already_paid"))
     cancelled_at: str | None = None
     created_at: str
     updated_at: str
@@ -214,6 +219,7 @@ def charge_event_data(charge: Charge) -> dict[str, Any]:
                        "amount_cents": charge.amount_cents, "paid_amount_cents": charge.paid_amount_cents,
                        "status": charge.status, "method": charge.method, "due_date": charge.due_date.isoformat(),
                        "installment": charge.installment,
+                       "unapplied_cents": charge.unapplied_cents,
                        # grows with every change: a consumer keeps the newest snapshot (events may come out of order)
                        "version": charge.version}}
 

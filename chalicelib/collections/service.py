@@ -313,6 +313,8 @@ def record_payment(tenant_id: str, charge_id: str, amount_cents: int, paid_at: d
                                    payment.outcome, on_fail=_lost_race)
         if updated.status == "paid" and charge.status != "paid":
             stage_event(uow, deps.events.make(tenant_id, "charge.paid", charge_event_data(updated)))
+        if updated.unapplied_cents != charge.unapplied_cents:  # money on a cancelled or paid charge
+            stage_event(uow, deps.events.make(tenant_id, "charge.payment_unapplied", charge_event_data(updated)))
         uow.commit()
         logger.info("payment recorded", extra={"tenant_id": tenant_id, "charge_id": charge.id,
                                                "outcome": payment.outcome, "source": source,

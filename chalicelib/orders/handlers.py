@@ -43,7 +43,7 @@ def on_charge_changed(event: Event) -> None:
         return
     service.record_charge(event.tenant_id, charge["order_id"], charge["id"], int(charge["amount_cents"]),
                           str(charge["status"]), int(charge.get("paid_amount_cents") or 0), bootstrap.order_deps(),
-                          version=int(charge.get("version") or 0))
+                          version=int(charge.get("version") or 0), unapplied_cents=int(charge.get("unapplied_cents") or 0))
 
 
 HANDLERS = {
@@ -54,6 +54,7 @@ HANDLERS = {
     "charge.paid": on_charge_changed,
     "charge.overdue": on_charge_changed,
     "charge.cancelled": on_charge_changed,
+    "charge.payment_unapplied": on_charge_changed,
 }
 
 

@@ -156,6 +156,7 @@ class ChargeState(Strict):
     paid_cents: int = 0
     status: str = "pending"
     version: int = 0  # the charge's version this snapshot came from
+    unapplied_cents: int = 0  # paid on it after it was cancelled or paid
 
 
 class TimelineEntry(Strict):
@@ -192,9 +193,11 @@ class Order(Strict):
 
     @property
     def refund_due_cents(self) -> int:
-        """What the customer paid for an order that was cancelled: money to give back (a payment that
-        raced the cancellation, or an order cancelled after it was paid)."""
-        return sum(c.paid_cents for c in self.charges.values()) if self.status == "cancelled" else 0
+        """Money to give back: what a cancelled order's charges collected (a payment that raced the
+        cancellation, an order cancelled after it was paid), and any payment that landed on a charge
+        already cancelled or paid."""
+        unapplied = sum(c.unapplied_cents for c in self.charges.values())
+        return unapplied + (sum(c.paid_cents for c in self.charges.values()) if self.status == "cancelled" else 0)
 
     def with_payments(self) -> Order:
         """The order with `paid_cents` and `payment_status` derived from its charges."""

@@ -224,12 +224,13 @@ def invoice_cancelled(tenant_id: str, order_id: str, invoice_number: int, reason
 
 
 def record_charge(tenant_id: str, order_id: str, charge_id: str, amount_cents: int, status: str,
-                  paid_cents: int, deps: OrderDeps, version: int = 0) -> Order | None:
+                  paid_cents: int, deps: OrderDeps, version: int = 0, unapplied_cents: int = 0) -> Order | None:
     """A charge of the order was created, paid, became overdue or was cancelled. Events may arrive out
     of order (concurrent consumers): a snapshot older than the one kept changes nothing."""
     def change(order: Order) -> Order | None:
         current = order.charges.get(charge_id)
-        state = ChargeState(amount_cents=amount_cents, paid_cents=paid_cents, status=status, version=version)
+        state = ChargeState(amount_cents=amount_cents, paid_cents=paid_cents, status=status, version=version,
+                            unapplied_cents=unapplied_cents)
         if current == state or (current is not None and version and current.version > version):
             return None
         return order.model_copy(update={"charges": {**order.charges, charge_id: state}})

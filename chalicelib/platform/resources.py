@@ -92,7 +92,7 @@ DEFINITIONS = Definitions(
             name="orders",
             handler="orders_consumer",
             event_types=("invoice.authorized", "invoice.rejected", "invoice.cancelled", "charge.created",
-                         "charge.paid", "charge.overdue", "charge.cancelled"),
+                         "charge.paid", "charge.overdue", "charge.cancelled", "charge.payment_unapplied"),
         ),
         Consumer(
             name="metering",

@@ -669,3 +669,19 @@ def test_an_older_charge_snapshot_arriving_late_changes_nothing(http, tenant):
         deliver_event("orders_consumer", kind, tenant, event["data"], event["id"])
     placed = call(http, tenant, "GET", f"/v1/orders/{order['id']}")[1]
     assert (placed["payment_status"], placed["paid_cents"]) == ("paid", order["total_cents"]), placed
+
+
+def test_money_landing_on_a_cancelled_charge_shows_as_the_orders_refund_due(http, tenant):
+    order, charge = pix_order_with_its_charge(http, tenant)
+    assert call(http, tenant, "POST", f"/v1/orders/{order['id']}/cancel", {"reason": "cliente desistiu"})[0] == 200
+    cancelled = call(http, tenant, "GET", "/v1/events?type=order.cancelled")[1]["data"][0]
+    deliver_event("collections_consumer", "order.cancelled", tenant, cancelled["data"], cancelled["id"])
+    assert call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1]["status"] == "cancelled"
+    raw = notice(tenant, charge, event_id="evt-late")
+    status, answer = post_notice(http, raw, signed(secret_of(http, tenant), raw))
+    assert status == 200 and answer["outcome"] == "charge_cancelled", answer
+    [event] = call(http, tenant, "GET", "/v1/events?type=charge.payment_unapplied")[1]["data"]
+    assert event["data"]["charge"]["unapplied_cents"] == charge["amount_cents"]
+    deliver_event("orders_consumer", "charge.payment_unapplied", tenant, event["data"], event["id"])
+    placed = call(http, tenant, "GET", f"/v1/orders/{order['id']}")[1]
+    assert (placed["status"], placed["refund_due_cents"]) == ("cancelled", charge["amount_cents"]), placed
