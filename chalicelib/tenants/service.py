@@ -110,10 +110,21 @@ def update_settings(tenant_id: str, patch: dict[str, Any], deps: TenantDeps) -> 
     merged = merge(current, patch)
     if upload == "absent" and merged == current:
         return tenant  # nothing changes: nothing to save, no event
+    errors = []
     try:
-        settings = TenantSettings.model_validate(merged)
+        # Sections the patch does not touch are judged as stored (a rule made stricter since they were
+        # saved must not block an unrelated change); the sections it touches, by every rule.
+        settings = TenantSettings.model_validate(merged, context={"stored": True})
     except ValidationError as exc:
         raise InvalidRequestError("Some settings are invalid.", validation_errors(exc)) from None
+    for section in patch:
+        if section in TenantSettings.model_fields:
+            try:
+                type(getattr(settings, section)).model_validate(merged[section])
+            except ValidationError as exc:
+                errors += validation_errors(exc, prefix=section)
+    if errors:
+        raise InvalidRequestError("Some settings are invalid.", errors)
     if upload == "absent" and settings == tenant.settings:
         return tenant  # the same settings, written another way (2 for 2.0, say)
     _check_production_needs_a_certificate(settings, uploading=upload != "absent")

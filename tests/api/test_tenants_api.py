@@ -365,3 +365,17 @@ def test_a_patch_that_changes_nothing_saves_nothing_and_emits_no_event(http, ten
                            tenant["headers"])
     assert changed.status_code == 200
     assert [e["data"] for e in settings_events(http, tenant)] == [{"sections": ["invoicing"]}]
+
+
+def test_a_setting_made_invalid_by_a_stricter_rule_blocks_only_its_own_section(http, tenant):
+    from chalicelib import bootstrap
+
+    repo = bootstrap.tenant_repository()
+    stored = repo.get(tenant["id"])
+    stale = stored.settings.collections.model_copy(update={"pix_key": "not a dict key"})  # saved before the rule
+    repo.save(stored.model_copy(update={"settings": stored.settings.model_copy(update={"collections": stale}),
+                                        "version": stored.version + 1}), stored.version, [])
+    other = http.request("PATCH", "/v1/tenant/settings", {"invoicing": {"series": 3}}, tenant["headers"])
+    assert other.status_code == 200, other.body
+    same = http.request("PATCH", "/v1/tenant/settings", {"collections": {"fine_percent": 1}}, tenant["headers"])
+    assert_problem(same, 400, "invalid_request", ["collections.pix_key"])
