@@ -39,13 +39,12 @@ from lxml import etree
 from chalicelib.invoicing.authority import TP_AMB, AuthorityAnswer, AuthorityUnavailableError
 from chalicelib.invoicing.chave import parse_chave
 from chalicelib.invoicing.signing import (
-    DS_NAMESPACE,
     NFE_NAMESPACE,
     XML_DECLARATION,
     CertificateError,
     CertificateExpiredError,
     SigningKey,
-    _signer,
+    sign_enveloped,
 )
 from chalicelib.platform.brazil import UF_CODES
 from chalicelib.platform.clock import SAO_PAULO, Clock
@@ -205,22 +204,6 @@ def check_certificate(key: SigningKey, now: datetime) -> None:
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
         raise CertificateExpiredError(f"the certificate is valid from {cert.not_valid_before_utc.date()} "
                                       f"to {cert.not_valid_after_utc.date()}")
-
-
-def sign_enveloped(xml: bytes, key: SigningKey, inf_tag: str) -> bytes:
-    """The document with its enveloped Signature over the child `inf_tag` (infEvento, infInut): the same
-    profile as the NF-e's (RSA-SHA1, C14N 1.0, `ds` as the default namespace, base64 on one line)."""
-    root = etree.fromstring(xml)
-    inf = root.find(f"{NS}{inf_tag}")
-    if inf is None or not inf.get("Id"):
-        raise ValueError(f"no {inf_tag} with an Id to sign")
-    cert_pem = key.certificate.public_bytes(serialization.Encoding.PEM).decode()
-    signed = _signer().sign(root, key=key.private_key, cert=cert_pem, reference_uri="#" + inf.get("Id"))
-    signed = etree.fromstring(etree.tostring(signed, encoding="UTF-8"))
-    for path in ("SignatureValue", "KeyInfo/ds:X509Data/ds:X509Certificate"):
-        for el in signed.iterfind(f"ds:Signature/ds:{path}", namespaces={"ds": DS_NAMESPACE}):
-            el.text = "".join((el.text or "").split())
-    return bytes(etree.tostring(signed, encoding="UTF-8", xml_declaration=False))
 
 
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")

@@ -157,12 +157,14 @@ def _signer() -> XMLSigner:
     return signer
 
 
-def sign_nfe(xml: bytes, key: SigningKey) -> bytes:
-    """The NFe with its enveloped Signature (after infNFe), as UTF-8 bytes with an XML declaration."""
+def sign_enveloped(xml: bytes, key: SigningKey, inf_tag: str) -> bytes:
+    """The document with its enveloped Signature over its child `inf_tag` (infNFe, infEvento, infInut):
+    the NF-e profile (RSA-SHA1, C14N 1.0, `ds` as the default namespace, base64 on one line), as UTF-8
+    bytes without an XML declaration."""
     root = etree.fromstring(xml)
-    inf = root.find(f"{{{NFE_NAMESPACE}}}infNFe")
+    inf = root.find(f"{{{NFE_NAMESPACE}}}{inf_tag}")
     if inf is None or not inf.get("Id"):
-        raise ValueError("not an NFe: no infNFe with an Id")
+        raise ValueError(f"no {inf_tag} with an Id to sign")
     cert_pem = key.certificate.public_bytes(serialization.Encoding.PEM).decode()
     signed = _signer().sign(root, key=key.private_key, cert=cert_pem, reference_uri="#" + inf.get("Id"))
     # signxml builds the unprefixed Signature's children without a namespace in memory: parse it back so
@@ -173,7 +175,12 @@ def sign_nfe(xml: bytes, key: SigningKey) -> bytes:
     for path in ("SignatureValue", "KeyInfo/ds:X509Data/ds:X509Certificate"):
         for el in signed.iterfind(f"ds:Signature/ds:{path}", namespaces={"ds": DS_NAMESPACE}):
             el.text = "".join((el.text or "").split())
-    return XML_DECLARATION + bytes(etree.tostring(signed, encoding="UTF-8", xml_declaration=False))
+    return bytes(etree.tostring(signed, encoding="UTF-8", xml_declaration=False))
+
+
+def sign_nfe(xml: bytes, key: SigningKey) -> bytes:
+    """The NFe with its enveloped Signature (after infNFe), as UTF-8 bytes with an XML declaration."""
+    return XML_DECLARATION + sign_enveloped(xml, key, "infNFe")
 
 
 _VERIFY_CONFIG = SignatureConfiguration(
