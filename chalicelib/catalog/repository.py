@@ -10,7 +10,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.catalog.model import Customer, Product
 from chalicelib.platform import keys
-from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, query_rows
+from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, get_item, query_rows
 from chalicelib.platform.errors import ConflictError, FieldError, NotFoundError
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.pagination import Page, paginate
@@ -78,13 +78,9 @@ class DynamoCatalogRepository:
                 on_fail=_duplicate_document(customer.document))
 
     def get_customer(self, tenant_id: str, customer_id: str) -> Customer:
-        if not is_id(customer_id, "cus"):
-            raise NotFoundError(f"No customer {customer_id}.")
-        key = keys.customer(tenant_id, customer_id)
-        try:
-            return _customer_from(CustomerRecord.get(key.pk, key.sk))
-        except CustomerRecord.DoesNotExist:
-            raise NotFoundError(f"No customer {customer_id}.") from None
+        key = keys.customer(tenant_id, customer_id) if is_id(customer_id, "cus") else None
+        return _customer_from(get_item(CustomerRecord, key, NotFoundError(f"No customer {customer_id}."),
+                                       consistent_read=False))
 
     def find_customer_by_document(self, tenant_id: str, document: str) -> Customer | None:
         key = keys.customer_document_claim(tenant_id, document)

@@ -15,7 +15,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.collections.model import Charge
 from chalicelib.platform import keys
-from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, newest_page
+from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, get_item, newest_page
 from chalicelib.platform.errors import ConflictError, FieldError, NotFoundError
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.pagination import Page
@@ -82,13 +82,9 @@ def _charge(record: ChargeRecord) -> Charge:
 
 class DynamoChargeRepository:
     def get(self, tenant_id: str, charge_id: str) -> Charge:
-        if not is_id(charge_id, "chg"):
-            raise NotFoundError(f"No charge {charge_id}.", [FieldError("charge_id", "no such charge")])
-        key = keys.charge(tenant_id, charge_id)
-        try:
-            return _charge(ChargeRecord.get(key.pk, key.sk, consistent_read=True))
-        except ChargeRecord.DoesNotExist:
-            raise NotFoundError(f"No charge {charge_id}.", [FieldError("charge_id", "no such charge")]) from None
+        key = keys.charge(tenant_id, charge_id) if is_id(charge_id, "chg") else None
+        missing = NotFoundError(f"No charge {charge_id}.", [FieldError("charge_id", "no such charge")])
+        return _charge(get_item(ChargeRecord, key, missing))
 
     def stage_new(self, uow: UnitOfWork, tenant_id: str, charge: Charge) -> None:
         uow.put(_record(tenant_id, charge), condition=ChargeRecord.pk.does_not_exist())

@@ -10,7 +10,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.invoicing.lifecycle import InvoiceDoc
 from chalicelib.platform import keys
-from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, newest_page
+from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, get_item, newest_page
 from chalicelib.platform.errors import ConflictError, NotFoundError
 from chalicelib.platform.events import Event, stage_event
 from chalicelib.platform.ids import is_id
@@ -72,13 +72,8 @@ def _invoice(record: InvoiceRecord) -> InvoiceDoc:
 
 class DynamoInvoiceRepository:
     def get(self, tenant_id: str, invoice_id: str) -> InvoiceDoc:
-        if not is_id(invoice_id, "inv"):
-            raise NotFoundError(f"No invoice {invoice_id}.")
-        key = keys.invoice(tenant_id, invoice_id)
-        try:
-            return _invoice(InvoiceRecord.get(key.pk, key.sk, consistent_read=True))
-        except InvoiceRecord.DoesNotExist:
-            raise NotFoundError(f"No invoice {invoice_id}.") from None
+        key = keys.invoice(tenant_id, invoice_id) if is_id(invoice_id, "inv") else None
+        return _invoice(get_item(InvoiceRecord, key, NotFoundError(f"No invoice {invoice_id}.")))
 
     def find_by_order(self, tenant_id: str, order_id: str) -> InvoiceDoc | None:
         key = keys.invoice_of_order(tenant_id, order_id)

@@ -9,7 +9,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.orders.model import Order
 from chalicelib.platform import keys
-from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, newest_page
+from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, get_item, newest_page
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.pagination import Page
@@ -35,13 +35,8 @@ def _order(record: OrderRecord) -> Order:
 
 class DynamoOrderRepository:
     def get(self, tenant_id: str, order_id: str) -> Order:
-        if not is_id(order_id, "ord"):
-            raise NotFoundError(f"No order {order_id}.")
-        key = keys.order(tenant_id, order_id)
-        try:
-            return _order(OrderRecord.get(key.pk, key.sk, consistent_read=True))
-        except OrderRecord.DoesNotExist:
-            raise NotFoundError(f"No order {order_id}.") from None
+        key = keys.order(tenant_id, order_id) if is_id(order_id, "ord") else None
+        return _order(get_item(OrderRecord, key, NotFoundError(f"No order {order_id}.")))
 
     def stage_new(self, uow: UnitOfWork, tenant_id: str, order: Order) -> None:
         uow.put(_record(tenant_id, order), condition=OrderRecord.pk.does_not_exist())

@@ -106,6 +106,17 @@ def _record_classes() -> Iterator[type[Model]]:
         stack.extend(cls.__subclasses__())
 
 
+def get_item(cls: type[R], key: Key | None, missing: Exception, consistent_read: bool = True) -> R:
+    """The item at `key`, or `missing` raised: also when `key` is None (an id of the wrong shape, which
+    can name nothing, so no read is spent on it)."""
+    if key is None:
+        raise missing
+    try:
+        return cls.get(key.pk, key.sk, consistent_read=consistent_read)
+    except cls.DoesNotExist:
+        raise missing from None
+
+
 def configure_table(table_name: str | None = None, host: str | None = None, region: str | None = None) -> None:
     """Repoint every record class (and future ones) at a table and endpoint."""
     if table_name is not None:
