@@ -38,8 +38,7 @@ def on_invoice_authorized(event: Event) -> None:
     if not order_id:
         return
     order = get_order(event.tenant_id, order_id)
-    body = order.model_dump(mode="json", exclude={"timeline", "version", "charges"})
-    service.create_order_charges(event.tenant_id, body, bootstrap.charge_deps())
+    service.create_order_charges(event.tenant_id, order.public(timeline=False), bootstrap.charge_deps())
 
 
 def on_order_cancelled(event: Event) -> None:

@@ -107,8 +107,7 @@ class OrderQuery(ListQuery):
 
 
 def render(order: Order) -> dict[str, Any]:
-    body = order.model_dump(mode="json", exclude={"version", "charges"})
-    return {**body, "charge_ids": order.charge_ids, "refund_due_cents": order.refund_due_cents}
+    return order.public()
 
 
 @api.route_spec("/v1/orders", "POST", scope="orders:write", request=CreateOrderRequest, response=OrderResponse,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -190,6 +190,11 @@ class Order(Strict):
     @property
     def charge_ids(self) -> list[str]:
         return sorted(self.charges)
+
+    def public(self, *, timeline: bool = True) -> dict[str, Any]:
+        """The order as the API shows it (and, without its timeline, as its events carry it)."""
+        body = self.model_dump(mode="json", exclude={"version", "charges"} | (set() if timeline else {"timeline"}))
+        return {**body, "charge_ids": self.charge_ids, "refund_due_cents": self.refund_due_cents}
 
     @property
     def refund_due_cents(self) -> int:

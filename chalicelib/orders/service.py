@@ -68,8 +68,7 @@ def _lost_race() -> None:
 
 
 def order_event_data(order: Order) -> dict[str, Any]:
-    body = order.model_dump(mode="json", exclude={"timeline", "version", "charges"})
-    return {"order": {**body, "charge_ids": order.charge_ids, "refund_due_cents": order.refund_due_cents}}
+    return {"order": order.public(timeline=False)}
 
 
 def _record_event(order: Order, event: Event, now: str, **changes: Any) -> Order:
