@@ -171,11 +171,12 @@ class DynamoChargeRepository:
                            index=keys.charge_status_index(tenant_id, status, "x") if status else None,
                            filter_condition=condition)
 
-    def open_due_on(self, due_date: str) -> builtins.list[tuple[str, str]]:
-        """(tenant_id, charge_id) of every open charge due on a date, across tenants."""
+    def pending_due_on(self, due_date: str) -> builtins.list[tuple[str, str]]:
+        """(tenant_id, charge_id) of every pending charge due on a date, across tenants (the index holds
+        open charges; overdue ones are left out)."""
         out = []
         partition = keys.charge_due_index(due_date, "any", "any").pk
-        for record in ChargeRecord.gsi2.query(partition):
+        for record in ChargeRecord.gsi2.query(partition, filter_condition=ChargeRecord.status == "pending"):
             sort_key = str(record.gsi2sk)
             tenant_id = keys.tenant_of_partition(sort_key)
             if tenant_id:

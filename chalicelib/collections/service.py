@@ -60,7 +60,7 @@ class ChargeRepository(Protocol):
     def webhook_secret(self, tenant_id: str, provider: str, create: bool = True) -> str | None: ...
     def list(self, tenant_id: str, status: str | None, customer_id: str | None, due_before: str | None,
              limit: int, cursor: str | None) -> Page[Charge]: ...
-    def open_due_on(self, due_date: str) -> builtins.list[tuple[str, str]]: ...
+    def pending_due_on(self, due_date: str) -> builtins.list[tuple[str, str]]: ...
 
 
 @dataclass(frozen=True)
@@ -258,10 +258,9 @@ def mark_overdue_charges(deps: ChargeDeps) -> int:
     day = today(deps)
     changed = 0
     for back in range(1, OVERDUE_LOOKBACK_DAYS + 1):
-        for tenant_id, charge_id in deps.repo.open_due_on((day - timedelta(days=back)).isoformat()):
-            before = deps.repo.get(tenant_id, charge_id)
-            if before.status == "pending" and mark_overdue(tenant_id, charge_id, deps).status == "overdue":
-                changed += 1  # counted once: an overdue charge stays in the index while open
+        for tenant_id, charge_id in deps.repo.pending_due_on((day - timedelta(days=back)).isoformat()):
+            if mark_overdue(tenant_id, charge_id, deps).status == "overdue":
+                changed += 1
     return changed
 
 

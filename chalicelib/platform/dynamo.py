@@ -8,6 +8,7 @@ record class at another table or endpoint (tests, DynamoDB Local) in one call.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -82,11 +83,24 @@ class BaseRecord(Model):
 R = TypeVar("R", bound=BaseRecord)
 
 
+_KNOW_LOCK = threading.Lock()
+
+
 def _know_indexes(shared: Any, cls: type[Model]) -> None:
     """The shared connection's table description is built from BaseRecord's schema (gsi1 only): a
     subclass's own indexes (ChargeRecord's gsi2) are added to it, or a query on them fails with
     "Table has no index"."""
     meta = shared.connection.get_meta_table(shared.table_name)
+    done = meta.__dict__.setdefault("_classes_known", set())
+    if cls in done:  # the hot path: every read and write of the class comes through here
+        return
+    with _KNOW_LOCK:
+        if cls not in done:
+            _add_indexes(meta, cls)
+            done.add(cls)
+
+
+def _add_indexes(meta: Any, cls: type[Model]) -> None:
     schema = cls._get_schema()
     known = {index.get("IndexName") for index in meta.data.setdefault("GlobalSecondaryIndexes", [])}
     for index in schema["global_secondary_indexes"]:
