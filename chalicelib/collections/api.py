@@ -25,7 +25,7 @@ from chalicelib.platform.clock import Timestamp
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.errors import FieldError, InvalidRequestError, NotFoundError, naming
 from chalicelib.platform.http import Api, Call, Result
-from chalicelib.platform.money import PositiveCents
+from chalicelib.platform.money import MAX_CHARGE_CENTS, PositiveCents
 from chalicelib.platform.pagination import ListQuery, page_body
 
 api = Api(__name__, tag="Charges")
@@ -39,7 +39,7 @@ class CreateChargeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: CustomerId
-    amount_cents: Annotated[StrictInt, Field(gt=0, le=9_999_999_999, description="Positive; at most R$ 99.999.999,99.")]
+    amount_cents: Annotated[StrictInt, Field(gt=0, le=MAX_CHARGE_CENTS, description="Positive; at most R$ 99.999.999,99.")]
     due_date: date = Field(description="Today or later (America/Sao_Paulo), at most 3650 days (10 years) ahead.")
     method: ChargeMethod
     description: Description

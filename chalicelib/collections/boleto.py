@@ -16,9 +16,10 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from chalicelib.platform.errors import FieldError, InvalidRequestError
+from chalicelib.platform.money import MAX_CHARGE_CENTS
 
 MOEDA_REAL = "9"
-MAX_AMOUNT_CENTS = 9_999_999_999  # ten digits: R$ 99.999.999,99
+MAX_AMOUNT_CENTS = MAX_CHARGE_CENTS  # ten digits: R$ 99.999.999,99
 FATOR_BASE_DATE = date(1997, 10, 7)
 FATOR_MIN, FATOR_MAX = 1000, 9999
 FATOR_CYCLE_DAYS = FATOR_MAX - FATOR_MIN + 1  # 9000: 9999 on 2025-02-21, 1000 again on 2025-02-22

@@ -9,6 +9,7 @@ from typing import Any, Literal, TypedDict
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from chalicelib.platform.errors import FieldError, InvalidRequestError
+from chalicelib.platform.money import MAX_CHARGE_CENTS
 from chalicelib.platform.states import transition
 
 OrderStatus = Literal["confirmed", "invoiced", "shipped", "delivered", "cancelled"]
@@ -24,7 +25,7 @@ MAX_LINES = 45
 MAX_QUANTITY = 1_000_000
 # The largest total an order may have: a boleto's amount field holds 10 digits (R$ 99.999.999,99),
 # and one bound for every method keeps amounts far inside JSON's safe integers (2^53).
-MAX_TOTAL_CENTS = 9_999_999_999
+MAX_TOTAL_CENTS = MAX_CHARGE_CENTS  # every installment must fit a boleto
 
 # (status, action) -> new status. `ship` from `confirmed` only when invoicing is off.
 TRANSITIONS: Mapping[tuple[str, str], str] = {

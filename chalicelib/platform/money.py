@@ -9,6 +9,8 @@ from pydantic import Field, PlainSerializer, StrictInt
 
 # Up to ten billion reais: large enough for any real document, small enough to catch garbage.
 MAX_CENTS = 1_000_000_000_000
+# The most one charge can ask for: the boleto's amount field has ten digits (R$ 99.999.999,99).
+MAX_CHARGE_CENTS = 9_999_999_999
 
 # A percentage (fine, interest, tax rate) as an exact Decimal; JSON shows it as a number.
 Percent = Annotated[
