@@ -13,7 +13,11 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 STAGE ?= dev
 INFRA_STAMP := $(VENV)/.installed-infra
 
-.PHONY: help install system-packages run test test-fast lint snapshot bench synth clean
+# The clock guard: the fast suites also run with the system clock more than 400 days ahead, at 01:30 UTC
+# (22:30 of the day before in São Paulo, so a test taking the machine's date for São Paulo's fails).
+FUTURE ?= $(shell date -u -d '+401 days' '+%Y-%m-%d 01:30:00')
+
+.PHONY: help install system-packages run test test-fast test-future lint snapshot bench synth clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,15 +44,17 @@ install: $(STAMP) $(INFRA_STAMP) ## Create .venv and install everything (PyPI pa
 	@command -v java >/dev/null && $(MAKE) -s --no-print-directory $(DDB_JAR) || echo "warning: no Java; DynamoDB Local skipped (moto fallback)"
 	@$(MAKE) -s --no-print-directory system-packages
 
-# Debian packages for the browser test of the card-link checkout and the independent XML-DSig
-# check (xmlsec1). Installed when missing and when we may (root with apt); else those tests skip.
+# Debian packages for the browser test of the card-link checkout, the independent XML-DSig check
+# (xmlsec1) and the clock guard (faketime). Installed when missing and when we may (root with apt);
+# else the browser and xmlsec1 tests skip and `make test-future` says what to install.
 system-packages:
-	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v xmlsec1 >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v xmlsec1 >/dev/null \
+			|| ! command -v faketime >/dev/null; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "installing chromium, chromium-driver and xmlsec1 (Debian packages)"; \
-			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver xmlsec1) >/dev/null 2>&1 \
-				|| echo "warning: apt-get could not install chromium/xmlsec1; their tests will skip"; \
-		else echo "warning: chromium/xmlsec1 missing and not root: their tests will skip"; fi; \
+			echo "installing chromium, chromium-driver, xmlsec1 and faketime (Debian packages)"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver xmlsec1 faketime) >/dev/null 2>&1 \
+				|| echo "warning: apt-get could not install chromium/xmlsec1/faketime; their tests will skip"; \
+		else echo "warning: chromium/xmlsec1/faketime missing and not root: their tests will skip"; fi; \
 	fi
 
 run: install ## Start the whole local stack on 127.0.0.1 (PORT=8000 by default)
@@ -56,10 +62,18 @@ run: install ## Start the whole local stack on 127.0.0.1 (PORT=8000 by default)
 
 # Two workers by file (the infra suite synthesizes once per worker that runs it), then the e2e
 # suite in one process: it starts one local stack, as `make run` does.
-test: install ## Run every test suite (unit, integration, api, contract, infra, then e2e)
+test: install ## Run every test suite (unit, integration, api, contract, infra, e2e, then the clock guard)
 	@$(PY) -m mypy chalicelib
 	@$(PY) -m pytest -q -n 2 --dist loadfile -m "not e2e"
 	@$(PY) -m pytest -q -p no:xdist tests/e2e
+	@$(MAKE) -s --no-print-directory test-future
+
+# libfaketime moves the system clock of pytest and everything it starts (LD_PRELOAD); each process
+# starts at FUTURE and its clock runs from there.
+test-future: install ## The fast suites (unit, api, contract) with the system clock at FUTURE (400+ days ahead)
+	@command -v faketime >/dev/null || { echo "error: the clock guard needs faketime (apt-get install faketime)"; exit 1; }
+	@echo "clock guard: unit, api and contract suites with the system clock at $(FUTURE) UTC (libfaketime)"
+	@faketime -f "@$(FUTURE)" $(PY) -m pytest -q -n 2 --dist loadfile -p no:cacheprovider tests/unit tests/api tests/contract
 
 test-fast: install ## Every suite but e2e
 	@$(PY) -m pytest -q -n 2 --dist loadfile -m "not e2e"

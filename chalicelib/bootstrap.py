@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from chalicelib.platform.config import get_settings
@@ -46,6 +47,15 @@ def clock() -> Any:
     return SystemClock()
 
 
+class _ClockInForce:
+    """The clock of the moment (`clock()`, or the one a test put in with `override`): what long-lived
+    components hold, so a clock overridden after they were built is still the one they read."""
+
+    def now(self) -> datetime:
+        now: datetime = clock().now()
+        return now
+
+
 @_component
 def ids() -> Any:
     from chalicelib.platform.ids import UlidGenerator
@@ -57,7 +67,7 @@ def ids() -> Any:
 def events() -> Any:
     from chalicelib.platform.events import EventFactory
 
-    return EventFactory(ids(), clock())
+    return EventFactory(ids(), _ClockInForce())
 
 
 @_component
@@ -169,7 +179,7 @@ def invoice_repository() -> Any:
 def local_authority() -> Any:
     from chalicelib.invoicing.authority import LocalAuthority
 
-    return LocalAuthority(clock())
+    return LocalAuthority(_ClockInForce())
 
 
 @_component
@@ -195,7 +205,8 @@ def fiscal_authority(tenant: Any) -> Any:
     from chalicelib.invoicing.sefaz import SefazAuthority
 
     def signing_key() -> Any:
-        key, _source = signing_key_for(tenant.id, tenant.cnpj, tenant.legal_name, SecretsManagerCertificateStore())
+        key, _source = signing_key_for(tenant.id, tenant.cnpj, tenant.legal_name, SecretsManagerCertificateStore(),
+                                       clock().now())
         return key
 
     return SefazAuthority(sefaz_transport(), signing_key, tenant.address.state, clock())

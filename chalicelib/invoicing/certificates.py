@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -56,14 +57,16 @@ class SecretsManagerCertificateStore:
         return name
 
 
-def signing_key_for(tenant_id: str, cnpj: str, legal_name: str, store: CertificateStore) -> tuple[SigningKey, str]:
-    """The tenant's signing key and its source; a test certificate is made on first use."""
+def signing_key_for(tenant_id: str, cnpj: str, legal_name: str, store: CertificateStore,
+                    now: datetime) -> tuple[SigningKey, str]:
+    """The tenant's signing key and its source; a test certificate is made on first use, valid from `now`
+    (the clock's, like every instant the NF-e and the authority judge it by)."""
     stored = store.get(tenant_id)
     if stored is None:
-        pfx, password = generate_test_certificate(cnpj, legal_name[:40].upper())
+        pfx, password = generate_test_certificate(cnpj, legal_name[:40].upper(), now=now)
         stored = StoredCertificate(pfx, password, "test")
         store.put(tenant_id, stored)
-    return load_pkcs12(stored.pfx, stored.password), stored.source
+    return load_pkcs12(stored.pfx, stored.password, now=now), stored.source
 
 
 def upload_certificate(tenant_id: str, pfx_base64: str, password: str, store: CertificateStore,

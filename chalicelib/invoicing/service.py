@@ -259,7 +259,7 @@ def _process(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc, deps:
     products = get_products(tenant_id, [line.sku for line in order.lines])
     try:
         built = build_nfe(build_input(tenant, order, customer, products, invoice))
-        key, _ = signing_key_for(tenant_id, tenant.cnpj, tenant.legal_name, deps.certificates)
+        key, _ = signing_key_for(tenant_id, tenant.cnpj, tenant.legal_name, deps.certificates, now)
         signed = sign_nfe(built.xml, key)
         errors = validate_nfe(signed)
         if errors:

@@ -23,6 +23,20 @@ class Http:
 
 
 @pytest.fixture
+def monday(aws: None) -> Any:
+    """The application's clock stopped at Monday 2026-03-02, 12:00 in São Paulo, before the tenant and the
+    customer exist: put it first in a test's arguments and every record and event of the test is of then."""
+    from datetime import UTC, datetime
+
+    from chalicelib import bootstrap
+    from chalicelib.platform.clock import FixedClock
+
+    clock = FixedClock(datetime(2026, 3, 2, 15, tzinfo=UTC))
+    bootstrap.override(clock=clock)
+    return clock
+
+
+@pytest.fixture
 def http(aws: None) -> Iterator[Http]:
     from app import app
     from local.gateway import test_client

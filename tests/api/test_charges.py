@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from tests.api.test_catalog import call, customer_body, fields
 from tests.api.test_orders import deliver_event, invoicing_off, place
+from tests.clock import app_now, app_timestamp, app_today, days_ahead, instant_after, instant_before
 
 CNPJ_CUSTOMER = "45723174000110"
 
@@ -23,7 +23,7 @@ def customer(http, tenant) -> dict[str, Any]:
 
 
 def charge_body(customer: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    body = {"customer_id": customer["id"], "amount_cents": 15_000, "due_date": (date.today() + timedelta(days=5)).isoformat(),
+    body = {"customer_id": customer["id"], "amount_cents": 15_000, "due_date": days_ahead(5),
             "method": "boleto", "description": "Mensalidade"}
     body.update(overrides)
     return body
@@ -44,7 +44,7 @@ def secret_of(http, tenant) -> str:
 def notice(tenant, charge, event_id="evt-1", amount=None, **extra: Any) -> bytes:
     body = {"id": event_id, "type": "payment.received", "tenant_id": tenant["id"], "charge_id": charge["id"],
             "amount_cents": amount if amount is not None else charge["amount_cents"],
-            "paid_at": "2026-01-01T12:00:00Z", "method": charge["method"], **extra}
+            "paid_at": charge["created_at"], "method": charge["method"], **extra}
     return json.dumps(body).encode()
 
 
@@ -57,7 +57,7 @@ def post_notice(http, raw: bytes, signature: str | None, provider: str = "local"
 def signed(secret: str, raw: bytes, at: int | None = None) -> str:
     from chalicelib.collections.signatures import sign
 
-    return sign(secret, raw, at if at is not None else int(time.time()))
+    return sign(secret, raw, at if at is not None else app_timestamp())
 
 
 def test_a_boleto_charge_has_barcode_digitable_line_and_a_hybrid_pix(http, tenant, customer):
@@ -68,7 +68,7 @@ def test_a_boleto_charge_has_barcode_digitable_line_and_a_hybrid_pix(http, tenan
 
     info = charge["boleto"]
     assert boleto.validate_barcode(info["barcode"]) and boleto.linha_to_barcode(info["digitable_line"]) == info["barcode"]
-    decoded = boleto.decode_barcode(info["barcode"], date.today())
+    decoded = boleto.decode_barcode(info["barcode"], app_today())
     assert (decoded.bank_code, decoded.amount_cents, decoded.due_date.isoformat()) == ("001", 15_000, charge["due_date"])
     assert info["our_number"] == "1234567" + "0000000001"
     parsed = pix.parse_brcode(charge["pix"]["brcode"])
@@ -95,7 +95,7 @@ def test_pix_and_card_link_charges(http, tenant, customer):
     (lambda b: b.update(amount_cents=0), "amount_cents"),
     (lambda b: b.update(amount_cents=-5), "amount_cents"),
     (lambda b: b.update(amount_cents=10.5), "amount_cents"),
-    (lambda b: b.update(due_date=(date.today() - timedelta(days=2)).isoformat()), "due_date"),
+    (lambda b: b.update(due_date=days_ahead(-2)), "due_date"),
     (lambda b: b.update(due_date="2026-13-01"), "due_date"),
     (lambda b: b.update(method="cheque"), "method"),
     (lambda b: b.update(customer_id="cus_x"), "customer_id"),
@@ -118,13 +118,13 @@ def test_an_unknown_customer_is_404(http, tenant, customer):
 
 def test_charges_are_listed_by_status_customer_and_due_date(http, tenant, customer):
     soon = new_charge(http, tenant, customer)
-    later = new_charge(http, tenant, customer, due_date=(date.today() + timedelta(days=40)).isoformat())
+    later = new_charge(http, tenant, customer, due_date=days_ahead(40))
     call(http, tenant, "POST", f"/v1/charges/{later['id']}/cancel", {})
     listed = call(http, tenant, "GET", "/v1/charges")[1]["data"]
     assert [c["id"] for c in listed] == [later["id"], soon["id"]]
     pending = call(http, tenant, "GET", "/v1/charges?status=pending")[1]["data"]
     assert [c["id"] for c in pending] == [soon["id"]]
-    due = call(http, tenant, "GET", f"/v1/charges?due_before={(date.today() + timedelta(days=10)).isoformat()}")[1]
+    due = call(http, tenant, "GET", f"/v1/charges?due_before={days_ahead(10)}")[1]
     assert [c["id"] for c in due["data"]] == [soon["id"]]
 
 
@@ -135,13 +135,13 @@ def test_cancel_follows_the_transition_table(http, tenant, customer):
     status, problem = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/cancel", {})
     assert status == 409 and problem["code"] == "invalid_state"
     status, problem = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
-                           {"amount_cents": 100, "paid_at": "2026-01-01T10:00:00Z", "method": "cash"})
+                           {"amount_cents": 100, "paid_at": instant_before(hours=1), "method": "cash"})
     assert status == 409 and problem["code"] == "invalid_state"
 
 
 def test_manual_payments_underpay_then_pay_and_then_refuse_more(http, tenant, customer):
     charge = new_charge(http, tenant, customer)
-    earlier = datetime.now(UTC) - timedelta(hours=2)
+    earlier = app_now() - timedelta(hours=2)
     status, first = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
                          {"amount_cents": 5_000, "paid_at": earlier.isoformat(), "method": "transfer"})
     assert status == 201 and first["payment"]["outcome"] == "underpaid"
@@ -192,8 +192,8 @@ def test_bad_signatures_are_401_and_settle_nothing(http, tenant, customer):
         ("garbage", "invalid_signature"),
         (signed("whsec_wrong", raw), "invalid_signature"),
         (signed(secret, raw + b" "), "invalid_signature"),
-        (signed(secret, raw, int(time.time()) - 301), "signature_expired"),
-        (signed(secret, raw, int(time.time()) + 400), "signature_expired"),
+        (signed(secret, raw, app_timestamp() - 301), "signature_expired"),
+        (signed(secret, raw, app_timestamp() + 400), "signature_expired"),
     ]
     for signature, code in cases:
         status, problem = post_notice(http, raw, signature)
@@ -238,14 +238,8 @@ def test_the_sandbox_pays_through_the_webhook_path(http, tenant, customer):
     assert call(http, tenant, "POST", "/v1/sandbox/charges/chg_01JAAAAAAAAAAAAAAAAAAAAAAA/pay", {})[0] == 404
 
 
-def test_a_late_payment_owes_the_fine_and_interest(http, tenant, customer):
-    from datetime import UTC, datetime
-
-    from chalicelib import bootstrap
-    from chalicelib.platform.clock import FixedClock
-
-    clock = FixedClock(datetime(2026, 3, 2, 15, tzinfo=UTC))  # a Monday
-    bootstrap.override(clock=clock)
+def test_a_late_payment_owes_the_fine_and_interest(monday, http, tenant, customer):
+    clock = monday
     charge = new_charge(http, tenant, customer, due_date="2026-03-06", amount_cents=10_000)  # Friday
     clock.advance(days=14)  # Monday 2026-03-16: 10 days late
     read = call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1]
@@ -351,20 +345,14 @@ def test_an_eight_digit_banco_do_brasil_convenio_uses_its_own_layout(http, tenan
 
 def test_a_manual_payment_in_the_future_is_400_on_paid_at(http, tenant, customer):
     charge = new_charge(http, tenant, customer)
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    tomorrow = days_ahead(2)
     status, problem = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
                            {"amount_cents": 15_000, "paid_at": f"{tomorrow}T12:00:00-03:00", "method": "pix"})
     assert status == 400 and problem["code"] == "invalid_request" and fields(problem) == {"paid_at"}, problem
     assert call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1] == charge
 
 
-def test_a_manual_payment_a_minute_ahead_is_clock_skew_recorded_as_now(http, tenant, customer):
-    from datetime import UTC, datetime
-
-    from chalicelib import bootstrap
-    from chalicelib.platform.clock import FixedClock
-
-    bootstrap.override(clock=FixedClock(datetime(2026, 3, 2, 15, tzinfo=UTC)))
+def test_a_manual_payment_a_minute_ahead_is_clock_skew_recorded_as_now(monday, http, tenant, customer):
     charge = new_charge(http, tenant, customer, due_date="2026-03-06")
     status, settled = call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
                            {"amount_cents": 15_000, "paid_at": "2026-03-02T12:01:00-03:00", "method": "pix"})
@@ -378,12 +366,13 @@ def test_a_notice_paid_in_the_future_settles_at_its_arrival_and_is_never_underpa
         http, tenant, customer):
     charge = new_charge(http, tenant, customer, method="pix")
     secret = secret_of(http, tenant)
-    raw = notice(tenant, charge, paid_at="2030-01-01T12:00:00Z")  # late by years, if it were believed
+    years_ahead = instant_after(days=3 * 365)
+    raw = notice(tenant, charge, paid_at=years_ahead)  # late by years, if it were believed
     status, answer = post_notice(http, raw, signed(secret, raw))
     assert status == 200 and answer["outcome"] == "paid", answer
     paid = call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1]
     (payment,) = paid["payments"]
-    assert payment["paid_at"] <= payment["recorded_at"] and payment["reported_paid_at"] == "2030-01-01T12:00:00.000Z"
+    assert payment["paid_at"] <= payment["recorded_at"] and payment["reported_paid_at"] == years_ahead
     assert paid["status"] == "paid" and paid["amount_due_cents"] == 0
     assert post_notice(http, raw, signed(secret, raw))[1]["replayed"] is True
 
@@ -391,7 +380,7 @@ def test_a_notice_paid_in_the_future_settles_at_its_arrival_and_is_never_underpa
 def test_a_partial_notice_in_the_future_leaves_the_remainder_due(http, tenant, customer):
     charge = new_charge(http, tenant, customer, method="pix")
     secret = secret_of(http, tenant)
-    raw = notice(tenant, charge, amount=5_000, paid_at="2030-01-01T12:00:00Z")
+    raw = notice(tenant, charge, amount=5_000, paid_at=instant_after(days=3 * 365))
     assert post_notice(http, raw, signed(secret, raw))[1]["outcome"] == "underpaid"
     after = call(http, tenant, "GET", f"/v1/charges/{charge['id']}")[1]
     assert after["status"] == "pending" and after["amount_due_cents"] == 10_000
@@ -430,16 +419,10 @@ def test_a_consumer_charge_shows_and_prints_the_fine_capped_at_2_percent(http, t
 
 # --- the due-date horizon -----------------------------------------------------------------------
 
-def sao_paulo_today() -> date:
-    from chalicelib.platform.clock import business_date
-
-    return business_date(datetime.now(UTC))
-
-
 @pytest.mark.parametrize(("due", "status"), [
     ("2100-01-01", 400),
-    ((sao_paulo_today() + timedelta(days=3651)).isoformat(), 400),
-    ((sao_paulo_today() + timedelta(days=3650)).isoformat(), 201),
+    ((app_today() + timedelta(days=3651)).isoformat(), 400),
+    ((app_today() + timedelta(days=3650)).isoformat(), 201),
 ])
 def test_a_due_date_more_than_10_years_ahead_is_400(http, tenant, customer, due, status):
     answer, body = call(http, tenant, "POST", "/v1/charges", charge_body(customer, due_date=due))
@@ -449,7 +432,7 @@ def test_a_due_date_more_than_10_years_ahead_is_400(http, tenant, customer, due,
     else:
         from chalicelib.collections import boleto
 
-        assert boleto.decode_barcode(body["boleto"]["barcode"], sao_paulo_today()).due_date.isoformat() == due
+        assert boleto.decode_barcode(body["boleto"]["barcode"], app_today()).due_date.isoformat() == due
 
 
 # --- notices reusing an event id ----------------------------------------------------------------
@@ -462,7 +445,8 @@ def test_a_notice_reusing_an_event_id_with_other_content_is_409_and_the_first_st
     assert post_notice(http, raw, signed(secret, raw))[1]["outcome"] == "underpaid"
     before = [call(http, tenant, "GET", f"/v1/charges/{c['id']}")[1] for c in (first_charge, other_charge)]
     for forged, field in ((notice(tenant, first_charge, event_id="evt-reused", amount=10_000), "amount_cents"),
-                          (notice(tenant, other_charge, event_id="evt-reused", amount=5_000), "charge_id"),
+                          (notice(tenant, other_charge, event_id="evt-reused", amount=5_000,
+                                  paid_at=first_charge["created_at"]), "charge_id"),
                           (notice(tenant, first_charge, event_id="evt-reused", amount=5_000,
                                   paid_at="2026-01-02T12:00:00Z"), "paid_at")):
         status, problem = post_notice(http, forged, signed(secret, forged))
@@ -534,15 +518,10 @@ def test_asaas_out_of_reach_is_a_503_with_retry_after_and_no_charge(http, tenant
     assert call(http, tenant, "GET", "/v1/charges")[1]["data"] == []
 
 
-def test_the_daily_run_marks_late_charges_overdue_once(http, tenant, customer):
-    from datetime import UTC, datetime
-
+def test_the_daily_run_marks_late_charges_overdue_once(monday, http, tenant, customer):
     import app
-    from chalicelib import bootstrap
-    from chalicelib.platform.clock import FixedClock
 
-    clock = FixedClock(datetime(2026, 3, 2, 15, tzinfo=UTC))  # a Monday
-    bootstrap.override(clock=clock)
+    clock = monday
     late = new_charge(http, tenant, customer, due_date="2026-03-04")
     weekend = new_charge(http, tenant, customer, due_date="2026-03-07")  # Saturday: due Monday the 9th
     paid = new_charge(http, tenant, customer, due_date="2026-03-04")
@@ -602,7 +581,7 @@ def pix_order_with_its_charge(http, tenant) -> tuple[dict[str, Any], dict[str, A
 def test_a_paid_order_that_is_cancelled_shows_the_refund_due(http, tenant):
     order, charge = pix_order_with_its_charge(http, tenant)
     assert call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
-                {"amount_cents": charge["amount_cents"], "paid_at": "2026-01-01T12:00:00Z", "method": "pix"})[0] == 201
+                {"amount_cents": charge["amount_cents"], "paid_at": instant_before(hours=1), "method": "pix"})[0] == 201
     for kind in ("charge.created", "charge.paid"):
         event = call(http, tenant, "GET", f"/v1/events?type={kind}")[1]["data"][0]
         deliver_event("orders_consumer", kind, tenant, event["data"], event["id"])
@@ -615,7 +594,7 @@ def test_a_paid_order_that_is_cancelled_shows_the_refund_due(http, tenant):
 def test_a_payment_landing_after_the_cancellation_is_no_order_paid_news(http, tenant):
     order, charge = pix_order_with_its_charge(http, tenant)
     call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
-         {"amount_cents": charge["amount_cents"], "paid_at": "2026-01-01T12:00:00Z", "method": "pix"})
+         {"amount_cents": charge["amount_cents"], "paid_at": instant_before(hours=1), "method": "pix"})
     assert call(http, tenant, "POST", f"/v1/orders/{order['id']}/cancel", {"reason": "cliente desistiu"})[0] == 200
     paid = call(http, tenant, "GET", "/v1/events?type=charge.paid")[1]["data"][0]
     deliver_event("orders_consumer", "charge.paid", tenant, paid["data"], paid["id"])  # lands after the cancel
@@ -663,7 +642,7 @@ def test_unknown_customer_or_order_of_a_charge_is_404_naming_it(http, tenant, cu
 def test_an_older_charge_snapshot_arriving_late_changes_nothing(http, tenant):
     order, charge = pix_order_with_its_charge(http, tenant)
     call(http, tenant, "POST", f"/v1/charges/{charge['id']}/payments",
-         {"amount_cents": charge["amount_cents"], "paid_at": "2026-01-01T12:00:00Z", "method": "pix"})
+         {"amount_cents": charge["amount_cents"], "paid_at": instant_before(hours=1), "method": "pix"})
     for kind in ("charge.paid", "charge.created"):  # out of order, as concurrent consumers may deliver them
         event = call(http, tenant, "GET", f"/v1/events?type={kind}")[1]["data"][0]
         deliver_event("orders_consumer", kind, tenant, event["data"], event["id"])

@@ -51,6 +51,24 @@ def test_an_order_becomes_an_authorized_nfe_with_a_valid_key_and_nfeproc(http, t
     assert [e["data"]["invoice"]["id"] for e in authorized] == [invoice["id"]]
 
 
+def test_with_the_clock_stopped_in_the_past_the_nfe_its_certificate_and_events_are_of_then(
+        monday, http, tenant, shop):  # noqa: F811
+    from chalicelib.invoicing.signing import verify_signature
+
+    placed = call(http, tenant, "POST", "/v1/orders", order_body(shop))[1]
+    status, invoice = emit(http, tenant, placed["id"])
+    assert status == 201 and invoice["status"] == "authorized", invoice  # the test A1 is valid from then
+    xml = xml_of(http, tenant, invoice["id"])[2]
+    assert "<dhEmi>2026-03-02T12:00:00-03:00</dhEmi>" in xml and invoice["access_key"][2:6] == "2603"
+    assert verify_signature(xml.encode(), now=monday.now())
+    (authorized,) = call(http, tenant, "GET", "/v1/events?type=invoice.authorized")[1]["data"]
+    assert authorized["occurred_at"] == "2026-03-02T15:00:00.000Z"
+    monday.advance(hours=25)  # a clock moved after the components were built is the one they read
+    status, problem = call(http, tenant, "POST", f"/v1/invoices/{invoice['id']}/cancel",
+                           {"reason": "Pedido cancelado pelo cliente depois do prazo"})
+    assert status == 409 and problem["code"] == "cancellation_window_expired"
+
+
 def test_numbers_are_sequential_per_series_without_gaps(http, tenant, shop):  # noqa: F811
     numbers = []
     for _ in range(3):

@@ -10,6 +10,7 @@ import pytest
 
 from tests.api.test_catalog import call, customer_body, fields, product_body
 from tests.api.test_stock import assert_stock_invariants
+from tests.clock import app_now
 
 
 @pytest.fixture
@@ -50,9 +51,10 @@ def invoicing_off(http, tenant) -> None:
 def deliver_event(handler_name: str, event_type: str, tenant: dict[str, Any], data: dict[str, Any],
                   event_id: str) -> dict[str, Any]:
     import app
+    from chalicelib.platform.clock import rfc3339
 
     envelope = {"id": event_id, "type": event_type, "tenant_id": tenant["id"],
-                "occurred_at": "2026-11-22T12:00:00.000Z", "data": data}
+                "occurred_at": rfc3339(app_now()), "data": data}
     message = {"messageId": event_id, "body": json.dumps({"detail-type": event_type, "detail": envelope})}
     return getattr(app, handler_name)({"Records": [message]}, None)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from chalicelib.collections.providers import PaymentNotice
+from chalicelib.platform.clock import business_date, rfc3339
 from tests.integration.test_stock_concurrency import run_concurrently
 
 pytestmark = pytest.mark.dynamodb_local
@@ -34,8 +35,13 @@ def new_charge(d, method="pix", amount=10_000):
     from chalicelib.collections import service
 
     return service.create_charge(TENANT, service.NewCharge(
-        customer_id=CUSTOMER, amount_cents=amount, due_date=date.today() + timedelta(days=3), method=method,
-        description="x"), d)
+        customer_id=CUSTOMER, amount_cents=amount, due_date=business_date(d.clock.now()) + timedelta(days=3),
+        method=method, description="x"), d)
+
+
+def paid_at(d) -> str:
+    """One instant for a test's notices, an hour before the service's now."""
+    return rfc3339(d.clock.now() - timedelta(hours=1))
 
 
 def test_the_same_notice_delivered_20_times_at_once_settles_once(ddb_local):
@@ -45,7 +51,7 @@ def test_the_same_notice_delivered_20_times_at_once_settles_once(ddb_local):
     d = deps()
     charge = new_charge(d)
     notice = PaymentNotice(provider="local", event_id="evt-same", tenant_id=TENANT, charge_id=charge.id,
-                           amount_cents=10_000, paid_at="2026-01-01T12:00:00+00:00", method="pix")
+                           amount_cents=10_000, paid_at=paid_at(d), method="pix")
 
     def work(_: int) -> str:
         outcome = service.settle_notice(notice, d)
@@ -63,10 +69,10 @@ def test_20_different_notices_at_once_are_each_recorded_and_pay_once(ddb_local):
     from chalicelib.collections import service
 
     d = deps()
-    charge = new_charge(d, amount=10_000)
+    charge, at = new_charge(d, amount=10_000), paid_at(d)
     outcomes = run_concurrently(20, lambda i: service.settle_notice(PaymentNotice(
         provider="local", event_id=f"evt-{i}", tenant_id=TENANT, charge_id=charge.id, amount_cents=1_000,
-        paid_at="2026-01-01T12:00:00+00:00", method="pix"), d).payment.outcome)
+        paid_at=at, method="pix"), d).payment.outcome)
     assert outcomes == Counter({"underpaid": 9, "paid": 1, "charge_already_paid": 10}), outcomes
     settled = d.repo.get(TENANT, charge.id)
     assert settled.paid_amount_cents == 10_000 and len(settled.payments) == 20
@@ -76,12 +82,12 @@ def test_one_event_id_with_two_contents_at_once_settles_one_and_refuses_the_othe
     from chalicelib.collections import service
 
     d = deps()
-    charge = new_charge(d, amount=10_000)
+    charge, at = new_charge(d, amount=10_000), paid_at(d)
 
     def work(i: int) -> str:
         outcome = service.settle_notice(PaymentNotice(
             provider="local", event_id="evt-reused", tenant_id=TENANT, charge_id=charge.id,
-            amount_cents=4_000 if i % 2 else 6_000, paid_at="2026-01-01T12:00:00+00:00", method="pix"), d)
+            amount_cents=4_000 if i % 2 else 6_000, paid_at=at, method="pix"), d)
         return "replayed" if outcome.replayed else f"settled {outcome.payment.amount_cents}"
 
     outcomes = run_concurrently(20, work)

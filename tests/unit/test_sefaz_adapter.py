@@ -70,8 +70,10 @@ def _name(cn: str, ou: str) -> x509.Name:
 
 
 def _issue(subject: x509.Name, key: rsa.RSAPrivateKey, issuer: x509.Name, issuer_key: rsa.RSAPrivateKey, *,
-           ca: bool, san: x509.GeneralName | None = None) -> x509.Certificate:
-    start = datetime.now(UTC) - timedelta(days=1)
+           ca: bool, at: datetime = NOW, san: x509.GeneralName | None = None) -> x509.Certificate:
+    """A certificate valid from a day before `at`: NOW for what the adapter (frozen at NOW) judges, the wall
+    clock for what OpenSSL judges in the TLS handshake (it reads the system clock)."""
+    start = at - timedelta(days=1)
     builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
                .serial_number(x509.random_serial_number()).not_valid_before(start)
                .not_valid_after(start + timedelta(days=3650))
@@ -81,18 +83,26 @@ def _issue(subject: x509.Name, key: rsa.RSAPrivateKey, issuer: x509.Name, issuer
     return builder.sign(issuer_key, hashes.SHA256())
 
 
+def _ca(at: datetime = NOW) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    return _ca_from(at)  # one cache key per instant: functools.cache tells _ca() from _ca(NOW)
+
+
 @cache
-def _ca() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+def _ca_from(at: datetime) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = _name("AC TESTE RETAGUARDA v5", "Autoridade Certificadora Raiz de Teste")
-    return key, _issue(name, key, name, key, ca=True)
+    return key, _issue(name, key, name, key, ca=True, at=at)
+
+
+def icp_key(at: datetime = NOW) -> SigningKey:
+    return _icp_key_from(at)
 
 
 @cache
-def icp_key() -> SigningKey:
-    ca_key, ca = _ca()
+def _icp_key_from(at: datetime) -> SigningKey:
+    ca_key, ca = _ca(at)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = _issue(_name(f"LOJA EXEMPLO LTDA:{ISSUER_CNPJ}", "RFB e-CNPJ A1"), key, ca.subject, ca_key, ca=False)
+    cert = _issue(_name(f"LOJA EXEMPLO LTDA:{ISSUER_CNPJ}", "RFB e-CNPJ A1"), key, ca.subject, ca_key, ca=False, at=at)
     return SigningKey(private_key=key, certificate=cert, fingerprint="fake-icp-brasil-leaf")
 
 
@@ -166,7 +176,8 @@ def standalone(element: etree._Element) -> etree._Element:
 def assert_signature_verifies(document: etree._Element) -> None:
     config = SignatureConfiguration(require_x509=True, location="./",
                                     signature_methods=frozenset({SignatureMethod.RSA_SHA1}),
-                                    digest_algorithms=frozenset({DigestAlgorithm.SHA1}))
+                                    digest_algorithms=frozenset({DigestAlgorithm.SHA1}),
+                                    verification_time=NOW)  # the certificate is judged when the adapter signed
     verifier = XMLVerifier()
     verifier.excise_empty_xmlns_declarations = True
     verifier.verify(standalone(document), x509_cert=icp_key().certificate, expect_config=config)
@@ -437,17 +448,21 @@ def test_xmlsec1_accepts_the_event_signature_and_its_chain(tmp_path: Path) -> No
     doc, cert = tmp_path / "evento.xml", tmp_path / "cert.pem"
     doc.write_bytes(etree.tostring(standalone(evento)))
     cert.write_bytes(_ca()[1].public_bytes(serialization.Encoding.PEM))  # the chain: the leaf is in KeyInfo
-    result = subprocess.run(["xmlsec1", "--verify", "--id-attr:Id", "infEvento", "--trusted-pem", str(cert), str(doc)],
+    result = subprocess.run(["xmlsec1", "--verify", "--id-attr:Id", "infEvento", "--trusted-pem", str(cert),
+                             "--verification-gmt-time", NOW.strftime("%Y-%m-%d %H:%M:%S"), str(doc)],
                             capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
 
 
 # The real transport, against a loopback HTTPS server that demands the client certificate
 @pytest.fixture
-def mtls_server(tmp_path: Path) -> Iterator[tuple[str, Path, list[dict]]]:
-    ca_key, ca = _ca()
+def mtls_server(tmp_path: Path) -> Iterator[tuple[str, Path, list[dict], SigningKey]]:
+    """A TLS server and the client's A1: OpenSSL judges both by the system clock, so this chain starts
+    from the wall clock, not from NOW (what the frozen adapter judges)."""
+    wall = datetime.now(UTC)
+    ca_key, ca = _ca(wall)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = _issue(_name("127.0.0.1", "SEFAZ de teste"), key, ca.subject, ca_key, ca=False,
+    cert = _issue(_name("127.0.0.1", "SEFAZ de teste"), key, ca.subject, ca_key, ca=False, at=wall,
                   san=x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
     ca_pem, cert_pem, key_pem = tmp_path / "ca.pem", tmp_path / "server.pem", tmp_path / "server.key"
     ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
@@ -480,7 +495,7 @@ def mtls_server(tmp_path: Path) -> Iterator[tuple[str, Path, list[dict]]]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield f"https://127.0.0.1:{server.server_address[1]}", ca_pem, seen
+        yield f"https://127.0.0.1:{server.server_address[1]}", ca_pem, seen, icp_key(wall)
     finally:
         server.shutdown()
         server.server_close()
@@ -488,9 +503,9 @@ def mtls_server(tmp_path: Path) -> Iterator[tuple[str, Path, list[dict]]]:
 
 
 def test_the_requests_transport_posts_soap_1_2_with_the_tenants_a1_as_client_certificate(mtls_server) -> None:
-    base, ca_pem, seen = mtls_server
+    base, ca_pem, seen, client = mtls_server
     transport = RequestsSoapTransport(verify=str(ca_pem), timeout=(5, 5))
-    answer = transport.post(base + "/ws/nfeautorizacao4.asmx", AUTORIZACAO.soap_action, b"<x/>", icp_key())
+    answer = transport.post(base + "/ws/nfeautorizacao4.asmx", AUTORIZACAO.soap_action, b"<x/>", client)
     assert answer == fixture("retEnviNFe_100_autorizado.xml")
     (request,) = seen
     assert request["content_type"] == (
@@ -502,14 +517,14 @@ def test_the_requests_transport_posts_soap_1_2_with_the_tenants_a1_as_client_cer
 
 
 def test_the_requests_transport_maps_5xx_refused_connections_and_untrusted_servers_to_unavailable(mtls_server) -> None:
-    base, ca_pem, _ = mtls_server
+    base, ca_pem, _, client = mtls_server
     transport = RequestsSoapTransport(verify=str(ca_pem), timeout=(2, 2))
     with pytest.raises(AuthorityUnavailableError, match="503"):
-        transport.post(base + "/down", AUTORIZACAO.soap_action, b"<x/>", icp_key())
+        transport.post(base + "/down", AUTORIZACAO.soap_action, b"<x/>", client)
     with pytest.raises(AuthorityUnavailableError):
-        transport.post("https://127.0.0.1:9/ws", AUTORIZACAO.soap_action, b"<x/>", icp_key())
+        transport.post("https://127.0.0.1:9/ws", AUTORIZACAO.soap_action, b"<x/>", client)
     with pytest.raises(AuthorityUnavailableError):  # the system roots do not trust the fake chain
-        RequestsSoapTransport(timeout=(2, 2)).post(base + "/ws", AUTORIZACAO.soap_action, b"<x/>", icp_key())
+        RequestsSoapTransport(timeout=(2, 2)).post(base + "/ws", AUTORIZACAO.soap_action, b"<x/>", client)
 
 
 def test_the_local_authority_accepts_the_protocol_argument_compatibly() -> None:
