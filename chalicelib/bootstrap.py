@@ -8,9 +8,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib.platform.config import get_settings
+
+if TYPE_CHECKING:  # the ports the builders promise, checked by mypy without importing the adapters
+    from chalicelib.invoicing.authority import FiscalAuthority
 
 T = TypeVar("T")
 _overrides: dict[str, Any] = {}
@@ -176,7 +179,7 @@ def invoice_repository() -> Any:
 
 
 @_component
-def local_authority() -> Any:
+def local_authority() -> FiscalAuthority:
     from chalicelib.invoicing.authority import LocalAuthority
 
     return LocalAuthority(_ClockInForce())
@@ -192,7 +195,7 @@ def sefaz_transport() -> Any:
     return RequestsSoapTransport(verify=os.environ.get("SEFAZ_CA_BUNDLE") or True)
 
 
-def fiscal_authority(tenant: Any) -> Any:
+def fiscal_authority(tenant: Any) -> FiscalAuthority:
     """The tenant's fiscal authority: the local one (default), or SEFAZ with the tenant's A1."""
     from chalicelib.platform.errors import InvalidStateError
 

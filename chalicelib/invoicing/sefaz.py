@@ -8,6 +8,8 @@ Services (Manual de Orientação do Contribuinte, WSDLs shipped in nfelib's `nfe
   110111 cancelamento (nProt + xJust), 110110 carta de correção (xCorrecao + xCondUso). The reply nests a
   batch cStat (128) and the event's own (135/136/155 or a rejection): the event's is the answer.
 - NfeInutilizacao4 `nfeInutilizacaoNF` with a signed `inutNFe` (versao 4.00).
+- NFeConsultaProtocolo4 `nfeConsultaNF` with `consSitNFe` (versao 4.00): after a 204 (duplicate: the NF-e
+  reached SEFAZ before, its answer was lost) the `protNFe` SEFAZ keeps, so the emission completes.
 
 The body is `nfeDadosMsg` in the service's WSDL namespace, with no SOAP header (layout 4.00 dropped
 `nfeCabecMsg`). Signed documents are spliced into the envelope as bytes, never re-serialized.
@@ -59,6 +61,7 @@ CSTAT_LOTE_RECEBIDO, CSTAT_LOTE_PROCESSADO, CSTAT_LOTE_EM_PROCESSAMENTO = "103",
 CSTAT_EVENT_BATCH_PROCESSED = "128"
 CSTAT_UNAVAILABLE = frozenset({"108", "109"})  # serviço paralisado momentaneamente / sem previsão
 CSTAT_WITH_PROTOCOL = frozenset({"100", "150", "110", "301", "302", "303"})  # authorized or denied: nProt given
+CSTAT_CONSULT_WITH_PROTOCOL = CSTAT_WITH_PROTOCOL | {"101", "151"}  # a consult of a cancelled NF-e keeps its protNFe
 XCONDUSO_CCE = (
     "A Carta de Correção é disciplinada pelo § 1º-A do art. 7º do Convênio S/N, de 15 de dezembro de 1970 e "
     "pode ser utilizada para regularização de erro ocorrido na emissão de documento fiscal, desde que o erro não "
@@ -89,6 +92,7 @@ AUTORIZACAO = Service("NFeAutorizacao", "NFeAutorizacao4", "nfeAutorizacaoLote")
 RET_AUTORIZACAO = Service("NFeRetAutorizacao", "NFeRetAutorizacao4", "nfeRetAutorizacaoLote")
 RECEPCAO_EVENTO = Service("RecepcaoEvento", "NFeRecepcaoEvento4", "nfeRecepcaoEvento")
 INUTILIZACAO = Service("NfeInutilizacao", "NFeInutilizacao4", "nfeInutilizacaoNF")
+CONSULTA = Service("NfeConsultaProtocolo", "NFeConsultaProtocolo4", "nfeConsultaNF")
 
 # Which authorizer serves each UF's NF-e (modelo 55): the portal's "Autorizadores" table (2025).
 AUTHORIZER_OF_UF: Mapping[str, str] = {
@@ -99,9 +103,9 @@ AUTHORIZER_OF_UF: Mapping[str, str] = {
 }
 
 
-def _urls(autorizacao: str, ret_autorizacao: str, evento: str, inutilizacao: str) -> dict[str, str]:
+def _urls(autorizacao: str, ret_autorizacao: str, evento: str, inutilizacao: str, consulta: str) -> dict[str, str]:
     return {AUTORIZACAO.key: autorizacao, RET_AUTORIZACAO.key: ret_autorizacao, RECEPCAO_EVENTO.key: evento,
-            INUTILIZACAO.key: inutilizacao}
+            INUTILIZACAO.key: inutilizacao, CONSULTA.key: consulta}
 
 
 # authorizer -> environment -> service -> URL (the portal's web service list, as nfelib's and sped-nfe's tables).
@@ -110,61 +114,73 @@ ENDPOINTS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
         "homologacao": _urls("https://homologacao.nfe.fazenda.sp.gov.br/ws/nfeautorizacao4.asmx",
                              "https://homologacao.nfe.fazenda.sp.gov.br/ws/nferetautorizacao4.asmx",
                              "https://homologacao.nfe.fazenda.sp.gov.br/ws/nferecepcaoevento4.asmx",
-                             "https://homologacao.nfe.fazenda.sp.gov.br/ws/nfeinutilizacao4.asmx"),
+                             "https://homologacao.nfe.fazenda.sp.gov.br/ws/nfeinutilizacao4.asmx",
+                             "https://homologacao.nfe.fazenda.sp.gov.br/ws/nfeconsultaprotocolo4.asmx"),
         "producao": _urls("https://nfe.fazenda.sp.gov.br/ws/nfeautorizacao4.asmx",
                           "https://nfe.fazenda.sp.gov.br/ws/nferetautorizacao4.asmx",
                           "https://nfe.fazenda.sp.gov.br/ws/nferecepcaoevento4.asmx",
-                          "https://nfe.fazenda.sp.gov.br/ws/nfeinutilizacao4.asmx"),
+                          "https://nfe.fazenda.sp.gov.br/ws/nfeinutilizacao4.asmx",
+                          "https://nfe.fazenda.sp.gov.br/ws/nfeconsultaprotocolo4.asmx"),
     },
     "MG": {
         "homologacao": _urls("https://hnfe.fazenda.mg.gov.br/nfe2/services/NFeAutorizacao4",
                              "https://hnfe.fazenda.mg.gov.br/nfe2/services/NFeRetAutorizacao4",
                              "https://hnfe.fazenda.mg.gov.br/nfe2/services/NFeRecepcaoEvento4",
-                             "https://hnfe.fazenda.mg.gov.br/nfe2/services/NFeInutilizacao4"),
+                             "https://hnfe.fazenda.mg.gov.br/nfe2/services/NFeInutilizacao4",
+                             "https://hnfe.fazenda.mg.gov.br/nfe2/services/NFeConsultaProtocolo4"),
         "producao": _urls("https://nfe.fazenda.mg.gov.br/nfe2/services/NFeAutorizacao4",
                           "https://nfe.fazenda.mg.gov.br/nfe2/services/NFeRetAutorizacao4",
                           "https://nfe.fazenda.mg.gov.br/nfe2/services/NFeRecepcaoEvento4",
-                          "https://nfe.fazenda.mg.gov.br/nfe2/services/NFeInutilizacao4"),
+                          "https://nfe.fazenda.mg.gov.br/nfe2/services/NFeInutilizacao4",
+                          "https://nfe.fazenda.mg.gov.br/nfe2/services/NFeConsultaProtocolo4"),
     },
     "SVRS": {
         "homologacao": _urls("https://nfe-homologacao.svrs.rs.gov.br/ws/NfeAutorizacao/NFeAutorizacao4.asmx",
                              "https://nfe-homologacao.svrs.rs.gov.br/ws/NfeRetAutorizacao/NFeRetAutorizacao4.asmx",
                              "https://nfe-homologacao.svrs.rs.gov.br/ws/recepcaoevento/recepcaoevento4.asmx",
-                             "https://nfe-homologacao.svrs.rs.gov.br/ws/nfeinutilizacao/nfeinutilizacao4.asmx"),
+                             "https://nfe-homologacao.svrs.rs.gov.br/ws/nfeinutilizacao/nfeinutilizacao4.asmx",
+                             "https://nfe-homologacao.svrs.rs.gov.br/ws/NfeConsulta/NfeConsulta4.asmx"),
         "producao": _urls("https://nfe.svrs.rs.gov.br/ws/NfeAutorizacao/NFeAutorizacao4.asmx",
                           "https://nfe.svrs.rs.gov.br/ws/NfeRetAutorizacao/NFeRetAutorizacao4.asmx",
                           "https://nfe.svrs.rs.gov.br/ws/recepcaoevento/recepcaoevento4.asmx",
-                          "https://nfe.svrs.rs.gov.br/ws/nfeinutilizacao/nfeinutilizacao4.asmx"),
+                          "https://nfe.svrs.rs.gov.br/ws/nfeinutilizacao/nfeinutilizacao4.asmx",
+                          "https://nfe.svrs.rs.gov.br/ws/NfeConsulta/NfeConsulta4.asmx"),
     },
     "SVAN": {
         "homologacao": _urls("https://hom.sefazvirtual.fazenda.gov.br/NFeAutorizacao4/NFeAutorizacao4.asmx",
                              "https://hom.sefazvirtual.fazenda.gov.br/NFeRetAutorizacao4/NFeRetAutorizacao4.asmx",
                              "https://hom.sefazvirtual.fazenda.gov.br/NFeRecepcaoEvento4/NFeRecepcaoEvento4.asmx",
-                             "https://hom.sefazvirtual.fazenda.gov.br/NFeInutilizacao4/NFeInutilizacao4.asmx"),
+                             "https://hom.sefazvirtual.fazenda.gov.br/NFeInutilizacao4/NFeInutilizacao4.asmx",
+                             "https://hom.sefazvirtual.fazenda.gov.br/NFeConsultaProtocolo4/NFeConsultaProtocolo4.asmx"),
         "producao": _urls("https://www.sefazvirtual.fazenda.gov.br/NFeAutorizacao4/NFeAutorizacao4.asmx",
                           "https://www.sefazvirtual.fazenda.gov.br/NFeRetAutorizacao4/NFeRetAutorizacao4.asmx",
                           "https://www.sefazvirtual.fazenda.gov.br/NFeRecepcaoEvento4/NFeRecepcaoEvento4.asmx",
-                          "https://www.sefazvirtual.fazenda.gov.br/NFeInutilizacao4/NFeInutilizacao4.asmx"),
+                          "https://www.sefazvirtual.fazenda.gov.br/NFeInutilizacao4/NFeInutilizacao4.asmx",
+                          "https://www.sefazvirtual.fazenda.gov.br/NFeConsultaProtocolo4/NFeConsultaProtocolo4.asmx"),
     },
     "RS": {
         "homologacao": _urls("https://nfe-homologacao.sefazrs.rs.gov.br/ws/NfeAutorizacao/NFeAutorizacao4.asmx",
                              "https://nfe-homologacao.sefazrs.rs.gov.br/ws/NfeRetAutorizacao/NFeRetAutorizacao4.asmx",
                              "https://nfe-homologacao.sefazrs.rs.gov.br/ws/recepcaoevento/recepcaoevento4.asmx",
-                             "https://nfe-homologacao.sefazrs.rs.gov.br/ws/nfeinutilizacao/nfeinutilizacao4.asmx"),
+                             "https://nfe-homologacao.sefazrs.rs.gov.br/ws/nfeinutilizacao/nfeinutilizacao4.asmx",
+                             "https://nfe-homologacao.sefazrs.rs.gov.br/ws/NfeConsulta/NfeConsulta4.asmx"),
         "producao": _urls("https://nfe.sefazrs.rs.gov.br/ws/NfeAutorizacao/NFeAutorizacao4.asmx",
                           "https://nfe.sefazrs.rs.gov.br/ws/NfeRetAutorizacao/NFeRetAutorizacao4.asmx",
                           "https://nfe.sefazrs.rs.gov.br/ws/recepcaoevento/recepcaoevento4.asmx",
-                          "https://nfe.sefazrs.rs.gov.br/ws/nfeinutilizacao/nfeinutilizacao4.asmx"),
+                          "https://nfe.sefazrs.rs.gov.br/ws/nfeinutilizacao/nfeinutilizacao4.asmx",
+                          "https://nfe.sefazrs.rs.gov.br/ws/NfeConsulta/NfeConsulta4.asmx"),
     },
     "PR": {
         "homologacao": _urls("https://homologacao.nfe.sefa.pr.gov.br/nfe/NFeAutorizacao4",
                              "https://homologacao.nfe.sefa.pr.gov.br/nfe/NFeRetAutorizacao4",
                              "https://homologacao.nfe.sefa.pr.gov.br/nfe/NFeRecepcaoEvento4",
-                             "https://homologacao.nfe.sefa.pr.gov.br/nfe/NFeInutilizacao4"),
+                             "https://homologacao.nfe.sefa.pr.gov.br/nfe/NFeInutilizacao4",
+                             "https://homologacao.nfe.sefa.pr.gov.br/nfe/NFeConsultaProtocolo4"),
         "producao": _urls("https://nfe.sefa.pr.gov.br/nfe/NFeAutorizacao4",
                           "https://nfe.sefa.pr.gov.br/nfe/NFeRetAutorizacao4",
                           "https://nfe.sefa.pr.gov.br/nfe/NFeRecepcaoEvento4",
-                          "https://nfe.sefa.pr.gov.br/nfe/NFeInutilizacao4"),
+                          "https://nfe.sefa.pr.gov.br/nfe/NFeInutilizacao4",
+                          "https://nfe.sefa.pr.gov.br/nfe/NFeConsultaProtocolo4"),
     },
 }
 
@@ -232,6 +248,13 @@ def _answer_root(raw: bytes, expected: str) -> etree._Element:
         detail = " ".join("".join(fault.itertext()).split())[:300] if fault is not None else "no " + expected
         raise AuthorityUnavailableError(f"SEFAZ answered without {expected}: {detail}")
     return found
+
+
+def _chave_of(signed_nfe: bytes) -> str:
+    inf = etree.fromstring(signed_nfe).find(f"{NS}infNFe")
+    if inf is None:
+        raise ValueError("not an NFe")
+    return (inf.get("Id") or "")[3:]
 
 
 def _one_line(text: str) -> str:
@@ -308,11 +331,7 @@ class SefazAuthority:
     # Authorization
     def authorize(self, signed_nfe: bytes, environment: str) -> AuthorityAnswer:
         key = self._key()
-        root = etree.fromstring(signed_nfe)
-        inf = root.find(f"{NS}infNFe")
-        if inf is None:
-            raise ValueError("not an NFe")
-        chave = (inf.get("Id") or "")[3:]
+        chave = _chave_of(signed_nfe)
         nfe = _DECLARATION.sub(b"", signed_nfe, count=1).strip()
         envi = (f'<enviNFe xmlns="{NFE_NAMESPACE}" versao="4.00"><idLote>{self._id_lote()}</idLote>'
                 f"<indSinc>1</indSinc>").encode() + nfe + b"</enviNFe>"
@@ -348,6 +367,20 @@ class SefazAuthority:
         if cstat in CSTAT_WITH_PROTOCOL:
             return AuthorityAnswer(cstat, reason, received, _text(prot, "n:infProt/n:nProt") or None, _standalone(prot))
         return AuthorityAnswer(cstat, reason, received)
+
+    # Consulta
+    def consult(self, signed_nfe: bytes, environment: str) -> AuthorityAnswer | None:
+        """The NF-e's situation at SEFAZ (`consSitNFe`): its `protNFe` when SEFAZ holds one (authorized,
+        denied, or authorized and later cancelled: the protocol of the authorization is what the emission
+        lacks), None when SEFAZ has no such NF-e (217) or refuses the query."""
+        key = self._key()
+        chave = _chave_of(signed_nfe)
+        cons = (f'<consSitNFe xmlns="{NFE_NAMESPACE}" versao="4.00"><tpAmb>{TP_AMB[environment]}</tpAmb>'
+                f"<xServ>CONSULTAR</xServ><chNFe>{chave}</chNFe></consSitNFe>").encode()
+        answer = self._call(CONSULTA, environment, cons, key, "retConsSitNFe")
+        if _text(answer, "n:cStat") not in CSTAT_CONSULT_WITH_PROTOCOL or answer.find(f"{NS}protNFe") is None:
+            return None
+        return self._protocol_answer(answer, chave)
 
     # Events
     def register_event(self, access_key: str, event_type: str, sequence: int, text: str, environment: str,

@@ -278,7 +278,7 @@ def _process(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc, deps:
         answer = authority.authorize(signed, invoice.environment)
         if answer.cstat == CSTAT_DUPLICATE:
             # Sent before (a crash, a lost answer): ask for the existing authorization instead.
-            consulted = authority.consult(signed, invoice.environment) if hasattr(authority, "consult") else None
+            consulted = authority.consult(signed, invoice.environment)
             if consulted is None:
                 raise AuthorityUnavailableError(f"The authority reports this NF-e as sent ({answer.reason}) "
                                                 "but its authorization could not be consulted; retry.")

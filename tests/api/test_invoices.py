@@ -457,3 +457,48 @@ def test_a_cancelled_orders_rejected_nfe_is_never_resubmitted(http, tenant, orde
     status, problem = emit(http, tenant, order["id"])
     assert status == 409 and problem["code"] == "invalid_state" and fields(problem) == {"order_id"}, problem
     assert [i["status"] for i in call(http, tenant, "GET", "/v1/invoices")[1]["data"]] == ["rejected"]
+
+
+def test_a_duplicate_at_sefaz_is_resolved_by_consulting_the_kept_authorization(http, tenant, order):
+    """SEFAZ got the NF-e before and its answer was lost: NFeAutorizacao4 answers 204, the emission asks
+    NFeConsultaProtocolo4 (recorded answers) and completes with the kept protNFe instead of retrying forever."""
+    import base64
+    import re
+
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+    from chalicelib import bootstrap
+    from chalicelib.invoicing.sefaz import AUTORIZACAO, CONSULTA
+    from chalicelib.invoicing.signing import digest_value
+    from tests.clock import app_now
+    from tests.unit.test_sefaz_adapter import CHAVE, FakeTransport, fixture, icp_key, on
+
+    class SefazOfThisNfe(FakeTransport):
+        """The recorded answers, about the NF-e actually sent (its chave and digest)."""
+
+        sent: bytes = b""
+
+        def post(self, url: str, soap_action: str, envelope: bytes, cert) -> bytes:
+            if soap_action == AUTORIZACAO.soap_action:
+                self.sent = re.search(rb"<NFe .*</NFe>", envelope, re.S).group(0)  # type: ignore[union-attr]
+            answer = super().post(url, soap_action, envelope, cert)
+            chave = re.search(rb'Id="NFe(\d{44})"', self.sent).group(1)  # type: ignore[union-attr]
+            return (answer.replace(CHAVE.encode(), chave)
+                    .replace(b"aWpBMlDjIlWUn2ALNSdwzLi2ntE=", digest_value(self.sent).encode()))
+
+    a1 = icp_key(app_now())
+    pfx = pkcs12.serialize_key_and_certificates(b"a1", a1.private_key, a1.certificate, None,
+                                                BestAvailableEncryption(b"segredo"))
+    settings = {"invoicing": {"authority": "sefaz",
+                              "certificate": {"pfx_base64": base64.b64encode(pfx).decode(), "password": "segredo"}}}
+    status, body = call(http, tenant, "PATCH", "/v1/tenant/settings", settings)
+    assert status == 200, body
+    transport = SefazOfThisNfe({**on(AUTORIZACAO, fixture("retEnviNFe_204_duplicidade.xml")),
+                                **on(CONSULTA, fixture("retConsSitNFe_100_autorizado.xml"))})
+    bootstrap.override(sefaz_transport=transport)
+    status, invoice = emit(http, tenant, order["id"])
+    assert status == 201 and invoice["status"] == "authorized", invoice
+    assert (invoice["status_code"], invoice["protocol"]) == ("100", "135260000123456")
+    assert [call[1] for call in transport.calls] == [AUTORIZACAO.soap_action, CONSULTA.soap_action]
+    status, _, xml = xml_of(http, tenant, invoice["id"])
+    assert status == 200 and "<nfeProc" in xml and "<nProt>135260000123456</nProt>" in xml

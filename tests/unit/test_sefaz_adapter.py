@@ -34,6 +34,7 @@ from chalicelib.invoicing.proc import build_nfe_proc
 from chalicelib.invoicing.sefaz import (
     AUTHORIZER_OF_UF,
     AUTORIZACAO,
+    CONSULTA,
     ENDPOINTS,
     INUTILIZACAO,
     RECEPCAO_EVENTO,
@@ -192,6 +193,37 @@ def test_an_authorized_nfe_gives_the_protocol_and_a_protnfe_that_makes_a_valid_n
     assert answer.prot_nfe is not None and answer.prot_nfe.startswith(b'<protNFe xmlns="http://www.portalfiscal')
     assert b"soap" not in answer.prot_nfe
     assert validate_nfe_proc(build_nfe_proc(signed_nfe(), answer.prot_nfe)) == []
+
+
+# Consulta (after a 204)
+def test_a_consult_sends_conssitnfe_and_gives_the_kept_protnfe_that_makes_a_valid_nfeproc() -> None:
+    transport = FakeTransport(on(CONSULTA, fixture("retConsSitNFe_100_autorizado.xml")))
+    answer = adapter(transport).consult(signed_nfe(), "homologacao")
+    assert answer is not None
+    assert (answer.cstat, answer.reason, answer.protocol) == ("100", "Autorizado o uso da NF-e", "135260000123456")
+    assert answer.received_at == datetime.fromisoformat("2026-11-22T10:30:05-03:00")  # the authorization's instant
+    assert answer.prot_nfe is not None and validate_nfe_proc(build_nfe_proc(signed_nfe(), answer.prot_nfe)) == []
+    ((url, action, envelope, _),) = transport.calls
+    assert (url, action) == (SP_HOM[CONSULTA.key],
+                             "http://www.portalfiscal.inf.br/nfe/wsdl/NFeConsultaProtocolo4/nfeConsultaNF")
+    (cons,) = body_of(envelope).findall("n:consSitNFe", N)
+    assert_valid(cons, "nfe/schemas/v4_0/consSitNFe_v4.00.xsd")
+    assert (cons.findtext("n:tpAmb", namespaces=N), cons.findtext("n:xServ", namespaces=N),
+            cons.findtext("n:chNFe", namespaces=N)) == ("2", "CONSULTAR", CHAVE)
+
+
+def test_a_consult_of_an_nfe_sefaz_does_not_hold_is_none() -> None:
+    transport = FakeTransport(on(CONSULTA, fixture("retConsSitNFe_217_nao_consta.xml")))
+    assert adapter(transport).consult(signed_nfe(), "homologacao") is None
+
+
+def test_the_adapter_implements_the_whole_fiscal_authority_port() -> None:
+    from chalicelib.invoicing.authority import FiscalAuthority
+
+    port = {name for name in vars(FiscalAuthority) if not name.startswith("_")}
+    assert port == {"authorize", "register_event", "void_numbers", "consult"}
+    for implementation in (SefazAuthority, LocalAuthority):
+        assert port <= set(vars(implementation)), implementation
 
 
 def test_the_authorization_envelope_is_soap_1_2_with_envinfe_4_00_idlote_indsinc_and_the_signed_bytes() -> None:
@@ -394,7 +426,8 @@ def test_every_uf_has_an_authorizer_and_sp_mg_and_svrs_have_every_service_in_bot
     for authorizer in ("SP", "MG", "SVRS"):
         for environment in ("homologacao", "producao"):
             urls = ENDPOINTS[authorizer][environment]
-            assert set(urls) == {"NFeAutorizacao", "NFeRetAutorizacao", "RecepcaoEvento", "NfeInutilizacao"}
+            assert set(urls) == {"NFeAutorizacao", "NFeRetAutorizacao", "RecepcaoEvento", "NfeInutilizacao",
+                                 "NfeConsultaProtocolo"}
             assert all(u.startswith("https://") for u in urls.values())
     assert all(AUTHORIZER_OF_UF[uf] == "SVRS" for uf in ("RJ", "SC", "DF", "ES"))
 
@@ -433,6 +466,8 @@ def test_the_fake_transport_fails_loudly_on_a_call_it_does_not_know() -> None:
     ("retEnvEvento_501_prazo_cancelamento.xml", "retEnvEvento",
      "nfe_evento_cancel/schemas/v1_0/retEnvEventoCancNFe_v1.00.xsd"),
     ("retEnvEvento_110110_135_cce.xml", "retEnvEvento", "nfe_evento_cce/schemas/v1_0/retEnvCCe_v1.00.xsd"),
+    ("retConsSitNFe_100_autorizado.xml", "retConsSitNFe", "nfe/schemas/v4_0/retConsSitNFe_v4.00.xsd"),
+    ("retConsSitNFe_217_nao_consta.xml", "retConsSitNFe", "nfe/schemas/v4_0/retConsSitNFe_v4.00.xsd"),
 ])
 def test_each_recorded_answer_validates_against_sefazs_return_schema(name: str, root: str, xsd: str) -> None:
     (doc,) = etree.fromstring(fixture(name)).iter(f"{{{NFE}}}{root}")
