@@ -1,4 +1,5 @@
-"""Retaguarda's Chalice app: wiring only (blueprints, middleware, event handlers)."""
+"""Retaguarda's Chalice app: the entry point. It builds the composition root once per process and
+hands each blueprint and each Lambda function its context's deps; nothing else is wired here."""
 
 from __future__ import annotations
 
@@ -7,23 +8,51 @@ from typing import Any
 
 from chalice import Chalice
 
+from chalicelib.bootstrap import Container
 from chalicelib.catalog.api import api as catalog_api
 from chalicelib.collections.api import api as collections_api
+from chalicelib.eventlog.api import api as eventlog_api
 from chalicelib.invoicing.api import api as invoicing_api
 from chalicelib.notifications.api import api as notifications_api
 from chalicelib.orders.api import api as orders_api
-from chalicelib.platform.auth import auth_blueprint
-from chalicelib.platform.http import accept_any_when_unspecified, problem_from_chalice
+from chalicelib.platform.auth import auth_blueprint, provide_key_resolver
+from chalicelib.platform.http import accept_any_when_unspecified, on_tenant_call, problem_from_chalice
 from chalicelib.platform.meta_api import api as meta_api
 from chalicelib.platform.observability import logger
 from chalicelib.stock.api import api as stock_api
 from chalicelib.tenants.api import api as tenants_api
-from chalicelib.webhooks.api import api as webhooks_api
 
 app = Chalice(app_name="retaguarda")
 app.api.binary_types = ["application/pdf", "image/png", "application/octet-stream"]
 
-for blueprint in (auth_blueprint, meta_api, tenants_api, webhooks_api, notifications_api, catalog_api, stock_api,
+_root: list[Container] = []
+
+
+def root() -> Container:
+    """The process's container, built on first use (a cold start builds only what it touches)."""
+    if not _root:
+        _root.append(Container())
+    return _root[0]
+
+
+def install(container: Container | None) -> None:
+    """Replace the process's container (tests, tools); None builds a fresh one on next use."""
+    _root[:] = [container] if container is not None else []
+
+
+provide_key_resolver(lambda: root().tenant_repository)
+on_tenant_call(lambda tenant_id: root().meter_api_call(tenant_id))
+meta_api.provide(lambda: None)
+tenants_api.provide(lambda: root().tenants)
+eventlog_api.provide(lambda: root().event_log)
+notifications_api.provide(lambda: root().notifications)
+catalog_api.provide(lambda: root().catalog)
+stock_api.provide(lambda: root().stock)
+orders_api.provide(lambda: root().orders)
+invoicing_api.provide(lambda: root().invoicing)
+collections_api.provide(lambda: root().collections)
+
+for blueprint in (auth_blueprint, meta_api, tenants_api, eventlog_api, notifications_api, catalog_api, stock_api,
                   orders_api, invoicing_api, collections_api):
     app.register_blueprint(blueprint)
 
@@ -47,10 +76,9 @@ def request_logging(event: Any, get_response: Any) -> Any:
 @app.lambda_function(name="publish_events")
 def publish_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """DynamoDB stream (outbox items) → EventBridge."""
-    from chalicelib import bootstrap
     from chalicelib.platform.publisher import publish_stream_batch
 
-    return publish_stream_batch(event, bootstrap.event_bus(), bootstrap.clock())
+    return publish_stream_batch(event, root().event_bus, root().clock)
 
 
 @app.lambda_function(name="notifications_consumer")
@@ -58,16 +86,15 @@ def notifications_consumer(event: dict[str, Any], context: Any) -> dict[str, Any
     """SQS notifications queue → emails."""
     from chalicelib.notifications.handlers import handle
 
-    return handle(event)
+    return handle(event, root().notifications)
 
 
 @app.lambda_function(name="metering_consumer")
 def metering_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SQS metering queue → monthly usage counters."""
-    from chalicelib.platform.consumers import consume
-    from chalicelib.platform.usage import METERED_EVENTS, meter_event
+    from chalicelib.platform.usage import handle
 
-    return consume(event, "metering", dict.fromkeys(METERED_EVENTS, meter_event))
+    return handle(event, None)
 
 
 @app.lambda_function(name="orders_consumer")
@@ -75,7 +102,7 @@ def orders_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SQS orders queue → invoices and charges reflected on their orders."""
     from chalicelib.orders.handlers import handle
 
-    return handle(event)
+    return handle(event, root().orders)
 
 
 @app.lambda_function(name="invoicing_consumer")
@@ -83,7 +110,7 @@ def invoicing_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SQS invoicing queue → NF-e emitted for confirmed orders, cancelled for cancelled ones."""
     from chalicelib.invoicing.handlers import handle
 
-    return handle(event)
+    return handle(event, root().invoicing)
 
 
 @app.lambda_function(name="collections_consumer")
@@ -91,7 +118,7 @@ def collections_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SQS collections queue → an order's charges created (or cancelled)."""
     from chalicelib.collections.handlers import handle
 
-    return handle(event)
+    return handle(event, root().collections)
 
 
 @app.lambda_function(name="charges_overdue")
@@ -99,4 +126,4 @@ def charges_overdue(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Daily: open charges past their due date (moved to the next business day) become overdue."""
     from chalicelib.collections.handlers import run_overdue
 
-    return {"overdue": run_overdue(event)}
+    return {"overdue": run_overdue(root().collections)}

@@ -47,8 +47,7 @@ def main() -> None:
 
 
 def _run(aws_endpoint: str, dynamodb_endpoint: str) -> None:
-    from app import app
-    from chalicelib import bootstrap
+    from app import app, install, root
     from chalicelib.invoicing import service
     from chalicelib.platform.aws import client, reset_clients
     from chalicelib.platform.config import get_settings
@@ -60,7 +59,7 @@ def _run(aws_endpoint: str, dynamodb_endpoint: str) -> None:
     os.environ.update(AWS_ENDPOINT=aws_endpoint, DYNAMODB_ENDPOINT=dynamodb_endpoint)
     get_settings.cache_clear()
     reset_clients()
-    bootstrap.reset()
+    install(None)
     client("s3").create_bucket(Bucket=get_settings().documents_bucket)
     http = test_client(app).http
     admin = {"Authorization": f"Bearer {get_settings().admin_api_key}", "Content-Type": "application/json"}
@@ -82,9 +81,9 @@ def _run(aws_endpoint: str, dynamodb_endpoint: str) -> None:
     service.build_nfe = _timed(parts, "build", service.build_nfe)
     service.sign_nfe = _timed(parts, "sign", service.sign_nfe)
     service.validate_nfe = _timed(parts, "xsd", service.validate_nfe)
-    deps = bootstrap.invoicing_deps()
+    deps = root().invoicing
     deps.documents.put = _timed(parts, "storage (S3)", deps.documents.put)  # type: ignore[method-assign]
-    authority = bootstrap.local_authority()
+    authority = root().local_authority
     authority.authorize = _timed(parts, "authorize (local)", authority.authorize)  # type: ignore[method-assign]
     service.emit_invoice(tenant_id, orders[0], deps)  # first one: test certificate, XSD compile
     parts.clear()

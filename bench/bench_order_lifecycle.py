@@ -36,7 +36,7 @@ def main() -> None:
 
 def _run(aws_endpoint: str, dynamodb_endpoint: str, counter: Any) -> None:
     import app as app_module
-    from chalicelib import bootstrap
+    from app import install, root
     from chalicelib.platform.aws import client, reset_clients
     from chalicelib.platform.clock import rfc3339
     from chalicelib.platform.config import get_settings
@@ -49,7 +49,7 @@ def _run(aws_endpoint: str, dynamodb_endpoint: str, counter: Any) -> None:
     os.environ.update(AWS_ENDPOINT=aws_endpoint, DYNAMODB_ENDPOINT=dynamodb_endpoint)
     get_settings.cache_clear()
     reset_clients()
-    bootstrap.reset()
+    install(None)
     client("s3").create_bucket(Bucket=get_settings().documents_bucket)
     client("ses").verify_email_identity(EmailAddress=get_settings().notifications_sender)
     http = test_client(app_module.app).http
@@ -66,13 +66,13 @@ def _run(aws_endpoint: str, dynamodb_endpoint: str, counter: Any) -> None:
     def drain() -> None:
         """Publish and deliver every new event until none is left (the runner's job)."""
         while True:
-            page = bootstrap.event_log().list(tenant["id"], None, 100, None)
+            page = root().event_log.list(tenant["id"], None, 100, None)
             fresh = [event for event, _ in reversed(page.items) if event.id not in delivered]
             if not fresh:
                 return
             for event in fresh:
                 delivered.add(event.id)
-                _mark_published(event, rfc3339(bootstrap.clock().now()))
+                _mark_published(event, rfc3339(root().clock.now()))
                 for consumer in DEFINITIONS.consumers:
                     if event.type in consumer.event_types:
                         message = {"messageId": event.id, "body": json.dumps(

@@ -31,26 +31,27 @@ def _measure(counter: CallCounter, action: Callable[[int], Any]) -> tuple[int, f
 
 
 def _products(prefix: str, n: int, on_hand: int) -> list[str]:
-    from chalicelib import bootstrap
+    from app import root
     from chalicelib.catalog import service as catalog
     from chalicelib.stock import service
 
     skus = [f"{prefix}{i:03d}" for i in range(n)]
     for sku in skus:
         catalog.create_product(TENANT, {"sku": sku, "name": f"Produto {sku}", "price_cents": 1000,
-                                        "ncm": "09012100", "min_stock": 1}, bootstrap.catalog_deps())
-        service.record_movement(TENANT, service.NewMovement(sku, "receipt", on_hand, "main"), bootstrap.stock_deps())
+                                        "ncm": "09012100", "min_stock": 1}, root().catalog)
+        service.record_movement(TENANT, service.NewMovement(sku, "receipt", on_hand, "main"), root().stock)
     return skus
 
 
 def main() -> None:
     with dynamodb_local_table() as (_, counter):
-        from chalicelib import bootstrap, stock
+        from app import root
+        from chalicelib import stock
         from chalicelib.platform.dynamo import UnitOfWork
         from chalicelib.stock import service
         from chalicelib.stock.invariants import audit
 
-        deps = bootstrap.stock_deps()
+        deps = root().stock
         print(f"{'operation':34} {'DynamoDB calls':>15} {'capacity units':>15}  by operation")
 
         (sku,) = _products("MOV", 1, 1000)
@@ -65,7 +66,7 @@ def main() -> None:
 
             def reserve(run: int, skus: list[str] = skus, k: int = k) -> None:
                 uow = UnitOfWork()
-                stock.reserve_stock(uow, TENANT, f"bench_{k}_{run}", [stock.StockLine(s, 1) for s in skus])
+                stock.reserve_stock(uow, TENANT, f"bench_{k}_{run}", [stock.StockLine(s, 1) for s in skus], root().stock)
                 uow.commit()
 
             calls, units, ops = _measure(counter, reserve)
@@ -76,12 +77,12 @@ def main() -> None:
         for k in (1, 10):
             def ship(run: int, k: int = k) -> None:
                 uow = UnitOfWork()
-                stock.ship_reservation(uow, TENANT, f"bench_{k}_{run}")
+                stock.ship_reservation(uow, TENANT, f"bench_{k}_{run}", deps=root().stock)
                 uow.commit()
 
             calls, units, ops = _measure(counter, ship)
             print(f"{f'ship reservation, k = {k}':34} {calls:>15} {units:>15.1f}  {ops}")
-        problems = audit(TENANT)
+        problems = audit(TENANT, root().stock_repository)
         print(f"stock invariants after the bench: {'hold' if not problems else problems}")
 
 

@@ -55,7 +55,7 @@ def dynamodb_local_table() -> Iterator[tuple[str, CallCounter]]:
     """A fresh table in a DynamoDB Local started for the bench; every record class points at it."""
     import boto3
 
-    from chalicelib import bootstrap
+    from app import install
     from chalicelib.platform.dynamo import BaseRecord, configure_table
     from chalicelib.platform.resources import table_definition
     from local.services import dynamodb_local_available, free_port, start_dynamodb_local, stop
@@ -71,7 +71,7 @@ def dynamodb_local_table() -> Iterator[tuple[str, CallCounter]]:
             **table_definition(table))
         os.environ["DYNAMODB_ENDPOINT"] = endpoint
         configure_table(table, host=endpoint)
-        bootstrap.reset()
+        install(None)
         counter = CallCounter()
         counter.attach(BaseRecord._get_connection().connection.client)
         yield table, counter

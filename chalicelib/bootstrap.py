@@ -1,292 +1,299 @@
-"""Composition root: builds the real adapters once per cold start.
+"""Composition root: the one place that knows every adapter and wires the contexts together.
 
-Tests replace any of them with `override(name=instance)` and undo it with `reset()`.
+An entry point (app.py for the Lambda functions, local/, bench/, tests) builds one `Container` and
+hands it down: each blueprint is given its context's deps (`api.provide(...)`, read by views as
+`call.deps`), each consumer gets them as an argument (`handle(event, deps)`). No module under
+`chalicelib/` but this one imports it.
+
+The container is typed end to end (mypy strict checks every adapter against the port its context
+declares) and lazy: a context's deps are built, and its heavy modules imported, on first use only
+(`functools.cached_property`), so a cold start pays for what its request touches. What is
+swappable is a field: `Container(clock=FixedClock(...))`, `dataclasses.replace(container, ...)`;
+an unknown name is a TypeError, not a silent no-op.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.platform.config import get_settings
+from chalicelib.platform.clock import Clock, SystemClock
+from chalicelib.platform.config import Settings, get_settings
+from chalicelib.platform.ids import IdGenerator, UlidGenerator
 
-if TYPE_CHECKING:  # the ports the builders promise, checked by mypy without importing the adapters
+if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily at run time
+    from chalicelib.catalog.model import Customer, Product
+    from chalicelib.catalog.repository import DynamoCatalogRepository
+    from chalicelib.catalog.service import CatalogDeps
+    from chalicelib.collections.credentials import SecretsManagerCredentialStore
+    from chalicelib.collections.providers import PaymentProvider
+    from chalicelib.collections.repository import DynamoChargeRepository
+    from chalicelib.collections.service import ChargeDeps
+    from chalicelib.eventlog.repository import DynamoEventLog
     from chalicelib.invoicing.authority import FiscalAuthority
-
-T = TypeVar("T")
-_overrides: dict[str, Any] = {}
-_builders: list[Any] = []
-
-
-def _component(build: Callable[[], T]) -> Callable[[], T]:
-    cached = functools.cache(build)
-    _builders.append(cached)
-
-    @functools.wraps(build)
-    def get() -> T:
-        if build.__name__ in _overrides:
-            return _overrides[build.__name__]  # type: ignore[no-any-return]
-        return cached()
-
-    return get
-
-
-def override(**components: Any) -> None:
-    _overrides.update(components)
-
-
-def reset() -> None:
-    _overrides.clear()
-    for cached in _builders:
-        cached.cache_clear()
-
-
-@_component
-def clock() -> Any:
-    from chalicelib.platform.clock import SystemClock
-
-    return SystemClock()
-
-
-class _ClockInForce:
-    """The clock of the moment (`clock()`, or the one a test put in with `override`): what long-lived
-    components hold, so a clock overridden after they were built is still the one they read."""
-
-    def now(self) -> datetime:
-        now: datetime = clock().now()
-        return now
-
-
-@_component
-def ids() -> Any:
-    from chalicelib.platform.ids import UlidGenerator
-
-    return UlidGenerator()
-
-
-@_component
-def events() -> Any:
+    from chalicelib.invoicing.repository import DynamoInvoiceRepository
+    from chalicelib.invoicing.sefaz import SoapTransport
+    from chalicelib.invoicing.service import InvoicingDeps
+    from chalicelib.notifications.repository import DynamoNotificationRepository
+    from chalicelib.notifications.service import NotificationDeps
+    from chalicelib.orders.model import Order
+    from chalicelib.orders.repository import DynamoOrderRepository
+    from chalicelib.orders.service import OrderDeps
     from chalicelib.platform.events import EventFactory
-
-    return EventFactory(ids(), _ClockInForce())
-
-
-@_component
-def tenant_repository() -> Any:
+    from chalicelib.platform.publisher import EventBridgeBus
+    from chalicelib.stock.repository import DynamoStockRepository
+    from chalicelib.stock.service import StockDeps
+    from chalicelib.tenants.model import Tenant
     from chalicelib.tenants.repository import DynamoTenantRepository
-
-    return DynamoTenantRepository()
-
-
-def key_resolver() -> Any:
-    return tenant_repository()
-
-
-def tenant_deps() -> Any:
     from chalicelib.tenants.service import TenantDeps
 
-    environment = "live" if get_settings().stage == "prod" else "test"
-    def certificates(tenant_id: str, pfx_base64: str, password: str) -> Any:
-        from chalicelib.invoicing.certificates import SecretsManagerCertificateStore, upload_certificate
-
-        return upload_certificate(tenant_id, pfx_base64, password, SecretsManagerCertificateStore(), clock().now(),
-                                  cnpj=tenant_repository().get(tenant_id).cnpj)
-
-    def provider_ready(tenant_id: str, provider: str) -> None:
-        payment_provider(provider, tenant_id)  # ProviderNotConfiguredError (409) without its credentials
-
-    return TenantDeps(repo=tenant_repository(), ids=ids(), clock=clock(), events=events(),
-                      key_environment=environment, certificates=certificates, provider_ready=provider_ready)
+ASAAS_URLS = {"sandbox": "https://api-sandbox.asaas.com/v3", "production": "https://api.asaas.com/v3"}
 
 
-@_component
-def event_log() -> Any:
-    from chalicelib.webhooks.repository import DynamoEventLog
-
-    return DynamoEventLog()
-
-
-@_component
-def event_bus() -> Any:
-    from chalicelib.platform.aws import client
-    from chalicelib.platform.publisher import EventBridgeBus
-
-    return EventBridgeBus(client("events"), get_settings().event_bus_name)
-
-
-@_component
-def notifier() -> Any:
-    from chalicelib.notifications.email import SesEmailSender
-
-    return SesEmailSender(get_settings().notifications_sender)
-
-
-@_component
-def notification_repository() -> Any:
-    from chalicelib.notifications.repository import DynamoNotificationRepository
-
-    return DynamoNotificationRepository()
-
-
-@_component
-def catalog_repository() -> Any:
-    from chalicelib.catalog.repository import DynamoCatalogRepository
-
-    return DynamoCatalogRepository()
-
-
-def catalog_deps() -> Any:
-    from chalicelib.catalog.service import CatalogDeps
-
-    return CatalogDeps(repo=catalog_repository(), ids=ids(), clock=clock(), events=events(), stock=stock_deps())
-
-
-@_component
-def stock_repository() -> Any:
-    from chalicelib.stock.repository import DynamoStockRepository
-
-    return DynamoStockRepository()
-
-
-def stock_deps() -> Any:
-    from chalicelib.stock.service import StockDeps
-
-    return StockDeps(repo=stock_repository(), ids=ids(), clock=clock(), events=events())
-
-
-@_component
-def order_repository() -> Any:
-    from chalicelib.orders.repository import DynamoOrderRepository
-
-    return DynamoOrderRepository()
-
-
-def order_deps() -> Any:
-    from chalicelib.orders.service import OrderDeps
-    from chalicelib.tenants import get_tenant
-
-    return OrderDeps(repo=order_repository(), ids=ids(), clock=clock(), events=events(),
-                     invoicing_enabled=lambda tenant_id: get_tenant(tenant_id).settings.invoicing.enabled)
-
-
-@_component
-def invoice_repository() -> Any:
-    from chalicelib.invoicing.repository import DynamoInvoiceRepository
-
-    return DynamoInvoiceRepository()
-
-
-@_component
-def local_authority() -> FiscalAuthority:
-    from chalicelib.invoicing.authority import LocalAuthority
-
-    return LocalAuthority(_ClockInForce())
-
-
-@_component
-def sefaz_transport() -> Any:
-    import os
-
+def _sefaz_transport() -> SoapTransport:
     from chalicelib.invoicing.sefaz import RequestsSoapTransport
 
     # SEFAZ servers present ICP-Brasil chains that certifi lacks: point SEFAZ_CA_BUNDLE at a bundle with them.
     return RequestsSoapTransport(verify=os.environ.get("SEFAZ_CA_BUNDLE") or True)
 
 
-def fiscal_authority(tenant: Any) -> FiscalAuthority:
-    """The tenant's fiscal authority: the local one (default), or SEFAZ with the tenant's A1."""
-    from chalicelib.platform.errors import InvalidStateError
+@dataclass(frozen=True)
+class Container:
+    """Every context's typed dependencies, built from settings and the fields given."""
 
-    authority = tenant.settings.invoicing.authority
-    if authority == "local":
-        return local_authority()
-    if authority != "sefaz":
-        raise InvalidStateError(f"Unknown fiscal authority {authority!r}.")
-    from chalicelib.invoicing.certificates import SecretsManagerCertificateStore, signing_key_for
-    from chalicelib.invoicing.sefaz import SefazAuthority
+    settings: Settings = field(default_factory=get_settings)
+    clock: Clock = field(default_factory=SystemClock)
+    ids: IdGenerator = field(default_factory=UlidGenerator)
+    sefaz_transport: SoapTransport = field(default_factory=_sefaz_transport)
 
-    def signing_key() -> Any:
-        key, _source = signing_key_for(tenant.id, tenant.cnpj, tenant.legal_name, SecretsManagerCertificateStore(),
-                                       clock().now())
-        return key
+    # The kernel
+    @cached_property
+    def events(self) -> EventFactory:
+        from chalicelib.platform.events import EventFactory
 
-    return SefazAuthority(sefaz_transport(), signing_key, tenant.address.state, clock())
+        return EventFactory(self.ids, self.clock)
 
+    @cached_property
+    def event_bus(self) -> EventBridgeBus:
+        from chalicelib.platform.aws import client
+        from chalicelib.platform.publisher import EventBridgeBus
 
-def invoicing_deps() -> Any:
-    from chalicelib.invoicing.certificates import SecretsManagerCertificateStore
-    from chalicelib.invoicing.documents import S3DocumentStore
-    from chalicelib.invoicing.service import InvoicingDeps
+        return EventBridgeBus(client("events"), self.settings.event_bus_name)
 
-    return InvoicingDeps(repo=invoice_repository(), ids=ids(), clock=clock(), events=events(),
-                         authority=fiscal_authority, documents=S3DocumentStore(get_settings().documents_bucket),
-                         certificates=SecretsManagerCertificateStore())
+    @cached_property
+    def event_log(self) -> DynamoEventLog:
+        from chalicelib.eventlog.repository import DynamoEventLog
 
+        return DynamoEventLog()
 
-# Collections
-@_component
-def charge_repository() -> Any:
-    from chalicelib.collections.repository import DynamoChargeRepository
+    # Tenants
+    @cached_property
+    def tenant_repository(self) -> DynamoTenantRepository:
+        from chalicelib.tenants.repository import DynamoTenantRepository
 
-    return DynamoChargeRepository()
+        return DynamoTenantRepository()
 
+    def tenant(self, tenant_id: str) -> Tenant:
+        """What other contexts read of a tenant (their `tenant` port)."""
+        return self.tenant_repository.get(tenant_id)
 
-def checkout_url(tenant_id: str, charge_id: str) -> str:
-    """The sandbox card checkout link. PUBLIC_API_URL is the API's address as clients reach it
-    (`make run` prints it; defaults to the local one)."""
-    from chalicelib.collections.checkout import token
+    @cached_property
+    def tenants(self) -> TenantDeps:
+        from chalicelib.tenants.service import TenantDeps
 
-    secret = charge_repository().webhook_secret(tenant_id, "local")
-    from chalicelib.platform.config import public_api_url
+        environment = "live" if self.settings.stage == "prod" else "test"
 
-    base = public_api_url()
-    return f"{base}/v1/sandbox/checkout/{token(tenant_id, charge_id, secret)}"
+        def certificates(tenant_id: str, pfx_base64: str, password: str) -> dict[str, Any]:
+            from chalicelib.invoicing.certificates import SecretsManagerCertificateStore, upload_certificate
 
+            return upload_certificate(tenant_id, pfx_base64, password, SecretsManagerCertificateStore(),
+                                      self.clock.now(), cnpj=self.tenant(tenant_id).cnpj)
 
-@_component
-def payment_providers() -> Any:
-    from chalicelib.collections.providers.local import LocalProvider
+        def provider_ready(tenant_id: str, provider: str) -> None:
+            self.payment_provider(provider, tenant_id)  # ProviderNotConfiguredError (409) without its credentials
 
-    return {"local": LocalProvider(checkout_url)}
+        return TenantDeps(repo=self.tenant_repository, ids=self.ids, clock=self.clock, events=self.events,
+                          key_environment=environment, certificates=certificates, provider_ready=provider_ready)
 
+    # Stock and catalog
+    @cached_property
+    def stock_repository(self) -> DynamoStockRepository:
+        from chalicelib.stock.repository import DynamoStockRepository
 
-@_component
-def provider_credentials() -> Any:
-    from chalicelib.collections.credentials import SecretsManagerCredentialStore
+        return DynamoStockRepository()
 
-    return SecretsManagerCredentialStore()
+    @cached_property
+    def stock(self) -> StockDeps:
+        from chalicelib.stock.service import StockDeps
 
+        return StockDeps(repo=self.stock_repository, ids=self.ids, clock=self.clock, events=self.events)
 
-ASAAS_URLS = {"sandbox": "https://api-sandbox.asaas.com/v3", "production": "https://api.asaas.com/v3"}
+    @cached_property
+    def catalog_repository(self) -> DynamoCatalogRepository:
+        from chalicelib.catalog.repository import DynamoCatalogRepository
 
+        return DynamoCatalogRepository()
 
-def payment_provider(name: str, tenant_id: str | None = None) -> Any:
-    """The provider by name: `local` (built in), or `asaas` with the tenant's credentials."""
-    from chalicelib.collections.providers import UnknownProviderError
+    @cached_property
+    def catalog(self) -> CatalogDeps:
+        from chalicelib.catalog.service import CatalogDeps
 
-    providers = payment_providers()
-    if name in providers:
-        return providers[name]
-    if name == "asaas" and tenant_id is not None:
-        import requests
+        return CatalogDeps(repo=self.catalog_repository, ids=self.ids, clock=self.clock, events=self.events,
+                           stock=self.stock, tenant=self.tenant)
 
-        from chalicelib.collections.credentials import ProviderNotConfiguredError
-        from chalicelib.collections.providers.asaas import AsaasProvider
+    def customer(self, tenant_id: str, customer_id: str) -> Customer:
+        return self.catalog_repository.get_customer(tenant_id, customer_id)
 
-        credentials = provider_credentials().get(tenant_id, "asaas")
-        if credentials is None:
-            raise ProviderNotConfiguredError("The tenant's provider is asaas but it has no Asaas credentials; "
-                                             "PUT /v1/psp/asaas/credentials first.")
-        return AsaasProvider(credentials.api_key, requests.Session(), ASAAS_URLS[credentials.environment])
-    raise UnknownProviderError(f"No payment provider '{name}'.")
+    def products(self, tenant_id: str, skus: list[str]) -> dict[str, Product]:
+        return self.catalog_repository.get_products(tenant_id, skus)
 
+    # Orders
+    @cached_property
+    def order_repository(self) -> DynamoOrderRepository:
+        from chalicelib.orders.repository import DynamoOrderRepository
 
-def charge_deps() -> Any:
-    from chalicelib import catalog
-    from chalicelib.collections.service import ChargeDeps
-    from chalicelib.tenants import get_tenant
+        return DynamoOrderRepository()
 
-    return ChargeDeps(repo=charge_repository(), ids=ids(), clock=clock(), events=events(),
-                      provider=payment_provider, tenant=get_tenant, customer=catalog.get_customer)
+    def order(self, tenant_id: str, order_id: str) -> Order:
+        return self.order_repository.get(tenant_id, order_id)
+
+    @cached_property
+    def orders(self) -> OrderDeps:
+        from chalicelib.orders.service import OrderDeps
+
+        return OrderDeps(repo=self.order_repository, ids=self.ids, clock=self.clock, events=self.events,
+                         stock=self.stock, customer=self.customer, products=self.products,
+                         invoicing_enabled=lambda tenant_id: self.tenant(tenant_id).settings.invoicing.enabled,
+                         check_invoice_cancellable=self._check_invoice_cancellable)
+
+    def _check_invoice_cancellable(self, tenant_id: str, invoice_id: str) -> None:
+        from chalicelib.invoicing.lifecycle import check_cancellable
+
+        invoice = self.invoice_repository.get(tenant_id, invoice_id)
+        if invoice.status == "authorized":
+            check_cancellable(invoice, self.clock.now())
+
+    # Invoicing
+    @cached_property
+    def invoice_repository(self) -> DynamoInvoiceRepository:
+        from chalicelib.invoicing.repository import DynamoInvoiceRepository
+
+        return DynamoInvoiceRepository()
+
+    @cached_property
+    def local_authority(self) -> FiscalAuthority:
+        from chalicelib.invoicing.authority import LocalAuthority
+
+        return LocalAuthority(self.clock)
+
+    def fiscal_authority(self, tenant: Tenant) -> FiscalAuthority:
+        """The tenant's fiscal authority: the local one (default), or SEFAZ with the tenant's A1."""
+        from chalicelib.platform.errors import InvalidStateError
+
+        authority = tenant.settings.invoicing.authority
+        if authority == "local":
+            return self.local_authority
+        if authority != "sefaz":
+            raise InvalidStateError(f"Unknown fiscal authority {authority!r}.")
+        from chalicelib.invoicing.certificates import SecretsManagerCertificateStore, signing_key_for
+        from chalicelib.invoicing.sefaz import SefazAuthority
+        from chalicelib.invoicing.signing import SigningKey
+
+        def signing_key() -> SigningKey:
+            key, _source = signing_key_for(tenant.id, tenant.cnpj, tenant.legal_name, SecretsManagerCertificateStore(),
+                                           self.clock.now())
+            return key
+
+        return SefazAuthority(self.sefaz_transport, signing_key, tenant.address.state, self.clock)
+
+    @cached_property
+    def invoicing(self) -> InvoicingDeps:
+        from chalicelib.invoicing.certificates import SecretsManagerCertificateStore
+        from chalicelib.invoicing.documents import S3DocumentStore
+        from chalicelib.invoicing.service import InvoicingDeps
+
+        return InvoicingDeps(repo=self.invoice_repository, ids=self.ids, clock=self.clock, events=self.events,
+                             authority=self.fiscal_authority, documents=S3DocumentStore(self.settings.documents_bucket),
+                             certificates=SecretsManagerCertificateStore(), tenant=self.tenant, order=self.order,
+                             customer=self.customer, products=self.products)
+
+    # Collections
+    @cached_property
+    def charge_repository(self) -> DynamoChargeRepository:
+        from chalicelib.collections.repository import DynamoChargeRepository
+
+        return DynamoChargeRepository()
+
+    @cached_property
+    def provider_credentials(self) -> SecretsManagerCredentialStore:
+        from chalicelib.collections.credentials import SecretsManagerCredentialStore
+
+        return SecretsManagerCredentialStore()
+
+    def checkout_url(self, tenant_id: str, charge_id: str) -> str:
+        """The sandbox card checkout link. PUBLIC_API_URL is the API's address as clients reach it
+        (`make run` prints it; defaults to the local one)."""
+        from chalicelib.collections.checkout import token
+        from chalicelib.platform.config import public_api_url
+
+        secret = self.charge_repository.webhook_secret(tenant_id, "local")  # created on first use
+        if secret is None:
+            raise RuntimeError("the local provider's webhook secret could not be created")
+        return f"{public_api_url()}/v1/sandbox/checkout/{token(tenant_id, charge_id, secret)}"
+
+    @cached_property
+    def payment_providers(self) -> dict[str, PaymentProvider]:
+        from chalicelib.collections.providers.local import LocalProvider
+
+        return {"local": LocalProvider(self.checkout_url)}
+
+    def payment_provider(self, name: str, tenant_id: str | None = None) -> PaymentProvider:
+        """The provider by name: `local` (built in), or `asaas` with the tenant's credentials."""
+        from chalicelib.collections.providers import UnknownProviderError
+
+        if name in self.payment_providers:
+            return self.payment_providers[name]
+        if name == "asaas" and tenant_id is not None:
+            import requests
+
+            from chalicelib.collections.credentials import ProviderNotConfiguredError
+            from chalicelib.collections.providers.asaas import AsaasProvider
+
+            credentials = self.provider_credentials.get(tenant_id, "asaas")
+            if credentials is None:
+                raise ProviderNotConfiguredError("The tenant's provider is asaas but it has no Asaas credentials; "
+                                                 "PUT /v1/psp/asaas/credentials first.")
+            return AsaasProvider(credentials.api_key, requests.Session(), ASAAS_URLS[credentials.environment])
+        raise UnknownProviderError(f"No payment provider '{name}'.")
+
+    @cached_property
+    def collections(self) -> ChargeDeps:
+        from chalicelib.collections.service import ChargeDeps
+
+        return ChargeDeps(repo=self.charge_repository, ids=self.ids, clock=self.clock, events=self.events,
+                          provider=self.payment_provider, tenant=self.tenant, customer=self.customer,
+                          order=self.order, credentials=self.provider_credentials)
+
+    # Notifications
+    @cached_property
+    def notification_repository(self) -> DynamoNotificationRepository:
+        from chalicelib.notifications.repository import DynamoNotificationRepository
+
+        return DynamoNotificationRepository()
+
+    @cached_property
+    def notifications(self) -> NotificationDeps:
+        from chalicelib.notifications.email import SesEmailSender
+        from chalicelib.notifications.service import NotificationDeps
+
+        return NotificationDeps(repo=self.notification_repository, ids=self.ids, clock=self.clock,
+                                sender=SesEmailSender(self.settings.notifications_sender), tenant=self.tenant)
+
+    # The edge
+    def meter_api_call(self, tenant_id: str) -> None:
+        from chalicelib.platform.usage import meter_quietly
+
+        meter_quietly(tenant_id, "api_calls", self.clock.now())
+

@@ -115,7 +115,7 @@ def _serve(args: argparse.Namespace, processes: list) -> int:
 
 def _demo_tenant(data_dir: Path) -> dict | None:
     """The demo tenant and its key, created on first start and remembered in .local/."""
-    from chalicelib import bootstrap
+    from app import root
     from chalicelib.platform.auth import hash_key
     from chalicelib.platform.errors import ConflictError
     from chalicelib.tenants import service
@@ -123,10 +123,10 @@ def _demo_tenant(data_dir: Path) -> dict | None:
     state = data_dir / "demo-tenant.json"
     if state.exists():
         demo = json.loads(state.read_text())
-        if bootstrap.key_resolver().find_by_hash(hash_key(demo["api_key"])) is not None:
+        if root().tenant_repository.find_by_hash(hash_key(demo["api_key"])) is not None:
             return demo
     try:
-        tenant, _, secret = service.create_tenant(service.NewTenant(**DEMO_TENANT), bootstrap.tenant_deps())
+        tenant, _, secret = service.create_tenant(service.NewTenant(**DEMO_TENANT), root().tenants)
     except ConflictError:
         print("note: the demo tenant exists but its key was lost; create another with POST /v1/tenants",
               file=sys.stderr)

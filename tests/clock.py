@@ -1,5 +1,5 @@
 """The application's "now" for tests: whatever clock is in force (the system clock, or a FixedClock a
-test put in with `bootstrap.override(clock=...)`). A test derives its dates, instants and signature
+test put in with `tests.deps.use(clock=...)`). A test derives its dates, instants and signature
 timestamps from here, never from `date.today()`, `datetime.now()` or `time.time()`, so a frozen clock
 and the wall clock never meet in one test (and São Paulo's business date is used, not the machine's)."""
 
@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 
 
 def app_now() -> datetime:
-    from chalicelib import bootstrap
+    from tests.deps import root
 
-    now: datetime = bootstrap.clock().now()
+    now: datetime = root().clock.now()
     return now
 
 

@@ -24,20 +24,20 @@ ADMIN = {"Authorization": "Bearer test-admin-key"}
 @pytest.fixture
 def aws() -> Iterator[None]:
     """moto in-process, with every resource created from the definitions module."""
-    from chalicelib import bootstrap
     from chalicelib.platform.aws import client, reset_clients
     from chalicelib.platform.config import get_settings
     from chalicelib.platform.dynamo import configure_table
     from local.provision import provision
+    from tests.deps import fresh
 
     with mock_aws():
         reset_clients()
-        bootstrap.reset()
+        fresh()
         configure_table(get_settings().table_name, host=None)
         provision(get_settings(), client)
         yield
         reset_clients()
-        bootstrap.reset()
+        fresh()
 
 
 @pytest.fixture(scope="session")
@@ -64,17 +64,17 @@ def ddb_local(dynamodb_local_endpoint: str) -> Iterator[str]:
 
     import boto3
 
-    from chalicelib import bootstrap
     from chalicelib.platform.aws import reset_clients
     from chalicelib.platform.config import get_settings
     from chalicelib.platform.dynamo import configure_table
     from chalicelib.platform.resources import table_definition
+    from tests.deps import fresh
 
     table = f"retaguarda-{uuid.uuid4().hex[:8]}"
     dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_local_endpoint, region_name="us-east-1")
     dynamodb.create_table(**table_definition(table))
     reset_clients()
-    bootstrap.reset()
+    fresh()
     configure_table(table, host=dynamodb_local_endpoint)
     try:
         yield table
@@ -82,5 +82,5 @@ def ddb_local(dynamodb_local_endpoint: str) -> Iterator[str]:
         configure_table(get_settings().table_name, host=None)
         dynamodb.delete_table(TableName=table)
         reset_clients()
-        bootstrap.reset()
+        fresh()
 

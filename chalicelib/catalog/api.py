@@ -6,7 +6,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib import bootstrap
 from chalicelib.catalog import service
 from chalicelib.catalog.model import (
     Cfop,
@@ -20,19 +19,19 @@ from chalicelib.catalog.model import (
     Product,
     ProductName,
     Quantity,
-    Sku,
     StateRegistration,
     Unit,
-    is_sku,
 )
+from chalicelib.catalog.service import CatalogDeps
 from chalicelib.platform.brazil import Address, CpfOrCnpj, Email, TaxRules
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.money import Cents
 from chalicelib.platform.pagination import ListQuery, Page, page_body
+from chalicelib.stock.model import Sku, is_sku
 
-api = Api(__name__, tag="Catalog")
+api: Api[CatalogDeps] = Api(__name__, tag="Catalog")
 
 
 class CreateCustomerRequest(BaseModel):
@@ -149,20 +148,20 @@ def _product(product: Product) -> dict[str, Any]:
 
 @api.route_spec("/v1/customers", "POST", scope="catalog:write", request=CreateCustomerRequest,
                 response=CustomerResponse, status=201, extra_statuses=(409,))
-def create_customer(call: Call) -> Result:
+def create_customer(call: Call[CatalogDeps]) -> Result:
     """Create a customer
     The document is a CPF or CNPJ with valid check digits, unique within the tenant
     (409 `conflict` on a second customer with the same document)."""
     body: CreateCustomerRequest = call.body
-    customer = service.create_customer(call.tenant_id, body.model_dump(mode="json"), bootstrap.catalog_deps())
+    customer = service.create_customer(call.tenant_id, body.model_dump(mode="json"), call.deps)
     return Result(_customer(customer), status=201)
 
 
 @api.route_spec("/v1/customers", scope="catalog:read", query=CustomerQuery, response=CustomerListResponse)
-def list_customers(call: Call) -> Result:
+def list_customers(call: Call[CatalogDeps]) -> Result:
     """List customers, newest first
     Filter with `document` to find the customer with a CPF/CNPJ."""
-    repo = bootstrap.catalog_repository()
+    repo = call.deps.repo
     if call.query.document:
         found = repo.find_customer_by_document(call.tenant_id, call.query.document)
         return Result(page_body(Page([found] if found else [], None), _customer))
@@ -170,56 +169,56 @@ def list_customers(call: Call) -> Result:
 
 
 @api.route_spec("/v1/customers/{customer_id}", scope="catalog:read", response=CustomerResponse, extra_statuses=(404,))
-def get_customer(call: Call, customer_id: str) -> Result:
+def get_customer(call: Call[CatalogDeps], customer_id: str) -> Result:
     """Get a customer"""
-    return Result(_customer(bootstrap.catalog_repository().get_customer(call.tenant_id, customer_id)))
+    return Result(_customer(call.deps.repo.get_customer(call.tenant_id, customer_id)))
 
 
 @api.route_spec("/v1/customers/{customer_id}", "PATCH", scope="catalog:write", request=UpdateCustomerRequest,
                 response=CustomerResponse, extra_statuses=(404, 409))
-def update_customer(call: Call, customer_id: str) -> Result:
+def update_customer(call: Call[CatalogDeps], customer_id: str) -> Result:
     """Update a customer
     Fields sent replace the current ones; a new document must be free within the tenant."""
     if not is_id(customer_id, "cus"):
         raise NotFoundError(f"No customer {customer_id}.")
     body: UpdateCustomerRequest = call.body
     patch = body.model_dump(mode="json", exclude_unset=True)
-    return Result(_customer(service.update_customer(call.tenant_id, customer_id, patch, bootstrap.catalog_deps())))
+    return Result(_customer(service.update_customer(call.tenant_id, customer_id, patch, call.deps)))
 
 
 @api.route_spec("/v1/products", "POST", scope="catalog:write", request=CreateProductRequest,
                 response=ProductResponse, status=201, extra_statuses=(409,))
-def create_product(call: Call) -> Result:
+def create_product(call: Call[CatalogDeps]) -> Result:
     """Create a product
     Its stock level starts at zero in every warehouse. The SKU is unique per tenant
     (409 `conflict` on a second product with the same SKU, however concurrent)."""
     body: CreateProductRequest = call.body
-    product = service.create_product(call.tenant_id, body.model_dump(mode="json"), bootstrap.catalog_deps())
+    product = service.create_product(call.tenant_id, body.model_dump(mode="json"), call.deps)
     return Result(_product(product), status=201)
 
 
 @api.route_spec("/v1/products", scope="catalog:read", query=ListQuery, response=ProductListResponse)
-def list_products(call: Call) -> Result:
+def list_products(call: Call[CatalogDeps]) -> Result:
     """List products, by SKU"""
-    page = bootstrap.catalog_repository().list_products(call.tenant_id, call.query.limit, call.query.cursor)
+    page = call.deps.repo.list_products(call.tenant_id, call.query.limit, call.query.cursor)
     return Result(page_body(page, _product))
 
 
 @api.route_spec("/v1/products/{sku}", scope="catalog:read", response=ProductResponse, extra_statuses=(404,))
-def get_product(call: Call, sku: str) -> Result:
+def get_product(call: Call[CatalogDeps], sku: str) -> Result:
     """Get a product by SKU"""
     if not is_sku(sku):
         raise NotFoundError(f"No product with SKU {sku}.")
-    return Result(_product(bootstrap.catalog_repository().get_product(call.tenant_id, sku)))
+    return Result(_product(call.deps.repo.get_product(call.tenant_id, sku)))
 
 
 @api.route_spec("/v1/products/{sku}", "PATCH", scope="catalog:write", request=UpdateProductRequest,
                 response=ProductResponse, extra_statuses=(404, 409))
-def update_product(call: Call, sku: str) -> Result:
+def update_product(call: Call[CatalogDeps], sku: str) -> Result:
     """Update a product
     Fields sent replace the current ones. A new `min_stock` applies to the stock level at once."""
     if not is_sku(sku):
         raise NotFoundError(f"No product with SKU {sku}.")
     body: UpdateProductRequest = call.body
     patch = body.model_dump(mode="json", exclude_unset=True)
-    return Result(_product(service.update_product(call.tenant_id, sku, patch, bootstrap.catalog_deps())))
+    return Result(_product(service.update_product(call.tenant_id, sku, patch, call.deps)))

@@ -9,26 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, St
 
 from chalicelib.platform.brazil import PRINTABLE, Address, CpfOrCnpj, Email, TaxRules
 from chalicelib.platform.money import Cents
-
-# A quantity or stock figure a person could mean; larger is garbage (and would overflow reports).
-MAX_QUANTITY = 1_000_000_000
-
-# SKUs appear in keys and paths: no '#', no '/'. "movements" would collide with
-# `GET /v1/stock/movements`, so it is reserved.
-_SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
-RESERVED_SKUS = frozenset({"movements"})
-
-
-def _sku(value: str) -> str:
-    if not _SKU_RE.match(value):
-        raise ValueError("must be 1..40 letters, digits, '.', '_' or '-', starting with a letter or digit")
-    if value.lower() in RESERVED_SKUS:
-        raise ValueError(f"'{value}' is reserved")
-    return value
-
-
-def is_sku(value: str) -> bool:
-    return bool(_SKU_RE.match(value or "")) and value.lower() not in RESERVED_SKUS
+from chalicelib.stock.model import MAX_QUANTITY, Sku  # the SKU is the stock context's vocabulary
 
 
 def _gtin(value: str) -> str:
@@ -44,7 +25,6 @@ def _gtin(value: str) -> str:
     return value
 
 
-Sku = Annotated[str, AfterValidator(_sku)]
 Gtin = Annotated[str, AfterValidator(_gtin)]
 Ncm = Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
 # First digit 1..3 are entries, 5..7 exits; products carry the CFOP of their usual sale.

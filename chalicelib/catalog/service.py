@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,6 +19,9 @@ from chalicelib.platform.events import EventFactory, stage_event
 from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.pagination import Page
 from chalicelib.stock.service import StockDeps
+
+if TYPE_CHECKING:
+    from chalicelib.tenants.model import Tenant
 
 
 class CatalogRepository(Protocol):
@@ -40,6 +44,7 @@ class CatalogDeps:
     clock: Clock
     events: EventFactory
     stock: StockDeps
+    tenant: Callable[[str], Tenant]  # the tenants context's reader (tax rules are judged by its regime)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -84,7 +89,7 @@ def create_product(tenant_id: str, data: dict[str, Any], deps: CatalogDeps) -> P
     """A product and its (empty) stock level, in one step; the SKU is unique per tenant."""
     now = rfc3339(deps.clock.now())
     product = Product.model_validate({**data, "created_at": now, "updated_at": now})
-    _check_tax_rules(tenant_id, product)
+    _check_tax_rules(tenant_id, product, deps)
     uow = UnitOfWork()
     deps.repo.stage_new_product(uow, tenant_id, product)
     stock.stage_new_stock_level(uow, tenant_id, product.sku, product.min_stock, deps.stock)
@@ -102,7 +107,7 @@ def update_product(tenant_id: str, sku: str, patch: dict[str, Any], deps: Catalo
                                      "version": current.version + 1}, Product)
         uow = UnitOfWork()
         if updated.tax != current.tax:
-            _check_tax_rules(tenant_id, updated)
+            _check_tax_rules(tenant_id, updated, deps)
         deps.repo.stage_product_update(uow, tenant_id, updated, current.version)
         if updated.min_stock != current.min_stock:
             stock.stage_min_stock(uow, tenant_id, sku, updated.min_stock, deps.stock)
@@ -114,13 +119,11 @@ def update_product(tenant_id: str, sku: str, patch: dict[str, Any], deps: Catalo
     return stock.retry_on_conflict(attempt)
 
 
-def _check_tax_rules(tenant_id: str, product: Product) -> None:
+def _check_tax_rules(tenant_id: str, product: Product, deps: CatalogDeps) -> None:
     """A product's tax rules, laid over its tenant's, must fit the tenant's tax regime."""
     if product.tax is None:
         return
-    from chalicelib.tenants import get_tenant
-
-    tenant = get_tenant(tenant_id)
+    tenant = deps.tenant(tenant_id)
     problems = tax_rules_problems(tenant.tax_regime, tenant.settings.invoicing.tax, product.tax)
     if problems:
         raise InvalidRequestError("The product's tax rules do not fit the tenant's tax regime.",

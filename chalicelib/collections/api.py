@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from chalicelib import bootstrap
 from chalicelib.collections import checkout, service
 from chalicelib.collections.model import (
     BoletoInfo,
@@ -20,6 +19,7 @@ from chalicelib.collections.model import (
     PixInfo,
 )
 from chalicelib.collections.providers.notices import LocalNoticeBody
+from chalicelib.collections.service import ChargeDeps
 from chalicelib.platform.brazil import PRINTABLE
 from chalicelib.platform.clock import Timestamp
 from chalicelib.platform.config import get_settings
@@ -28,7 +28,7 @@ from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.money import MAX_CHARGE_CENTS, PositiveCents
 from chalicelib.platform.pagination import ListQuery, page_body
 
-api = Api(__name__, tag="Charges")
+api: Api[ChargeDeps] = Api(__name__, tag="Charges")
 
 CustomerId = Annotated[str, StringConstraints(pattern=r"^cus_[0-9A-HJKMNP-TV-Z]{26}$")]
 OrderId = Annotated[str, StringConstraints(pattern=r"^ord_[0-9A-HJKMNP-TV-Z]{26}$")]
@@ -157,65 +157,61 @@ class ChargeQuery(ListQuery):
     due_before: date | None = None
 
 
-def render(charge: Charge) -> dict[str, Any]:
+def render(charge: Charge, deps: ChargeDeps) -> dict[str, Any]:
     body = charge.model_dump(mode="json", exclude={"version", "payer_is_consumer", "provider_charge_id"})
-    body["amount_due_cents"] = charge.amount_due_on(service.today(bootstrap.charge_deps()))
+    body["amount_due_cents"] = charge.amount_due_on(service.today(deps))
     return body
 
 
-def _settlement(outcome: service.Settlement) -> dict[str, Any]:
-    return {"charge": render(outcome.charge), "payment": outcome.payment.model_dump(mode="json"),
+def _settlement(outcome: service.Settlement, deps: ChargeDeps) -> dict[str, Any]:
+    return {"charge": render(outcome.charge, deps), "payment": outcome.payment.model_dump(mode="json"),
             "replayed": outcome.replayed}
 
 
 @api.route_spec("/v1/charges", "POST", scope="charges:write", request=CreateChargeRequest, response=ChargeResponse,
                 status=201, extra_statuses=(404,))
-def create_charge(call: Call) -> Result:
+def create_charge(call: Call[ChargeDeps]) -> Result:
     """Create a charge
     A standalone charge (boleto, Pix or card link) for a customer; due today or later and at most 3650 days
     (10 years) ahead (400 on `due_date`). A consumer (CPF) payer's `fine_percent` is capped at 2%.
     Emits `charge.created`."""
     body: CreateChargeRequest = call.body
     if body.order_id:
-        from chalicelib.orders import get_order
-
         with naming("order_id"):
-            get_order(call.tenant_id, body.order_id)
+            call.deps.order(call.tenant_id, body.order_id)
     cmd = service.NewCharge(customer_id=body.customer_id, amount_cents=body.amount_cents, due_date=body.due_date,
                             method=body.method, description=body.description, order_id=body.order_id)
-    return Result(render(service.create_charge(call.tenant_id, cmd, bootstrap.charge_deps())), status=201)
+    return Result(render(service.create_charge(call.tenant_id, cmd, call.deps), call.deps), status=201)
 
 
 @api.route_spec("/v1/charges", scope="charges:read", query=ChargeQuery, response=ChargeListResponse)
-def list_charges(call: Call) -> Result:
+def list_charges(call: Call[ChargeDeps]) -> Result:
     """List charges, newest first, by `status`, `customer_id` and `due_before`"""
     q: ChargeQuery = call.query
-    page = bootstrap.charge_repository().list(call.tenant_id, q.status, q.customer_id,
+    page = call.deps.repo.list(call.tenant_id, q.status, q.customer_id,
                                               q.due_before.isoformat() if q.due_before else None, q.limit, q.cursor)
-    return Result(page_body(page, render))
+    return Result(page_body(page, lambda charge: render(charge, call.deps)))
 
 
 @api.route_spec("/v1/charges/{charge_id}", scope="charges:read", response=ChargeResponse, extra_statuses=(404,))
-def get_charge(call: Call, charge_id: str) -> Result:
+def get_charge(call: Call[ChargeDeps], charge_id: str) -> Result:
     """Get a charge, with today's amount due and its payments"""
-    return Result(render(bootstrap.charge_repository().get(call.tenant_id, charge_id)))
+    return Result(render(call.deps.repo.get(call.tenant_id, charge_id), call.deps))
 
 
 @api.route_spec("/v1/charges/{charge_id}/pdf", scope="charges:read", content_type="application/pdf",
                 extra_statuses=(404,))
-def charge_pdf(call: Call, charge_id: str) -> Result:
+def charge_pdf(call: Call[ChargeDeps], charge_id: str) -> Result:
     """The boleto PDF
     The barcode (Interleaved 2 of 5) and linha digitável and, when the tenant has a Pix key, the Pix QR
     (boleto híbrido). 404 for a charge that is not a boleto."""
-    charge = bootstrap.charge_repository().get(call.tenant_id, charge_id)
+    charge = call.deps.repo.get(call.tenant_id, charge_id)
     if charge.boleto is None:
         raise NotFoundError(f"Charge {charge_id} is not a boleto.", [FieldError("method", f"is {charge.method}")])
-    from chalicelib import catalog
     from chalicelib.collections.pdf import render_boleto
-    from chalicelib.tenants import get_tenant
 
-    tenant = get_tenant(call.tenant_id)
-    customer = catalog.get_customer(call.tenant_id, charge.customer_id)
+    tenant = call.deps.tenant(call.tenant_id)
+    customer = call.deps.customer(call.tenant_id, charge.customer_id)
     settings = tenant.settings.collections
     pdf = render_boleto(charge, {"name": tenant.legal_name, "cnpj": tenant.cnpj, "agency": settings.agency,
                                  "account": settings.account},
@@ -226,10 +222,10 @@ def charge_pdf(call: Call, charge_id: str) -> Result:
 
 @api.route_spec("/v1/charges/{charge_id}/qrcode.png", scope="charges:read", content_type="image/png",
                 extra_statuses=(404,))
-def charge_qrcode(call: Call, charge_id: str) -> Result:
+def charge_qrcode(call: Call[ChargeDeps], charge_id: str) -> Result:
     """The Pix QR code image
     Of the charge's BR Code (a Pix charge, or a boleto híbrido). 404 when the charge has no Pix."""
-    charge = bootstrap.charge_repository().get(call.tenant_id, charge_id)
+    charge = call.deps.repo.get(call.tenant_id, charge_id)
     if charge.pix is None:
         raise NotFoundError(f"Charge {charge_id} has no Pix QR code.", [FieldError("method", f"is {charge.method}")])
     from chalicelib.collections.pix import qrcode_png
@@ -239,15 +235,15 @@ def charge_qrcode(call: Call, charge_id: str) -> Result:
 
 @api.route_spec("/v1/charges/{charge_id}/cancel", "POST", scope="charges:write", request=CancelChargeRequest,
                 response=ChargeResponse, extra_statuses=(404, 409))
-def cancel_charge(call: Call, charge_id: str) -> Result:
+def cancel_charge(call: Call[ChargeDeps], charge_id: str) -> Result:
     """Cancel a charge
     From `pending` or `overdue`; emits `charge.cancelled`. 409 `invalid_state` otherwise."""
-    return Result(render(service.cancel_charge(call.tenant_id, charge_id, bootstrap.charge_deps())))
+    return Result(render(service.cancel_charge(call.tenant_id, charge_id, call.deps), call.deps))
 
 
 @api.route_spec("/v1/charges/{charge_id}/payments", "POST", scope="charges:write", request=ManualPaymentRequest,
                 response=SettlementResponse, status=201, extra_statuses=(404, 409))
-def pay_charge(call: Call, charge_id: str) -> Result:
+def pay_charge(call: Call[ChargeDeps], charge_id: str) -> Result:
     """Settle a charge by hand
     Records a payment received outside the provider. Paid once the payments cover the amount due on
     `paid_at`'s date (fine and interest after the due date); less leaves it open with the remainder;
@@ -256,13 +252,13 @@ def pay_charge(call: Call, charge_id: str) -> Result:
     cancelled charge."""
     body: ManualPaymentRequest = call.body
     outcome = service.record_payment(call.tenant_id, charge_id, body.amount_cents, body.paid_at, body.method,
-                                     bootstrap.charge_deps())
-    return Result(_settlement(outcome), status=201)
+                                     call.deps)
+    return Result(_settlement(outcome, call.deps), status=201)
 
 
 @api.route_spec("/v1/psp/{provider}/webhooks", "POST", auth="public", response=NoticeAnswer,
                 extra_statuses=(401, 404, 409), documented_request=LocalNoticeBody)
-def provider_webhook(call: Call, provider: str) -> Result:
+def provider_webhook(call: Call[ChargeDeps], provider: str) -> Result:
     """Receive a payment provider's notice
     `local`: `X-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the tenant's secret
     (`GET /v1/psp/local/webhook-secret`), 5 minutes' tolerance (401 `signature_expired`); body
@@ -274,7 +270,7 @@ def provider_webhook(call: Call, provider: str) -> Result:
     is settled at the arrival (the reported one is kept as the payment's `reported_paid_at`). A payment
     on a cancelled charge is recorded and explained."""
     try:
-        outcome = service.receive_notice(provider, call.raw_body, call.headers, bootstrap.charge_deps())
+        outcome = service.receive_notice(provider, call.raw_body, call.headers, call.deps)
     except service.Ignored:
         return Result({"received": True, "replayed": False, "charge_id": None, "outcome": None})
     return Result({"received": True, "replayed": outcome.replayed, "charge_id": outcome.charge.id,
@@ -283,14 +279,14 @@ def provider_webhook(call: Call, provider: str) -> Result:
 
 @api.route_spec("/v1/psp/{provider}/webhook-secret", scope="settings:read", response=WebhookSecretResponse,
                 extra_statuses=(404,))
-def webhook_secret(call: Call, provider: str) -> Result:
+def webhook_secret(call: Call[ChargeDeps], provider: str) -> Result:
     """The tenant's webhook secret for a payment provider
     `local`: the key the local provider signs its notices with (made on first use). `asaas`: the
     access token to set in Asaas's webhook settings."""
     from chalicelib.collections.providers.notices import check_provider
 
     check_provider(provider)
-    secret = bootstrap.charge_repository().webhook_secret(call.tenant_id, provider)
+    secret = call.deps.repo.webhook_secret(call.tenant_id, provider)
     header = "X-Signature: t=<unix>,v1=<hex HMAC-SHA256 of '<t>.<body>'>" if provider == "local" \
         else "asaas-access-token: <secret>"
     return Result({"provider": provider, "secret": secret, "signature_header": header})
@@ -313,7 +309,7 @@ def _credentials_body(provider: str, credentials: Any) -> dict[str, Any]:
 
 @api.route_spec("/v1/psp/{provider}/credentials", "PUT", scope="settings:write", request=CredentialsRequest,
                 response=CredentialsResponse, extra_statuses=(404,))
-def put_credentials(call: Call, provider: str) -> Result:
+def put_credentials(call: Call[ChargeDeps], provider: str) -> Result:
     """Give the tenant's credentials at a payment provider
     `asaas`: the account's API key and environment. Then `PATCH /v1/tenant/settings
     {"collections": {"provider": "asaas"}}` makes new charges go through Asaas (boleto, Pix and card
@@ -324,17 +320,17 @@ def put_credentials(call: Call, provider: str) -> Result:
     from chalicelib.platform.clock import rfc3339
 
     body: CredentialsRequest = call.body
-    credentials = ProviderCredentials(body.api_key, body.environment, rfc3339(bootstrap.clock().now()))
-    bootstrap.provider_credentials().put(call.tenant_id, _credential_provider(provider), credentials)
+    credentials = ProviderCredentials(body.api_key, body.environment, rfc3339(call.deps.clock.now()))
+    call.deps.credentials.put(call.tenant_id, _credential_provider(provider), credentials)
     return Result(_credentials_body(provider, credentials))
 
 
 @api.route_spec("/v1/psp/{provider}/credentials", scope="settings:read", response=CredentialsResponse,
                 extra_statuses=(404,))
-def get_credentials(call: Call, provider: str) -> Result:
+def get_credentials(call: Call[ChargeDeps], provider: str) -> Result:
     """The tenant's credentials at a payment provider (never the key: its last 4 characters)
     404 when none were given."""
-    credentials = bootstrap.provider_credentials().get(call.tenant_id, _credential_provider(provider))
+    credentials = call.deps.credentials.get(call.tenant_id, _credential_provider(provider))
     if credentials is None:
         raise NotFoundError(f"No credentials for {provider}; PUT them first.")
     return Result(_credentials_body(provider, credentials))
@@ -347,51 +343,48 @@ def _sandbox_only() -> None:
 
 @api.route_spec("/v1/sandbox/charges/{charge_id}/pay", "POST", scope="charges:write", request=SandboxPayRequest,
                 response=SettlementResponse, extra_statuses=(404,))
-def sandbox_pay(call: Call, charge_id: str) -> Result:
+def sandbox_pay(call: Call[ChargeDeps], charge_id: str) -> Result:
     """Simulate the provider paying a charge (local and sandbox only)
     The local provider sends a signed notice (today's amount due unless `amount_cents` is given)
     through the same path as `POST /v1/psp/local/webhooks`."""
     _sandbox_only()
     body: SandboxPayRequest = call.body
-    outcome = service.sandbox_payment(call.tenant_id, charge_id, body.amount_cents, bootstrap.charge_deps())
-    return Result(_settlement(outcome))
+    outcome = service.sandbox_payment(call.tenant_id, charge_id, body.amount_cents, call.deps)
+    return Result(_settlement(outcome, call.deps))
 
 
-def _checkout_charge(token: str) -> tuple[str, Charge]:
+def _checkout_charge(token: str, deps: ChargeDeps) -> tuple[str, Charge]:
     _sandbox_only()
     tenant_id, _, _ = checkout.split_token(token)
     from chalicelib.platform.ids import is_id
 
-    secret = bootstrap.charge_repository().webhook_secret(tenant_id, "local", create=False) \
-        if is_id(tenant_id, "ten") else None
+    secret = deps.repo.webhook_secret(tenant_id, "local", create=False) if is_id(tenant_id, "ten") else None
     tenant_id, charge_id = checkout.check_token(token, secret)
-    return tenant_id, bootstrap.charge_repository().get(tenant_id, charge_id)
+    return tenant_id, deps.repo.get(tenant_id, charge_id)
 
 
-def _checkout_page(tenant_id: str, charge: Charge, token: str, message: str | None = None) -> str:
-    from chalicelib.tenants import get_tenant
-
-    return checkout.page(payee=get_tenant(tenant_id).name, description=charge.description,
-                         amount_due_cents=charge.amount_due_on(service.today(bootstrap.charge_deps())),
+def _checkout_page(tenant_id: str, charge: Charge, token: str, deps: ChargeDeps, message: str | None = None) -> str:
+    return checkout.page(payee=deps.tenant(tenant_id).name, description=charge.description,
+                         amount_due_cents=charge.amount_due_on(service.today(deps)),
                          status=charge.status, pay_action=f"/v1/sandbox/checkout/{token}/pay", message=message)
 
 
 @api.route_spec("/v1/sandbox/checkout/{token}", auth="public", content_type="text/html", extra_statuses=(404,))
-def checkout_page(call: Call, token: str) -> Result:
+def checkout_page(call: Call[ChargeDeps], token: str) -> Result:
     """The sandbox card checkout page (local and sandbox only)
     Where `card_link.url` leads: the charge and a Pay button."""
-    tenant_id, charge = _checkout_charge(token)
-    return Result(_checkout_page(tenant_id, charge, token), content_type="text/html; charset=utf-8")
+    tenant_id, charge = _checkout_charge(token, call.deps)
+    return Result(_checkout_page(tenant_id, charge, token, call.deps), content_type="text/html; charset=utf-8")
 
 
 @api.route_spec("/v1/sandbox/checkout/{token}/pay", "POST", auth="public", content_type="text/html",
                 request_content_type="application/x-www-form-urlencoded", extra_statuses=(404,))
-def checkout_pay(call: Call, token: str) -> Result:
+def checkout_pay(call: Call[ChargeDeps], token: str) -> Result:
     """Pay on the sandbox checkout page (local and sandbox only)
     The Pay button: the local provider notifies the payment through the webhook path."""
-    tenant_id, charge = _checkout_charge(token)
-    outcome = service.sandbox_payment(tenant_id, charge.id, None, bootstrap.charge_deps()) if charge.is_open else None
+    tenant_id, charge = _checkout_charge(token, call.deps)
+    outcome = service.sandbox_payment(tenant_id, charge.id, None, call.deps) if charge.is_open else None
     message = "Pagamento aprovado." if outcome and outcome.charge.status == "paid" else "Nada a pagar."
-    return Result(_checkout_page(tenant_id, outcome.charge if outcome else charge, token, message),
+    return Result(_checkout_page(tenant_id, outcome.charge if outcome else charge, token, call.deps, message),
                   content_type="text/html; charset=utf-8")
 

@@ -14,9 +14,8 @@ import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from chalicelib.collections import installments
 from chalicelib.collections.model import (
     EVENT_OF_STATUS,
     MAX_PAYMENTS_PER_CHARGE,
@@ -32,6 +31,7 @@ from chalicelib.collections.model import (
     settle,
 )
 from chalicelib.collections.providers import IssueRequest, Payee, Payer, PaymentNotice, PaymentProvider
+from chalicelib.orders import installments
 from chalicelib.platform.clock import Clock, business_date, rfc3339
 from chalicelib.platform.dynamo import UnitOfWork, retry_lost_races
 from chalicelib.platform.errors import ConflictError, FieldError, InvalidRequestError, InvalidStateError, naming
@@ -39,6 +39,12 @@ from chalicelib.platform.events import EventFactory, stage_event
 from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.observability import logger
 from chalicelib.platform.pagination import Page
+
+if TYPE_CHECKING:  # upstream contexts' models, read through the ports below
+    from chalicelib.catalog.model import Customer
+    from chalicelib.collections.credentials import CredentialStore
+    from chalicelib.orders.model import Order
+    from chalicelib.tenants.model import Tenant
 
 T = TypeVar("T")
 # Overdue charges are found by due date; this many days back covers weekends and holiday chains.
@@ -70,8 +76,10 @@ class ChargeDeps:
     clock: Clock
     events: EventFactory
     provider: Callable[[str, str], PaymentProvider]  # (name, tenant); UnknownProviderError otherwise
-    tenant: Callable[[str], Any]  # tenants.get_tenant
-    customer: Callable[[str, str], Any]  # catalog.get_customer
+    tenant: Callable[[str], Tenant]  # the tenants context's reader
+    customer: Callable[[str, str], Customer]  # the catalog's reader (NotFoundError)
+    order: Callable[[str, str], Order]  # the orders context's reader (NotFoundError)
+    credentials: CredentialStore  # the tenants' provider API keys (Secrets Manager)
 
 
 @dataclass(frozen=True)

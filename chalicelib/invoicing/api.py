@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
 
-from chalicelib import bootstrap
 from chalicelib.invoicing.lifecycle import Correction, InvoiceDoc, InvoiceStatus, InvoiceTotals, public
 from chalicelib.platform.errors import FieldError, InvalidRequestError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.pagination import ListQuery, page_body
 
-api = Api(__name__, tag="Invoices")
+if TYPE_CHECKING:  # the service (and nfelib) load on the first call that needs them: a small cold start
+    from chalicelib.invoicing.service import InvoicingDeps
+
+api: Api[InvoicingDeps] = Api(__name__, tag="Invoices")
 
 OrderId = Annotated[str, StringConstraints(pattern=r"^ord_[0-9A-HJKMNP-TV-Z]{26}$")]
 
@@ -119,55 +121,55 @@ def render(invoice: InvoiceDoc) -> dict[str, Any]:
 
 @api.route_spec("/v1/invoices", "POST", scope="invoices:write", request=CreateInvoiceRequest,
                 response=InvoiceResponse, status=201, extra_statuses=(200, 404, 409))
-def create_invoice(call: Call) -> Result:
+def create_invoice(call: Call[InvoicingDeps]) -> Result:
     """Emit the NF-e of an order
     Numbers, builds, signs, validates and sends the NF-e to the fiscal authority. Idempotent per
     order: an existing invoice is returned (200), a pending one is re-sent and a rejected one is
     resubmitted with its number. Orders are invoiced automatically after `order.confirmed` when
     the tenant has invoicing enabled."""
     body: CreateInvoiceRequest = call.body
-    existed = bootstrap.invoice_repository().find_by_order(call.tenant_id, body.order_id) is not None
-    invoice = _service().emit_invoice(call.tenant_id, body.order_id, bootstrap.invoicing_deps())
+    existed = call.deps.repo.find_by_order(call.tenant_id, body.order_id) is not None
+    invoice = _service().emit_invoice(call.tenant_id, body.order_id, call.deps)
     return Result(render(invoice), status=200 if existed else 201)
 
 
 @api.route_spec("/v1/invoices", scope="invoices:read", query=InvoiceQuery, response=InvoiceListResponse)
-def list_invoices(call: Call) -> Result:
+def list_invoices(call: Call[InvoicingDeps]) -> Result:
     """List invoices, newest first, by `status`"""
-    page = bootstrap.invoice_repository().list(call.tenant_id, call.query.status, call.query.limit, call.query.cursor)
+    page = call.deps.repo.list(call.tenant_id, call.query.status, call.query.limit, call.query.cursor)
     return Result(page_body(page, render))
 
 
 @api.route_spec("/v1/invoices/{invoice_id}", scope="invoices:read", response=InvoiceResponse, extra_statuses=(404,))
-def get_invoice(call: Call, invoice_id: str) -> Result:
+def get_invoice(call: Call[InvoicingDeps], invoice_id: str) -> Result:
     """Get an invoice"""
-    return Result(render(bootstrap.invoice_repository().get(call.tenant_id, invoice_id)))
+    return Result(render(call.deps.repo.get(call.tenant_id, invoice_id)))
 
 
 @api.route_spec("/v1/invoices/{invoice_id}/xml", scope="invoices:read", content_type="application/xml",
                 extra_statuses=(404,))
-def get_invoice_xml(call: Call, invoice_id: str) -> Result:
+def get_invoice_xml(call: Call[InvoicingDeps], invoice_id: str) -> Result:
     """The signed NF-e XML (`nfeProc` once authorized)"""
-    invoice = bootstrap.invoice_repository().get(call.tenant_id, invoice_id)
-    documents = bootstrap.invoicing_deps().documents
+    invoice = call.deps.repo.get(call.tenant_id, invoice_id)
+    documents = call.deps.documents
     name = "nfe-proc.xml" if invoice.status in ("authorized", "cancelled") else "nfe.xml"
     return Result(documents.get(call.tenant_id, invoice.id, name).decode("utf-8"), content_type="application/xml")
 
 
 @api.route_spec("/v1/invoices/{invoice_id}/danfe", scope="invoices:read", content_type="application/pdf",
                 extra_statuses=(404, 409))
-def get_invoice_danfe(call: Call, invoice_id: str) -> Result:
+def get_invoice_danfe(call: Call[InvoicingDeps], invoice_id: str) -> Result:
     """The DANFE (PDF) of an authorized NF-e
     A cancelled NF-e's DANFE carries the "CANCELADA" watermark."""
     from chalicelib.invoicing.danfe import render_danfe
     from chalicelib.platform.errors import InvalidStateError
     from chalicelib.platform.errors import NotFoundError as Missing
 
-    invoice = bootstrap.invoice_repository().get(call.tenant_id, invoice_id)
+    invoice = call.deps.repo.get(call.tenant_id, invoice_id)
     if invoice.status not in ("authorized", "cancelled"):
         raise InvalidStateError(f"The NF-e is {invoice.status}: a DANFE exists only for an authorized NF-e.",
                                 [FieldError("status", f"is {invoice.status}")])
-    documents = bootstrap.invoicing_deps().documents
+    documents = call.deps.documents
     cancelled = invoice.status == "cancelled"
     name = "danfe-cancelled.pdf" if cancelled else "danfe.pdf"
     try:
@@ -181,26 +183,26 @@ def get_invoice_danfe(call: Call, invoice_id: str) -> Result:
 
 @api.route_spec("/v1/invoices/{invoice_id}/cancel", "POST", scope="invoices:write", request=CancelInvoiceRequest,
                 response=InvoiceResponse, extra_statuses=(404, 409))
-def cancel_invoice(call: Call, invoice_id: str) -> Result:
+def cancel_invoice(call: Call[InvoicingDeps], invoice_id: str) -> Result:
     """Cancel an authorized NF-e (within 24 h of authorization)"""
     body: CancelInvoiceRequest = call.body
-    return Result(render(_service().cancel_invoice(call.tenant_id, invoice_id, body.reason, bootstrap.invoicing_deps())))
+    return Result(render(_service().cancel_invoice(call.tenant_id, invoice_id, body.reason, call.deps)))
 
 
 @api.route_spec("/v1/invoices/{invoice_id}/corrections", "POST", scope="invoices:write", request=CorrectionRequest,
                 response=InvoiceResponse, status=201, extra_statuses=(404, 409))
-def correct_invoice(call: Call, invoice_id: str) -> Result:
+def correct_invoice(call: Call[InvoicingDeps], invoice_id: str) -> Result:
     """Register a carta de correção
     At most 20 per NF-e, within 30 days; each one carries the consolidated text of all so far.
     It cannot change values, quantities, taxes, parties or dates."""
     body: CorrectionRequest = call.body
-    invoice = _service().correct_invoice(call.tenant_id, invoice_id, body.text, bootstrap.invoicing_deps())
+    invoice = _service().correct_invoice(call.tenant_id, invoice_id, body.text, call.deps)
     return Result(render(invoice), status=201)
 
 
 @api.route_spec("/v1/invoice-number-voids", "POST", scope="invoices:write", request=VoidNumbersRequest,
                 response=NumberVoidResponse, status=201, extra_statuses=(409,))
-def void_invoice_numbers(call: Call) -> Result:
+def void_invoice_numbers(call: Call[InvoicingDeps]) -> Result:
     """Void unused NF-e numbers (inutilização)
     For numbers no NF-e was authorized with: never used, or held by a rejected NF-e."""
     body: VoidNumbersRequest = call.body
@@ -212,5 +214,5 @@ def void_invoice_numbers(call: Call) -> Result:
     if errors:
         raise InvalidRequestError("The range is invalid.", errors)
     doc = _service().void_numbers(call.tenant_id, body.series, body.first_number, body.last_number, body.reason,
-                               bootstrap.invoicing_deps())
+                               call.deps)
     return Result(doc, status=201)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import bootstrap
 from chalicelib.invoicing import service
+from chalicelib.invoicing.service import InvoicingDeps
 from chalicelib.platform.consumers import consume
 from chalicelib.platform.events import Event
 from chalicelib.platform.observability import logger
@@ -13,26 +13,23 @@ from chalicelib.platform.observability import logger
 CONSUMER = "invoicing"
 
 
-def on_order_confirmed(event: Event) -> None:
-    from chalicelib.orders import get_order
-    from chalicelib.tenants import get_tenant
-
-    if not get_tenant(event.tenant_id).settings.invoicing.enabled:
+def on_order_confirmed(event: Event, deps: InvoicingDeps) -> None:
+    if not deps.tenant(event.tenant_id).settings.invoicing.enabled:
         return
     order_id = event.data["order"]["id"]
-    if get_order(event.tenant_id, order_id).status == "cancelled":
+    if deps.order(event.tenant_id, order_id).status == "cancelled":
         return  # cancelled before its NF-e: nothing to emit (and no number taken)
-    service.emit_invoice(event.tenant_id, order_id, bootstrap.invoicing_deps())
+    service.emit_invoice(event.tenant_id, order_id, deps)
 
 
-def on_order_cancelled(event: Event) -> None:
+def on_order_cancelled(event: Event, deps: InvoicingDeps) -> None:
     order = event.data["order"]
-    invoice = bootstrap.invoice_repository().find_by_order(event.tenant_id, order["id"])
+    invoice = deps.repo.find_by_order(event.tenant_id, order["id"])
     if invoice is not None and invoice.status == "rejected" and not invoice.number_voided:
         # Its number will never be used: void it (inutilização), so no gap is left unexplained.
         service.void_numbers(event.tenant_id, invoice.series, invoice.number, invoice.number,
                              f"NF-e rejeitada de pedido cancelado ({order['id']}), numero nao utilizado",
-                             bootstrap.invoicing_deps())
+                             deps)
         return
     if invoice is None or invoice.status != "authorized":
         return
@@ -41,7 +38,7 @@ def on_order_cancelled(event: Event) -> None:
     # The order's reason is free text: as xJust it must be one line of Latin-1 (SEFAZ's pattern).
     reason = sanitize_text(f"Pedido {order['id']} cancelado: {order.get('cancel_reason') or 'sem motivo informado'}", 255)
     try:
-        service.cancel_invoice(event.tenant_id, invoice.id, reason.ljust(15, "."), bootstrap.invoicing_deps())
+        service.cancel_invoice(event.tenant_id, invoice.id, reason.ljust(15, "."), deps)
     except Exception:
         logger.exception("NF-e of a cancelled order not cancelled", extra={"invoice_id": invoice.id})
         raise
@@ -50,5 +47,5 @@ def on_order_cancelled(event: Event) -> None:
 HANDLERS = {"order.confirmed": on_order_confirmed, "order.cancelled": on_order_cancelled}
 
 
-def handle(lambda_event: dict[str, Any]) -> dict[str, Any]:
-    return consume(lambda_event, CONSUMER, HANDLERS)
+def handle(lambda_event: dict[str, Any], deps: InvoicingDeps) -> dict[str, Any]:
+    return consume(lambda_event, CONSUMER, HANDLERS, deps)

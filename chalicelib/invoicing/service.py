@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from chalicelib.invoicing import model as nfe
 from chalicelib.invoicing.authority import AuthorityAnswer, AuthorityUnavailableError, FiscalAuthority
@@ -55,6 +55,11 @@ from chalicelib.platform.events import EventFactory
 from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.usage import meter_quietly
 
+if TYPE_CHECKING:  # upstream contexts' models, read through the ports of InvoicingDeps
+    from chalicelib.catalog.model import Customer, Product
+    from chalicelib.orders.model import Order
+    from chalicelib.tenants.model import Tenant
+
 NUMBERING_ATTEMPTS = 20
 EVENT_CANCEL, EVENT_CORRECTION = "110111", "110110"
 
@@ -65,9 +70,13 @@ class InvoicingDeps:
     ids: IdGenerator
     clock: Clock
     events: EventFactory
-    authority: Callable[[Any], FiscalAuthority]  # tenant -> its authority (local or SEFAZ)
+    authority: Callable[[Tenant], FiscalAuthority]  # tenant -> its authority (local or SEFAZ)
     documents: DocumentStore
     certificates: CertificateStore
+    tenant: Callable[[str], Tenant]  # upstream contexts' readers (NotFoundError)
+    order: Callable[[str, str], Order]
+    customer: Callable[[str, str], Customer]
+    products: Callable[[str, list[str]], dict[str, Product]]  # those that exist, by SKU
 
 
 def _event_data(invoice: InvoiceDoc) -> dict[str, Any]:
@@ -137,7 +146,7 @@ def _taxpayer(customer: Any) -> dict[str, Any]:
 
 
 def build_input(tenant: Any, order: Any, customer: Any, products: dict[str, Any], invoice: InvoiceDoc) -> nfe.Invoice:
-    from chalicelib.collections.installments import plan_installments
+    from chalicelib.orders.installments import plan_installments
 
     issued_at = datetime.fromisoformat(invoice.issued_at.replace("Z", "+00:00")).astimezone(SAO_PAULO)
     ordered_on = datetime.fromisoformat(order.created_at.replace("Z", "+00:00")).astimezone(SAO_PAULO).date()
@@ -167,12 +176,9 @@ def emit_invoice(tenant_id: str, order_id: str, deps: InvoicingDeps) -> InvoiceD
 
     Idempotent: an order's invoice is created once; calling again re-sends a `pending` one or
     resubmits a `rejected` one with the same number, and returns a final one as it is."""
-    from chalicelib.orders import get_order
-    from chalicelib.tenants import get_tenant
-
-    tenant = get_tenant(tenant_id)
+    tenant = deps.tenant(tenant_id)
     with naming("order_id"):
-        order = get_order(tenant_id, order_id)
+        order = deps.order(tenant_id, order_id)
     invoice = deps.repo.find_by_order(tenant_id, order_id)
     if invoice is None:
         if order.status == "cancelled":
@@ -189,7 +195,7 @@ def emit_invoice(tenant_id: str, order_id: str, deps: InvoicingDeps) -> InvoiceD
     if invoice.status != "pending":
         return invoice
     emitted = _process(tenant_id, tenant, order, invoice, deps)
-    if emitted.status == "authorized" and get_order(tenant_id, order_id).status == "cancelled":
+    if emitted.status == "authorized" and deps.order(tenant_id, order_id).status == "cancelled":
         # A pending NF-e (sent before an outage) authorized after its order was cancelled: cancel it too,
         # so no authorized NF-e is left for a cancelled sale (order.cancelled found it still pending).
         emitted = cancel_invoice(tenant_id, emitted.id, f"Pedido {order_id} cancelado antes da autorizacao da NF-e",
@@ -243,8 +249,6 @@ def _renumbered(tenant_id: str, invoice: InvoiceDoc, deps: InvoicingDeps) -> Inv
 
 
 def _process(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc, deps: InvoicingDeps) -> InvoiceDoc:
-    from chalicelib.catalog import get_customer, get_products
-
     now = deps.clock.now()
     if invoice.processing_until and datetime.fromisoformat(invoice.processing_until.replace("Z", "+00:00")) > now:
         return invoice  # another worker holds the lease: it finishes this emission
@@ -255,8 +259,8 @@ def _process(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc, deps:
     except ConflictError:
         return deps.repo.get(tenant_id, invoice.id)  # a concurrent emission claimed it first
     invoice, expected_version = claimed, claimed.version
-    customer = get_customer(tenant_id, order.customer_id)
-    products = get_products(tenant_id, [line.sku for line in order.lines])
+    customer = deps.customer(tenant_id, order.customer_id)
+    products = deps.products(tenant_id, [line.sku for line in order.lines])
     try:
         built = build_nfe(build_input(tenant, order, customer, products, invoice))
         key, _ = signing_key_for(tenant_id, tenant.cnpj, tenant.legal_name, deps.certificates, now)
@@ -318,16 +322,14 @@ def cancel_invoice(tenant_id: str, invoice_id: str, reason: str, deps: Invoicing
     """Cancel an authorized NF-e (event 110111) within 24 h of its authorization and before the goods
     leave: an NF-e whose order shipped cannot be cancelled (the goods circulated with it). An `invoiced`
     order whose NF-e is cancelled here is cancelled too (the orders context reacts to `invoice.cancelled`)."""
-    from chalicelib.orders import get_order
-    from chalicelib.tenants import get_tenant
 
     invoice = deps.repo.get(tenant_id, invoice_id)
     check_cancellable(invoice, deps.clock.now())
-    order = get_order(tenant_id, invoice.order_id)
+    order = deps.order(tenant_id, invoice.order_id)
     if order.status in ("shipped", "delivered"):
         raise InvalidStateError(f"Order {order.id} is {order.status}: the goods left with this NF-e, which can no "
                                 "longer be cancelled; issue a return NF-e instead.", [FieldError("order_id", order.status)])
-    answer = deps.authority(get_tenant(tenant_id)).register_event(invoice.access_key or "", EVENT_CANCEL, 1, reason,
+    answer = deps.authority(deps.tenant(tenant_id)).register_event(invoice.access_key or "", EVENT_CANCEL, 1, reason,
                                                                    invoice.environment, protocol=invoice.protocol)
     if answer.cstat not in CSTAT_EVENT_REGISTERED:
         raise InvalidStateError(f"The fiscal authority refused the cancellation: {answer.cstat} {answer.reason}",
@@ -343,7 +345,6 @@ def cancel_invoice(tenant_id: str, invoice_id: str, reason: str, deps: Invoicing
 
 def correct_invoice(tenant_id: str, invoice_id: str, text: str, deps: InvoicingDeps) -> InvoiceDoc:
     """Carta de correção (event 110110): at most 20; each carries the consolidated text."""
-    from chalicelib.tenants import get_tenant
 
     invoice = deps.repo.get(tenant_id, invoice_id)
     check_correctable(invoice, deps.clock.now())
@@ -352,7 +353,7 @@ def correct_invoice(tenant_id: str, invoice_id: str, text: str, deps: InvoicingD
         raise InvalidRequestError("The consolidated correction text exceeds 1000 characters.",
                                   [FieldError("text", "send the whole consolidated text in at most 1000 characters")])
     sequence = len(invoice.corrections) + 1
-    answer = deps.authority(get_tenant(tenant_id)).register_event(invoice.access_key or "", EVENT_CORRECTION,
+    answer = deps.authority(deps.tenant(tenant_id)).register_event(invoice.access_key or "", EVENT_CORRECTION,
                                                                    sequence, consolidated, invoice.environment)
     if answer.cstat not in CSTAT_EVENT_REGISTERED:
         raise InvalidStateError(f"The fiscal authority refused the correction: {answer.cstat} {answer.reason}",
@@ -368,9 +369,8 @@ def correct_invoice(tenant_id: str, invoice_id: str, text: str, deps: InvoicingD
 
 def void_numbers(tenant_id: str, series: int, first: int, last: int, reason: str, deps: InvoicingDeps) -> dict[str, Any]:
     """Inutilização: void numbers no NF-e was authorized with (unused, or held by rejected NF-e)."""
-    from chalicelib.tenants import get_tenant
 
-    tenant = get_tenant(tenant_id)
+    tenant = deps.tenant(tenant_id)
     seen = deps.repo.numbering(tenant_id, series)
     in_range = deps.repo.numbers_in_use(tenant_id, series, first, last)
     held = [i for i in in_range if i.status != "rejected" or i.processing_until]

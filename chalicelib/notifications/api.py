@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib import bootstrap
+from chalicelib.notifications.service import NotificationDeps
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.pagination import ListQuery, page_body
 
-api = Api(__name__, tag="Notifications")
+api: Api[NotificationDeps] = Api(__name__, tag="Notifications")
 
 
 class NotificationQuery(ListQuery):
@@ -35,10 +35,10 @@ class NotificationListResponse(BaseModel):
 
 
 @api.route_spec("/v1/notifications", scope="charges:read", query=NotificationQuery, response=NotificationListResponse)
-def list_notifications(call: Call) -> Result:
+def list_notifications(call: Call[NotificationDeps]) -> Result:
     """List the messages sent, newest first
     Welcome and security notices today; dunning messages once collections exist
     (filter them with `charge_id`)."""
-    page = bootstrap.notification_repository().list(call.tenant_id, call.query.charge_id, call.query.limit,
+    page = call.deps.repo.list(call.tenant_id, call.query.charge_id, call.query.limit,
                                                     call.query.cursor)
     return Result(page_body(page, lambda doc: doc))

@@ -6,15 +6,15 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from chalicelib import bootstrap
 from chalicelib.orders import service
 from chalicelib.orders.model import MAX_LINES, MAX_QUANTITY, LineRequest, Order, OrderStatus, Payment, PaymentStatus
+from chalicelib.orders.service import OrderDeps
 from chalicelib.platform.brazil import MULTILINE, PRINTABLE
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.money import Cents
 from chalicelib.platform.pagination import ListQuery, page_body
 
-api = Api(__name__, tag="Orders")
+api: Api[OrderDeps] = Api(__name__, tag="Orders")
 
 CustomerId = Annotated[str, StringConstraints(pattern=r"^cus_[0-9A-HJKMNP-TV-Z]{26}$")]
 Line60 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=PRINTABLE)]
@@ -112,7 +112,7 @@ def render(order: Order) -> dict[str, Any]:
 
 @api.route_spec("/v1/orders", "POST", scope="orders:write", request=CreateOrderRequest, response=OrderResponse,
                 status=201, extra_statuses=(404, 409))
-def create_order(call: Call) -> Result:
+def create_order(call: Call[OrderDeps]) -> Result:
     """Place an order
     Prices the lines (the product's price unless `unit_price_cents` is given) and, in one
     atomic step, reserves every line's stock, records the order as `confirmed` and emits
@@ -125,46 +125,46 @@ def create_order(call: Call) -> Result:
         customer_id=body.customer_id,
         lines=[LineRequest(line.sku, line.quantity, line.unit_price_cents) for line in body.lines],
         payment=body.payment, shipping_cents=body.shipping_cents, notes=body.notes)
-    return Result(render(service.place_order(call.tenant_id, cmd, bootstrap.order_deps())), status=201)
+    return Result(render(service.place_order(call.tenant_id, cmd, call.deps)), status=201)
 
 
 @api.route_spec("/v1/orders", scope="orders:read", query=OrderQuery, response=OrderListResponse)
-def list_orders(call: Call) -> Result:
+def list_orders(call: Call[OrderDeps]) -> Result:
     """List orders, newest first, by `status` and `customer_id`"""
     q: OrderQuery = call.query
-    page = bootstrap.order_repository().list(call.tenant_id, q.status, q.customer_id, q.limit, q.cursor)
+    page = call.deps.repo.list(call.tenant_id, q.status, q.customer_id, q.limit, q.cursor)
     return Result(page_body(page, render))
 
 
 @api.route_spec("/v1/orders/{order_id}", scope="orders:read", response=OrderResponse, extra_statuses=(404,))
-def get_order(call: Call, order_id: str) -> Result:
+def get_order(call: Call[OrderDeps], order_id: str) -> Result:
     """Get an order, with its invoice, charges and timeline"""
-    return Result(render(bootstrap.order_repository().get(call.tenant_id, order_id)))
+    return Result(render(call.deps.repo.get(call.tenant_id, order_id)))
 
 
 @api.route_spec("/v1/orders/{order_id}/ship", "POST", scope="orders:write", request=ShipOrderRequest,
                 response=OrderResponse, extra_statuses=(404, 409))
-def ship_order(call: Call, order_id: str) -> Result:
+def ship_order(call: Call[OrderDeps], order_id: str) -> Result:
     """Ship an order
     From `invoiced` (or `confirmed` when the tenant has invoicing off): the reservation
     becomes outbound stock movements."""
     body: ShipOrderRequest = call.body
-    order = service.ship_order(call.tenant_id, order_id, body.carrier, body.tracking_code, bootstrap.order_deps())
+    order = service.ship_order(call.tenant_id, order_id, body.carrier, body.tracking_code, call.deps)
     return Result(render(order))
 
 
 @api.route_spec("/v1/orders/{order_id}/deliver", "POST", scope="orders:write", request=DeliverOrderRequest,
                 response=OrderResponse, extra_statuses=(404, 409))
-def deliver_order(call: Call, order_id: str) -> Result:
+def deliver_order(call: Call[OrderDeps], order_id: str) -> Result:
     """Mark a shipped order delivered"""
-    return Result(render(service.deliver_order(call.tenant_id, order_id, bootstrap.order_deps())))
+    return Result(render(service.deliver_order(call.tenant_id, order_id, call.deps)))
 
 
 @api.route_spec("/v1/orders/{order_id}/cancel", "POST", scope="orders:write", request=CancelOrderRequest,
                 response=OrderResponse, extra_statuses=(404, 409))
-def cancel_order(call: Call, order_id: str) -> Result:
+def cancel_order(call: Call[OrderDeps], order_id: str) -> Result:
     """Cancel an order
     From `confirmed` or `invoiced`: releases the reservation and emits `order.cancelled`,
     on which invoicing cancels the NF-e and collections the open charges."""
     body: CancelOrderRequest = call.body
-    return Result(render(service.cancel_order(call.tenant_id, order_id, body.reason, bootstrap.order_deps())))
+    return Result(render(service.cancel_order(call.tenant_id, order_id, body.reason, call.deps)))

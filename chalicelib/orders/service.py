@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib import catalog, stock
+from chalicelib import stock
 from chalicelib.orders.model import (
     EVENT_OF_ACTION,
     ChargeState,
@@ -34,6 +34,10 @@ from chalicelib.platform.errors import FieldError, InvalidStateError, NotFoundEr
 from chalicelib.platform.events import Event, EventFactory, stage_event
 from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.pagination import Page
+from chalicelib.stock.service import StockDeps
+
+if TYPE_CHECKING:  # the catalog's models, read through the ports of OrderDeps
+    from chalicelib.catalog.model import Customer, Product
 
 
 class OrderRepository(Protocol):
@@ -52,6 +56,12 @@ class OrderDeps:
     clock: Clock
     events: EventFactory
     invoicing_enabled: Callable[[str], bool]
+    stock: StockDeps  # reservations are staged into the order's own transaction
+    customer: Callable[[str, str], Customer]  # the catalog's readers (NotFoundError)
+    products: Callable[[str, list[str]], dict[str, Product]]  # those that exist, by SKU
+    # (tenant, invoice id): raise CancellationWindowExpiredError past the NF-e's 24 h (a downstream
+    # context's rule, handed in by the composition root so orders never import invoicing)
+    check_invoice_cancellable: Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -79,9 +89,9 @@ def _record_event(order: Order, event: Event, now: str, **changes: Any) -> Order
 def place_order(tenant_id: str, cmd: NewOrder, deps: OrderDeps) -> Order:
     """Confirm an order: price its lines, reserve every line's stock and record it, in one step."""
     with naming("customer_id"):
-        catalog.get_customer(tenant_id, cmd.customer_id)
+        deps.customer(tenant_id, cmd.customer_id)
     lines = merge_lines(cmd.lines)
-    products = catalog.get_products(tenant_id, [line.sku for line in lines])
+    products = deps.products(tenant_id, [line.sku for line in lines])
     unknown = [FieldError(f"lines.{i}.sku", f"no product with SKU {line.sku}")
                for i, line in enumerate(cmd.lines) if line.sku not in products]
     if unknown:
@@ -103,7 +113,7 @@ def place_order(tenant_id: str, cmd: NewOrder, deps: OrderDeps) -> Order:
 
     def attempt() -> Order:
         uow = UnitOfWork()
-        stock.reserve_stock(uow, tenant_id, order.id, stock_lines)
+        stock.reserve_stock(uow, tenant_id, order.id, stock_lines, deps.stock)
         event = deps.events.make(tenant_id, "order.confirmed", order_event_data(order))
         confirmed = _record_event(order, event, now, version=1)
         deps.repo.stage_new(uow, tenant_id, confirmed)
@@ -141,7 +151,8 @@ def ship_order(tenant_id: str, order_id: str, carrier: str | None, tracking_code
                deps: OrderDeps) -> Order:
     """Ship: the reservation becomes outbound stock movements."""
     return _transition(tenant_id, order_id, "ship", deps,
-                       lambda uow, order: stock.ship_reservation(uow, tenant_id, order.id, reason=f"order {order.id}"),
+                       lambda uow, order: stock.ship_reservation(uow, tenant_id, order.id, reason=f"order {order.id}",
+                                                                 deps=deps.stock),
                        carrier=carrier, tracking_code=tracking_code)
 
 
@@ -153,13 +164,11 @@ def cancel_order(tenant_id: str, order_id: str, reason: str, deps: OrderDeps) ->
     """Cancel: the reservation is released; `order.cancelled` asks invoicing and collections to
     cancel the NF-e and the open charges. An order whose NF-e is past its 24 h cancellation
     window is refused (409 `cancellation_window_expired`)."""
-    from chalicelib.invoicing import check_order_cancellable
-
     order = deps.repo.get(tenant_id, order_id)
     if order.invoice_id and order.status == "invoiced":
-        check_order_cancellable(tenant_id, order.invoice_id)
+        deps.check_invoice_cancellable(tenant_id, order.invoice_id)
     return _transition(tenant_id, order_id, "cancel", deps,
-                       lambda uow, order: stock.release_reservation(uow, tenant_id, order.id),
+                       lambda uow, order: stock.release_reservation(uow, tenant_id, order.id, deps.stock),
                        cancel_reason=reason)
 
 

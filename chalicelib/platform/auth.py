@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -108,13 +109,19 @@ def _deny(request: AuthRequest) -> dict[str, Any]:
 
 
 auth_blueprint = Blueprint(__name__)
+_key_resolvers: list[Callable[[], KeyResolver]] = []
+
+
+def provide_key_resolver(resolver: Callable[[], KeyResolver]) -> None:
+    """The entry point's way to hand the authorizer the tenants' key store."""
+    _key_resolvers[:] = [resolver]
 
 
 @auth_blueprint.authorizer(ttl_seconds=0, name="api_key_authorizer")
 def api_key_authorizer(auth_request: AuthRequest) -> Any:
-    from chalicelib import bootstrap
-
-    principal = resolve_principal(bearer_token(auth_request.token), bootstrap.key_resolver())
+    if not _key_resolvers:
+        raise RuntimeError("no key resolver provided; the entry point must call provide_key_resolver()")
+    principal = resolve_principal(bearer_token(auth_request.token), _key_resolvers[0]())
     if principal is None:
         return _deny(auth_request)
     context = {

@@ -7,10 +7,11 @@ answer is Lambda's partial-batch shape, so one bad message does not fail its bat
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
@@ -58,8 +59,17 @@ def event_of_message(record: dict[str, Any]) -> Event:
     return Event.from_envelope(message["detail"] if "detail" in message else message)
 
 
-def consume(lambda_event: dict[str, Any], consumer: str,
-            handlers: Mapping[str, Callable[[Event], None]]) -> dict[str, Any]:
+D = TypeVar("D")
+
+
+def _with_deps(handler: Callable[[Event, D], None], deps: D, event: Event) -> None:
+    handler(event, deps)
+
+
+def consume(lambda_event: dict[str, Any], consumer: str, handlers: Mapping[str, Callable[[Event, D], None]],
+            deps: D) -> dict[str, Any]:
+    """Run each message's handler once per event (`run_once`), with the consumer's deps; report the
+    messages that failed (SQS redelivers them, then the DLQ)."""
     failures = []
     for record in lambda_event.get("Records", []):
         try:
@@ -69,7 +79,7 @@ def consume(lambda_event: dict[str, Any], consumer: str,
             logger.thread_safe_append_keys(tenant_id=event.tenant_id, event_id=event.id, event_type=event.type)
             handler = handlers.get(event.type)
             if handler is not None:
-                run_once(consumer, event, handler)
+                run_once(consumer, event, functools.partial(_with_deps, handler, deps))
         except Exception:  # noqa: BLE001 - report the one message; SQS redelivers it, then the DLQ
             logger.exception("message failed", extra={"consumer": consumer, "message_id": record.get("messageId")})
             failures.append({"itemIdentifier": record.get("messageId")})

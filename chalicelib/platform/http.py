@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ValidationError
@@ -77,15 +77,19 @@ class Result:
     content_type: str = "application/json"
 
 
+D = TypeVar("D")
+
+
 @dataclass(frozen=True)
-class Call:
-    """Everything a view gets from the edge, already validated."""
+class Call(Generic[D]):
+    """Everything a view gets from the edge, already validated, and its context's deps."""
 
     principal: Principal | None
     body: Any
     query: Any
     raw_body: bytes
     headers: dict[str, str]
+    deps: D
 
     @property
     def tenant_id(self) -> str:
@@ -205,12 +209,32 @@ def map_unexpected(exc: Exception) -> AppError:
     return None  # type: ignore[return-value]
 
 
-class Api(Blueprint):
-    """A Chalice blueprint whose routes all go through the problem+json view wrapper."""
+_tenant_call_hooks: list[Callable[[str], None]] = []
+
+
+def on_tenant_call(hook: Callable[[str], None]) -> None:
+    """What the entry point wants done on every authenticated tenant call (metering): given the tenant id."""
+    _tenant_call_hooks[:] = [hook]
+
+
+class Api(Blueprint, Generic[D]):
+    """A Chalice blueprint whose routes all go through the problem+json view wrapper.
+
+    Its views get their context's deps as `call.deps`, from what the entry point gave `provide`."""
 
     def __init__(self, import_name: str, tag: str) -> None:
         super().__init__(import_name)
         self.tag = tag
+        self._deps: Callable[[], D] | None = None
+
+    def provide(self, deps: Callable[[], D]) -> None:
+        """The entry point's way to hand this blueprint its deps (called per request; cache on your side)."""
+        self._deps = deps
+
+    def _current_deps(self) -> D:
+        if self._deps is None:
+            raise RuntimeError(f"{self.tag}: no deps provided; the entry point must call provide()")
+        return self._deps()
 
     def route_spec(self, path: str, method: str = "GET", *, scope: str | None = None,
                    auth: str = "tenant", request: type[BaseModel] | None = None,
@@ -251,10 +275,8 @@ class Api(Blueprint):
                     logger.thread_safe_append_keys(tenant_id=principal.tenant_id, key_id=principal.key_id)
                     _check_access(principal, auth, scope)
                     if principal.tenant_id:
-                        from chalicelib import bootstrap
-                        from chalicelib.platform.usage import meter_quietly
-
-                        meter_quietly(principal.tenant_id, "api_calls", bootstrap.clock().now())
+                        for hook in _tenant_call_hooks:
+                            hook(principal.tenant_id)
                 raw = cast(bytes, req.raw_body or b"")  # chalice types it str | bytes; it is always bytes
                 parsed: Any = None
                 body: Any = None
@@ -265,7 +287,7 @@ class Api(Blueprint):
                     elif len(raw) > get_settings().max_body_bytes:
                         raise PayloadTooLargeError(f"The body is larger than {get_settings().max_body_bytes} bytes.")
                 query = _query(query_model, dict(req.query_params or {}))
-                call = Call(principal, body, query, raw, headers)
+                call = Call(principal, body, query, raw, headers, self._current_deps())
                 run = functools.partial(_run_view, view, call, path_params)
                 if method == "POST" and IDEMPOTENCY_HEADER in headers:
                     from chalicelib.platform.idempotency import run_idempotently
@@ -290,7 +312,7 @@ class Api(Blueprint):
         return handler
 
 
-def _run_view(view: Callable[..., Any], call: Call, path_params: dict[str, str]) -> Response:
+def _run_view(view: Callable[..., Any], call: Call[Any], path_params: dict[str, str]) -> Response:
     try:
         outcome = view(call, **path_params)
     except AppError as exc:

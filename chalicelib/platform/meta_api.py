@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from chalicelib.platform.http import Api, Call, Result
 
-api = Api(__name__, tag="Platform")
+api: Api[None] = Api(__name__, tag="Platform")
 
 
 class HealthResponse(BaseModel):
@@ -28,7 +28,7 @@ class OpenApiDocument(BaseModel):
 
 
 @api.route_spec("/v1/health", auth="public", response=HealthResponse)
-def health(call: Call) -> Result:
+def health(call: Call[None]) -> Result:
     """Health check"""
     return Result({"status": "ok"})
 
@@ -41,6 +41,6 @@ def _document() -> str:
 
 
 @api.route_spec("/openapi.json", auth="public", response=OpenApiDocument)
-def openapi(call: Call) -> Result:
+def openapi(call: Call[None]) -> Result:
     """The OpenAPI 3.1 document of every route"""
     return Result(_document())

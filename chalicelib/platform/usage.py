@@ -8,6 +8,7 @@ code that sends or stores them. Each count is an atomic ADD on one item per mont
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute
 
@@ -59,7 +60,14 @@ def usage_for(tenant_id: str, month: str) -> dict[str, int]:
     return {name: int(getattr(record, name) or 0) for name in COUNTERS}
 
 
-def meter_event(event: Event) -> None:
+def meter_event(event: Event, _deps: None = None) -> None:
     counter = METERED_EVENTS.get(event.type)
     if counter:
         meter(event.tenant_id, counter, datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00")))
+
+
+def handle(lambda_event: dict[str, Any], deps: None) -> dict[str, Any]:
+    """The metering consumer: each metered event counts once in its month."""
+    from chalicelib.platform.consumers import consume
+
+    return consume(lambda_event, "metering", dict.fromkeys(METERED_EVENTS, meter_event), deps)

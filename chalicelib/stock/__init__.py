@@ -7,7 +7,7 @@ come from a read and a concurrent writer can make them stale::
 
     def attempt() -> Order:
         uow = UnitOfWork()
-        stock.reserve_stock(uow, tenant_id, order.id, [StockLine("SKU-1", 2)])
+        stock.reserve_stock(uow, tenant_id, order.id, [StockLine("SKU-1", 2)], deps.stock)
         ...stage the order and its event...
         uow.commit()
         return order
@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.stock import service
 from chalicelib.stock.model import (
     DEFAULT_WAREHOUSE,
     MAX_RESERVATION_LINES,
@@ -61,61 +62,43 @@ __all__ = [
 ]
 
 
-def _deps(deps: StockDeps | None) -> StockDeps:
-    if deps is not None:
-        return deps
-    from chalicelib import bootstrap
-
-    return bootstrap.stock_deps()  # type: ignore[no-any-return]
-
-
 def reserve_stock(uow: UnitOfWork, tenant_id: str, reservation_id: str, lines: Sequence[StockLine],
-                  deps: StockDeps | None = None) -> Reservation:
+                  deps: StockDeps) -> Reservation:
     """Stage a reservation of every (sku, warehouse, quantity) line into `uow`; all or nothing.
 
     `reservation_id` is the caller's own id (an order id): one reservation per id. At most
     `MAX_RESERVATION_LINES` lines; it stages 1 + (distinct SKUs) items (+1 per `stock.low`).
     """
-    from chalicelib.stock import service
-
-    return service.reserve_stock(uow, tenant_id, reservation_id, lines, _deps(deps))
+    return service.reserve_stock(uow, tenant_id, reservation_id, lines, deps)
 
 
 def release_reservation(uow: UnitOfWork, tenant_id: str, reservation_id: str,
-                        deps: StockDeps | None = None) -> Reservation:
+                        deps: StockDeps) -> Reservation:
     """Stage the release of an open reservation (order cancelled): its units are available again."""
-    from chalicelib.stock import service
-
-    return service.release_reservation(uow, tenant_id, reservation_id, _deps(deps))
+    return service.release_reservation(uow, tenant_id, reservation_id, deps)
 
 
-def ship_reservation(uow: UnitOfWork, tenant_id: str, reservation_id: str, reason: str | None = None,
-                     deps: StockDeps | None = None) -> list[Movement]:
+def ship_reservation(uow: UnitOfWork, tenant_id: str, reservation_id: str, reason: str | None = None, *,
+                     deps: StockDeps) -> list[Movement]:
     """Stage the shipping of an open reservation: one outbound `shipment` movement per line.
 
     Stages 2 items per line + 2 (the reservation and one `stock.moved`).
     """
-    from chalicelib.stock import service
-
-    return service.ship_reservation(uow, tenant_id, reservation_id, _deps(deps), reason=reason)
+    return service.ship_reservation(uow, tenant_id, reservation_id, deps, reason=reason)
 
 
-def get_stock_level(tenant_id: str, sku: str, deps: StockDeps | None = None) -> StockLevel:
+def get_stock_level(tenant_id: str, sku: str, deps: StockDeps) -> StockLevel:
     """The SKU's level (consistent read), or NotFoundError."""
-    return _deps(deps).repo.get_level(tenant_id, sku)
+    return deps.repo.get_level(tenant_id, sku)
 
 
 def stage_new_stock_level(uow: UnitOfWork, tenant_id: str, sku: str, min_stock: int,
-                          deps: StockDeps | None = None) -> None:
+                          deps: StockDeps) -> None:
     """Catalog hook: a new product's (empty) level, created in the product's transaction."""
-    from chalicelib.stock import service
-
-    service.stage_new_stock_level(uow, tenant_id, sku, min_stock, _deps(deps))
+    service.stage_new_stock_level(uow, tenant_id, sku, min_stock, deps)
 
 
 def stage_min_stock(uow: UnitOfWork, tenant_id: str, sku: str, min_stock: int,
-                    deps: StockDeps | None = None) -> Any:
+                    deps: StockDeps) -> Any:
     """Catalog hook: a product's new `min_stock`, staged in the product's transaction."""
-    from chalicelib.stock import service
-
-    return service.stage_min_stock(uow, tenant_id, sku, min_stock, _deps(deps))
+    return service.stage_min_stock(uow, tenant_id, sku, min_stock, deps)

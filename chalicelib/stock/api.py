@@ -7,16 +7,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationInfo, field_validator
 
-from chalicelib import bootstrap
-from chalicelib.catalog import MAX_QUANTITY, Sku, is_sku
 from chalicelib.platform.brazil import MULTILINE, PRINTABLE
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.pagination import ListQuery, page_body
 from chalicelib.stock import service
-from chalicelib.stock.model import DEFAULT_WAREHOUSE, WAREHOUSE_PATTERN, Movement, MovementType, Warehouse, WarehouseCode
+from chalicelib.stock.model import (
+    DEFAULT_WAREHOUSE,
+    MAX_QUANTITY,
+    WAREHOUSE_PATTERN,
+    Movement,
+    MovementType,
+    Sku,
+    Warehouse,
+    WarehouseCode,
+    is_sku,
+)
+from chalicelib.stock.service import StockDeps
 
-api = Api(__name__, tag="Stock")
+api: Api[StockDeps] = Api(__name__, tag="Stock")
 
 
 class CreateMovementRequest(BaseModel):
@@ -117,34 +126,34 @@ def _warehouse(warehouse: Warehouse) -> dict[str, Any]:
 
 @api.route_spec("/v1/warehouses", "POST", scope="stock:write", request=CreateWarehouseRequest,
                 response=WarehouseResponse, status=201, extra_statuses=(409,))
-def create_warehouse(call: Call) -> Result:
+def create_warehouse(call: Call[StockDeps]) -> Result:
     """Register a warehouse
     Stock can then be moved into it by its `code` (unique per tenant: a second one is 409
     `conflict`). Every tenant already has `main`; it cannot be registered again."""
     body: CreateWarehouseRequest = call.body
-    return Result(_warehouse(service.create_warehouse(call.tenant_id, body.code, body.name, bootstrap.stock_deps())),
+    return Result(_warehouse(service.create_warehouse(call.tenant_id, body.code, body.name, call.deps)),
                   status=201)
 
 
 @api.route_spec("/v1/warehouses", scope="stock:read", query=ListQuery, response=WarehouseListResponse)
-def list_warehouses(call: Call) -> Result:
+def list_warehouses(call: Call[StockDeps]) -> Result:
     """List warehouses, by code
     The built-in `main` included."""
-    page = bootstrap.stock_repository().list_warehouses(call.tenant_id, call.query.limit, call.query.cursor)
+    page = call.deps.repo.list_warehouses(call.tenant_id, call.query.limit, call.query.cursor)
     return Result(page_body(page, _warehouse))
 
 
 @api.route_spec("/v1/warehouses/{code}", scope="stock:read", response=WarehouseResponse, extra_statuses=(404,))
-def get_warehouse(call: Call, code: str) -> Result:
+def get_warehouse(call: Call[StockDeps], code: str) -> Result:
     """Get a warehouse"""
     if not re.fullmatch(WAREHOUSE_PATTERN, code):
         raise NotFoundError(f"No warehouse {code}.")
-    return Result(_warehouse(bootstrap.stock_repository().get_warehouse(call.tenant_id, code)))
+    return Result(_warehouse(call.deps.repo.get_warehouse(call.tenant_id, code)))
 
 
 @api.route_spec("/v1/stock/movements", "POST", scope="stock:write", request=CreateMovementRequest,
                 response=MovementResponse, status=201, extra_statuses=(404, 409))
-def create_movement(call: Call) -> Result:
+def create_movement(call: Call[StockDeps]) -> Result:
     """Record a stock movement
     A receipt, return or signed adjustment of one SKU in one warehouse (default `main`; any
     other must be registered first, else 400 on `warehouse` and nothing is written).
@@ -153,30 +162,30 @@ def create_movement(call: Call) -> Result:
     body: CreateMovementRequest = call.body
     cmd = service.NewMovement(sku=body.sku, type=body.type, quantity=body.quantity, warehouse=body.warehouse,
                               reason=body.reason)
-    return Result(_movement(service.record_movement(call.tenant_id, cmd, bootstrap.stock_deps())), status=201)
+    return Result(_movement(service.record_movement(call.tenant_id, cmd, call.deps)), status=201)
 
 
 @api.route_spec("/v1/stock/movements", scope="stock:read", query=MovementQuery, response=MovementListResponse)
-def list_movements(call: Call) -> Result:
+def list_movements(call: Call[StockDeps]) -> Result:
     """List stock movements, newest first
     The ledger; filter with `sku`."""
-    page = bootstrap.stock_repository().list_movements(call.tenant_id, call.query.sku, call.query.limit,
+    page = call.deps.repo.list_movements(call.tenant_id, call.query.sku, call.query.limit,
                                                       call.query.cursor)
     return Result(page_body(page, _movement))
 
 
 @api.route_spec("/v1/stock", scope="stock:read", query=StockQuery, response=StockLevelListResponse)
-def list_levels(call: Call) -> Result:
+def list_levels(call: Call[StockDeps]) -> Result:
     """List stock levels, by SKU
     `below_minimum=true` lists only the SKUs whose available stock is below their minimum."""
-    page = bootstrap.stock_repository().list_levels(call.tenant_id, call.query.below_minimum, call.query.limit,
+    page = call.deps.repo.list_levels(call.tenant_id, call.query.below_minimum, call.query.limit,
                                                    call.query.cursor)
     return Result(page_body(page, service.level_view))
 
 
 @api.route_spec("/v1/stock/{sku}", scope="stock:read", response=StockLevelResponse, extra_statuses=(404,))
-def get_level(call: Call, sku: str) -> Result:
+def get_level(call: Call[StockDeps], sku: str) -> Result:
     """Get a SKU's stock level, per warehouse"""
     if not is_sku(sku):
         raise NotFoundError(f"No stock for SKU {sku}.")
-    return Result(service.level_view(bootstrap.stock_repository().get_level(call.tenant_id, sku)))
+    return Result(service.level_view(call.deps.repo.get_level(call.tenant_id, sku)))

@@ -56,11 +56,7 @@ def violations(levels: list[dict[str, Any]], movements: list[Movement], reservat
     return problems
 
 
-def audit(tenant_id: str, repo: Any | None = None) -> list[str]:
-    """Read one tenant's stock as stored and return every invariant violation."""
-    if repo is None:
-        from chalicelib import bootstrap
-
-        repo = bootstrap.stock_repository()
+def audit(tenant_id: str, repo: Any) -> list[str]:
+    """Read one tenant's stock as stored (through `repo`'s snapshot) and return every invariant violation."""
     snapshot = repo.snapshot(tenant_id)
     return violations(snapshot["levels"], snapshot["movements"], snapshot["reservations"])

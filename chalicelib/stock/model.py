@@ -14,13 +14,35 @@ into an outbound movement (on_hand and reserved drop together, available stays).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, StringConstraints
 
-from chalicelib.catalog import MAX_QUANTITY, is_sku
+# A quantity or stock figure a person could mean; larger is garbage (and would overflow reports).
+MAX_QUANTITY = 1_000_000_000
+
+# SKUs appear in keys and paths: no '#', no '/'. "movements" would collide with
+# `GET /v1/stock/movements`, so it is reserved.
+_SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+RESERVED_SKUS = frozenset({"movements"})
+
+
+def _sku(value: str) -> str:
+    if not _SKU_RE.match(value):
+        raise ValueError("must be 1..40 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    if value.lower() in RESERVED_SKUS:
+        raise ValueError(f"'{value}' is reserved")
+    return value
+
+
+def is_sku(value: str) -> bool:
+    return bool(_SKU_RE.match(value or "")) and value.lower() not in RESERVED_SKUS
+
+
+Sku = Annotated[str, AfterValidator(_sku)]
 
 DEFAULT_WAREHOUSE = "main"
 DEFAULT_WAREHOUSE_NAME = "Principal"

@@ -1,17 +1,4 @@
 """Tenants: the client companies, their settings and their API keys.
 
-Other contexts read a tenant through `get_tenant`, never through the repository.
+Other contexts read a tenant through the `tenant` port the composition root hands them.
 """
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from chalicelib.tenants.model import Tenant
-
-
-def get_tenant(tenant_id: str) -> Tenant:
-    from chalicelib import bootstrap
-
-    return bootstrap.tenant_repository().get(tenant_id)  # type: ignore[no-any-return]

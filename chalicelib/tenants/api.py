@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from chalicelib import bootstrap
 from chalicelib.platform.brazil import PRINTABLE, Address, Cnpj, Email, TaxRules
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.http import Api, Call, Result
@@ -25,8 +24,9 @@ from chalicelib.tenants.model import (
     Tenant,
     TenantSettings,
 )
+from chalicelib.tenants.service import TenantDeps
 
-api = Api(__name__, tag="Tenants")
+api: Api[TenantDeps] = Api(__name__, tag="Tenants")
 
 
 class CreateTenantRequest(BaseModel):
@@ -159,74 +159,74 @@ def _key(key: ApiKey) -> dict[str, Any]:
 
 @api.route_spec("/v1/tenants", "POST", auth="admin", request=CreateTenantRequest,
                 response=TenantCreatedResponse, status=201, extra_statuses=(409,))
-def create_tenant(call: Call) -> Result:
+def create_tenant(call: Call[TenantDeps]) -> Result:
     """Create a tenant (admin)
     Onboards a company with default settings that work end to end, and returns its
     first, full-access API key once."""
     body: CreateTenantRequest = call.body
     cmd = service.NewTenant(**body.model_dump(mode="json"))
-    tenant, key, secret = service.create_tenant(cmd, bootstrap.tenant_deps())
+    tenant, key, secret = service.create_tenant(cmd, call.deps)
     return Result({**_tenant(tenant), "api_key": secret, "api_key_id": key.id}, status=201)
 
 
 @api.route_spec("/v1/tenants", auth="admin", query=ListQuery, response=TenantListResponse)
-def list_tenants(call: Call) -> Result:
+def list_tenants(call: Call[TenantDeps]) -> Result:
     """List tenants (admin), newest first"""
-    page = bootstrap.tenant_repository().list(call.query.limit, call.query.cursor)
+    page = call.deps.repo.list(call.query.limit, call.query.cursor)
     return Result(page_body(page, _tenant))
 
 
 @api.route_spec("/v1/tenants/{tenant_id}", auth="admin", response=TenantResponse, extra_statuses=(404,))
-def get_tenant(call: Call, tenant_id: str) -> Result:
+def get_tenant(call: Call[TenantDeps], tenant_id: str) -> Result:
     """Get a tenant (admin)"""
     if not is_id(tenant_id, "ten"):
         raise NotFoundError(f"No tenant {tenant_id}.")
-    return Result(_tenant(bootstrap.tenant_repository().get(tenant_id)))
+    return Result(_tenant(call.deps.repo.get(tenant_id)))
 
 
 @api.route_spec("/v1/tenant", scope="settings:read", response=TenantResponse)
-def get_current_tenant(call: Call) -> Result:
+def get_current_tenant(call: Call[TenantDeps]) -> Result:
     """Get the calling tenant, with its settings"""
-    return Result(_tenant(bootstrap.tenant_repository().get(call.tenant_id)))
+    return Result(_tenant(call.deps.repo.get(call.tenant_id)))
 
 
 @api.route_spec("/v1/tenant/settings", "PATCH", scope="settings:write", request=UpdateSettingsRequest,
                 response=TenantResponse, extra_statuses=(409,))
-def update_settings(call: Call) -> Result:
+def update_settings(call: Call[TenantDeps]) -> Result:
     """Update the tenant's settings
     Fiscal, collection, dunning and report settings. Parts that are sent are merged into
     the current settings; the result is validated as a whole."""
     body: UpdateSettingsRequest = call.body
     patch = body.model_dump(mode="json", exclude_unset=True)
-    tenant = service.update_settings(call.tenant_id, patch, bootstrap.tenant_deps())
+    tenant = service.update_settings(call.tenant_id, patch, call.deps)
     return Result(_tenant(tenant))
 
 
 @api.route_spec("/v1/api-keys", "POST", scope="settings:write", request=CreateApiKeyRequest,
                 response=ApiKeyCreatedResponse, status=201)
-def create_api_key(call: Call) -> Result:
+def create_api_key(call: Call[TenantDeps]) -> Result:
     """Create an API key
     Scopes are `*` or `<area>:read` / `<area>:write`; a key can only grant scopes its
     creator holds. The secret is shown once."""
     body: CreateApiKeyRequest = call.body
     assert call.principal is not None
-    key, secret = service.create_api_key(call.principal, body.name, body.scopes, bootstrap.tenant_deps())
+    key, secret = service.create_api_key(call.principal, body.name, body.scopes, call.deps)
     return Result({**_key(key), "key": secret}, status=201)
 
 
 @api.route_spec("/v1/api-keys", scope="settings:read", query=ListQuery, response=ApiKeyListResponse)
-def list_api_keys(call: Call) -> Result:
+def list_api_keys(call: Call[TenantDeps]) -> Result:
     """List API keys (never their secrets), newest first"""
-    page = bootstrap.tenant_repository().list_keys(call.tenant_id, call.query.limit, call.query.cursor)
+    page = call.deps.repo.list_keys(call.tenant_id, call.query.limit, call.query.cursor)
     return Result(page_body(page, _key))
 
 
 @api.route_spec("/v1/api-keys/{key_id}", "DELETE", scope="settings:write", response=ApiKeyResponse,
                 extra_statuses=(404, 409))
-def revoke_api_key(call: Call, key_id: str) -> Result:
+def revoke_api_key(call: Call[TenantDeps], key_id: str) -> Result:
     """Revoke an API key
     From the next request on, the key answers 401."""
-    return Result(_key(service.revoke_api_key(call.tenant_id, key_id, bootstrap.tenant_deps())))
+    return Result(_key(service.revoke_api_key(call.tenant_id, key_id, call.deps)))
 
 
 class UsageQuery(BaseModel):
@@ -247,9 +247,9 @@ class UsageResponse(BaseModel):
 
 
 @api.route_spec("/v1/usage", scope="settings:read", query=UsageQuery, response=UsageResponse)
-def get_usage(call: Call) -> Result:
+def get_usage(call: Call[TenantDeps]) -> Result:
     """Metered usage of a month
     API calls, orders, invoices, charges, notifications and stored documents, counted
     per calendar month in America/Sao_Paulo."""
-    month = call.query.month or month_of(bootstrap.clock().now())
+    month = call.query.month or month_of(call.deps.clock.now())
     return Result({"month": month, **usage_for(call.tenant_id, month)})

@@ -28,11 +28,11 @@ def monday(aws: None) -> Any:
     customer exist: put it first in a test's arguments and every record and event of the test is of then."""
     from datetime import UTC, datetime
 
-    from chalicelib import bootstrap
     from chalicelib.platform.clock import FixedClock
+    from tests.deps import use
 
     clock = FixedClock(datetime(2026, 3, 2, 15, tzinfo=UTC))
-    bootstrap.override(clock=clock)
+    use(clock=clock)
     return clock
 
 

@@ -97,12 +97,12 @@ def test_cancel_within_24h_then_nothing_more(http, tenant, order):
 def test_cancel_after_24h_is_cancellation_window_expired(http, tenant, order):
     from datetime import timedelta
 
-    from chalicelib import bootstrap
     from chalicelib.platform.clock import FixedClock
+    from tests.deps import root, use
 
     invoice = emit(http, tenant, order["id"])[1]
-    later = FixedClock(bootstrap.clock().now() + timedelta(hours=25))
-    bootstrap.override(clock=later)
+    later = FixedClock(root().clock.now() + timedelta(hours=25))
+    use(clock=later)
     status, problem = call(http, tenant, "POST", f"/v1/invoices/{invoice['id']}/cancel",
                            {"reason": "Pedido cancelado pelo cliente depois do prazo"})
     assert status == 409 and problem["code"] == "cancellation_window_expired"
@@ -151,19 +151,19 @@ def test_the_next_nfe_skips_voided_numbers(http, tenant, shop):  # noqa: F811
 
 
 def test_an_nfe_that_cannot_be_built_is_rejected_and_keeps_its_number(http, tenant, order):
-    from chalicelib import bootstrap
+    from tests.deps import root
 
-    original = bootstrap.catalog_repository().get_products
+    original = root().catalog_repository.get_products
 
     def broken(tenant_id, skus):
         products = original(tenant_id, skus)
         return {sku: p.model_copy(update={"ncm": "1234"}) for sku, p in products.items()}
 
-    bootstrap.catalog_repository().get_products = broken
+    root().catalog_repository.get_products = broken
     try:
         status, invoice = emit(http, tenant, order["id"])
     finally:
-        bootstrap.catalog_repository().get_products = original
+        root().catalog_repository.get_products = original
     assert status == 201 and invoice["status"] == "rejected" and invoice["number"] == 1
     assert "ncm" in invoice["status_reason"].lower()
     status, again = emit(http, tenant, order["id"])
@@ -192,13 +192,13 @@ def test_unknown_or_foreign_orders_and_invoices_are_404(http, tenant):
 def test_an_invoiced_order_cannot_be_cancelled_past_the_nfe_window(http, tenant, order):
     from datetime import timedelta
 
-    from chalicelib import bootstrap
     from chalicelib.platform.clock import FixedClock
+    from tests.deps import root, use
 
     invoice = emit(http, tenant, order["id"])[1]
     authorized = call(http, tenant, "GET", "/v1/events?type=invoice.authorized")[1]["data"][0]
     deliver_event("orders_consumer", "invoice.authorized", tenant, authorized["data"], authorized["id"])
-    bootstrap.override(clock=FixedClock(bootstrap.clock().now() + timedelta(hours=25)))
+    use(clock=FixedClock(root().clock.now() + timedelta(hours=25)))
     status, problem = call(http, tenant, "POST", f"/v1/orders/{order['id']}/cancel", {"reason": "tarde demais"})
     assert status == 409 and problem["code"] == "cancellation_window_expired"
     assert call(http, tenant, "GET", f"/v1/invoices/{invoice['id']}")[1]["status"] == "authorized"
@@ -293,9 +293,9 @@ def test_bad_tax_rules_are_400_naming_the_field(http, tenant, body, field):
 
 def reject_next_emission(http, tenant, order_id: str) -> dict[str, Any]:
     """Emit with a product made invalid (NCM of 4 digits): the NF-e is rejected, keeping its number."""
-    from chalicelib import bootstrap
+    from tests.deps import root
 
-    repo = bootstrap.catalog_repository()
+    repo = root().catalog_repository
     original = repo.get_products
     repo.get_products = lambda t, skus: {k: p.model_copy(update={"ncm": "1234"}) for k, p in original(t, skus).items()}
     try:
@@ -467,10 +467,10 @@ def test_a_duplicate_at_sefaz_is_resolved_by_consulting_the_kept_authorization(h
 
     from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
-    from chalicelib import bootstrap
     from chalicelib.invoicing.sefaz import AUTORIZACAO, CONSULTA
     from chalicelib.invoicing.signing import digest_value
     from tests.clock import app_now
+    from tests.deps import use
     from tests.unit.test_sefaz_adapter import CHAVE, FakeTransport, fixture, icp_key, on
 
     class SefazOfThisNfe(FakeTransport):
@@ -495,7 +495,7 @@ def test_a_duplicate_at_sefaz_is_resolved_by_consulting_the_kept_authorization(h
     assert status == 200, body
     transport = SefazOfThisNfe({**on(AUTORIZACAO, fixture("retEnviNFe_204_duplicidade.xml")),
                                 **on(CONSULTA, fixture("retConsSitNFe_100_autorizado.xml"))})
-    bootstrap.override(sefaz_transport=transport)
+    use(sefaz_transport=transport)
     status, invoice = emit(http, tenant, order["id"])
     assert status == 201 and invoice["status"] == "authorized", invoice
     assert (invoice["status_code"], invoice["protocol"]) == ("100", "135260000123456")

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from tests.api.test_catalog import call, fields, product_body
+from tests.deps import root
 
 
 def assert_stock_invariants(tenant: dict[str, Any]) -> None:
     from chalicelib.stock.invariants import audit
 
-    assert audit(tenant["id"]) == []
+    assert audit(tenant["id"], root().stock_repository) == []
 
 
 def move(http, tenant, sku: str, type_: str, quantity: Any, **extra: Any) -> tuple[int, Any]:

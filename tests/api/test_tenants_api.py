@@ -368,9 +368,9 @@ def test_a_patch_that_changes_nothing_saves_nothing_and_emits_no_event(http, ten
 
 
 def test_a_setting_made_invalid_by_a_stricter_rule_blocks_only_its_own_section(http, tenant):
-    from chalicelib import bootstrap
+    from tests.deps import root
 
-    repo = bootstrap.tenant_repository()
+    repo = root().tenant_repository
     stored = repo.get(tenant["id"])
     stale = stored.settings.collections.model_copy(update={"pix_key": "not a dict key"})  # saved before the rule
     repo.save(stored.model_copy(update={"settings": stored.settings.model_copy(update={"collections": stale}),

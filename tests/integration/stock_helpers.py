@@ -4,30 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.deps import root
+
 TENANT = "ten_01JSTOCKSTOCKSTOCKSTOCKSTK"
 
 
 def make_product(sku: str, *, on_hand: int = 0, min_stock: int = 0, warehouse: str = "main") -> None:
-    from chalicelib import bootstrap
     from chalicelib.catalog import service as catalog
     from chalicelib.stock import service
 
     catalog.create_product(TENANT, {"sku": sku, "name": f"Produto {sku}", "price_cents": 1000, "ncm": "09012100",
-                                    "min_stock": min_stock}, bootstrap.catalog_deps())
+                                    "min_stock": min_stock}, root().catalog)
     if warehouse != "main":
         make_warehouse(warehouse)
     if on_hand:
-        service.record_movement(TENANT, service.NewMovement(sku, "receipt", on_hand, warehouse), bootstrap.stock_deps())
+        service.record_movement(TENANT, service.NewMovement(sku, "receipt", on_hand, warehouse), root().stock)
 
 
 def make_warehouse(code: str) -> None:
     """Register a warehouse (other than `main`) once; stock can only move into registered ones."""
-    from chalicelib import bootstrap
     from chalicelib.platform.errors import ConflictError
     from chalicelib.stock import service
 
     try:
-        service.create_warehouse(TENANT, code, f"Depósito {code}", bootstrap.stock_deps())
+        service.create_warehouse(TENANT, code, f"Depósito {code}", root().stock)
     except ConflictError:
         pass
 
@@ -35,11 +35,10 @@ def make_warehouse(code: str) -> None:
 def assert_stock_invariants(tenant_id: str = TENANT) -> None:
     from chalicelib.stock.invariants import audit
 
-    assert audit(tenant_id) == []
+    assert audit(tenant_id, root().stock_repository) == []
 
 
 def events(event_type: str, tenant_id: str = TENANT) -> list[dict[str, Any]]:
-    from chalicelib import bootstrap
 
-    page = bootstrap.event_log().list(tenant_id, event_type, 100, None)
+    page = root().event_log.list(tenant_id, event_type, 100, None)
     return [event.data for event, _ in page.items]

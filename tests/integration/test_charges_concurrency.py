@@ -20,15 +20,15 @@ CUSTOMER = "cus_01JAAAAAAAAAAAAAAAAAAAAAAA"
 
 
 def deps():
-    from chalicelib import bootstrap
     from chalicelib.tenants.model import CollectionsSettings, InvoicingSettings
+    from tests.deps import root
 
     tenant = SimpleNamespace(legal_name="Loja Exemplo LTDA", cnpj="11222333000181",
                              address=SimpleNamespace(city="São Paulo"),
                              settings=SimpleNamespace(collections=CollectionsSettings(pix_key="11222333000181"),
                                                       invoicing=InvoicingSettings(enabled=False)))
     customer = SimpleNamespace(id=CUSTOMER, name="Maria", document="52998224725", email=None, document_type="cpf")
-    return dataclasses.replace(bootstrap.charge_deps(), tenant=lambda _t: tenant, customer=lambda _t, _c: customer)
+    return dataclasses.replace(root().collections, tenant=lambda _t: tenant, customer=lambda _t, _c: customer)
 
 
 def new_charge(d, method="pix", amount=10_000):
@@ -46,7 +46,7 @@ def paid_at(d) -> str:
 
 def test_the_same_notice_delivered_20_times_at_once_settles_once(ddb_local):
     from chalicelib.collections import service
-    from chalicelib.webhooks.repository import DynamoEventLog
+    from chalicelib.eventlog.repository import DynamoEventLog
 
     d = deps()
     charge = new_charge(d)

@@ -6,7 +6,6 @@ import json
 
 from boto3.dynamodb.types import TypeSerializer
 
-from chalicelib import bootstrap
 from chalicelib.notifications.handlers import handle
 from chalicelib.platform.aws import client
 from chalicelib.platform.config import get_settings
@@ -16,6 +15,7 @@ from chalicelib.platform.publisher import publish_stream_batch
 from chalicelib.platform.resources import DEFINITIONS
 from chalicelib.tenants import service
 from tests.api.conftest import tenant_body
+from tests.deps import root
 
 _serializer = TypeSerializer()
 
@@ -35,30 +35,30 @@ def queue_messages(name: str) -> list[dict]:
 
 
 def test_outbox_items_reach_the_consumers_queue_and_are_marked_published(aws):
-    tenant, _, _ = service.create_tenant(service.NewTenant(**tenant_body()), bootstrap.tenant_deps())
-    answer = publish_stream_batch({"Records": stream_records(tenant.id)}, bootstrap.event_bus(), bootstrap.clock())
+    tenant, _, _ = service.create_tenant(service.NewTenant(**tenant_body()), root().tenants)
+    answer = publish_stream_batch({"Records": stream_records(tenant.id)}, root().event_bus, root().clock)
     assert answer == {"batchItemFailures": []}
     consumer = DEFINITIONS.consumers[0]
     bodies = [json.loads(m["Body"]) for m in queue_messages(consumer.queue_name)]
     assert sorted(b["detail-type"] for b in bodies) == ["api_key.created", "tenant.created"]
     assert all(b["detail"]["tenant_id"] == tenant.id for b in bodies)
-    events = bootstrap.event_log().list(tenant.id, None, 10, None).items
+    events = root().event_log.list(tenant.id, None, 10, None).items
     assert all(published for _, published in events)
 
 
 def test_non_outbox_records_are_ignored_by_the_publisher(aws):
     record = {"eventName": "MODIFY", "dynamodb": {"NewImage": {"sk": {"S": "EVT#x"}}, "SequenceNumber": "1"}}
-    assert publish_stream_batch({"Records": [record]}, bootstrap.event_bus(), bootstrap.clock()) == \
+    assert publish_stream_batch({"Records": [record]}, root().event_bus, root().clock) == \
         {"batchItemFailures": []}
 
 
 def test_a_notice_delivered_twice_sends_one_email(aws):
-    tenant, _, _ = service.create_tenant(service.NewTenant(**tenant_body()), bootstrap.tenant_deps())
-    created = bootstrap.event_log().list(tenant.id, "tenant.created", 1, None).items[0][0]
+    tenant, _, _ = service.create_tenant(service.NewTenant(**tenant_body()), root().tenants)
+    created = root().event_log.list(tenant.id, "tenant.created", 1, None).items[0][0]
     message = {"messageId": "m1", "body": json.dumps({"detail-type": created.type, "detail": created.envelope()})}
-    assert handle({"Records": [message]}) == {"batchItemFailures": []}
-    assert handle({"Records": [dict(message, messageId="m2")]}) == {"batchItemFailures": []}
-    sent = bootstrap.notification_repository().list(tenant.id, None, 10, None).items
+    assert handle({"Records": [message]}, root().notifications) == {"batchItemFailures": []}
+    assert handle({"Records": [dict(message, messageId="m2")]}, root().notifications) == {"batchItemFailures": []}
+    sent = root().notification_repository.list(tenant.id, None, 10, None).items
     assert [n["template"] for n in sent] == ["welcome"]
     assert client("ses").get_send_quota()["SentLast24Hours"] == 1
 
@@ -67,14 +67,14 @@ def test_a_failing_handler_releases_its_claim_and_reports_the_message(aws):
     event = Event("evt_01ARZ3NDEKTSV4RRFFQ69G5FAV", "tenant.created", "ten_x", "2026-01-01T00:00:00Z", {})
     calls = []
 
-    def boom(_: Event) -> None:
+    def boom(_: Event, _deps: None) -> None:
         calls.append(1)
         raise RuntimeError("provider down")
 
     message = {"messageId": "m1", "body": json.dumps({"detail": event.envelope()})}
     from chalicelib.platform.consumers import consume
 
-    assert consume({"Records": [message]}, "test", {"tenant.created": boom}) == \
+    assert consume({"Records": [message]}, "test", {"tenant.created": boom}, None) == \
         {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert run_once("test", event, lambda e: calls.append(2)) is True
     assert run_once("test", event, lambda e: calls.append(3)) is False
@@ -102,7 +102,7 @@ def test_each_consumer_line_names_its_own_events_tenant_even_on_shared_threads(a
 
     barrier = threading.Barrier(2)
 
-    def handler(event: Event) -> None:
+    def handler(event: Event, _deps: None) -> None:
         barrier.wait(timeout=5)  # both threads have set their keys before either logs
         logger.warning("handled")  # the tests log warnings and above
 
@@ -115,7 +115,7 @@ def test_each_consumer_line_names_its_own_events_tenant_even_on_shared_threads(a
     previous = handle_.setStream(stream)
     try:
         threads = [threading.Thread(target=consume, args=({"Records": [message(f"ten_{n}", n)]}, "logtest",
-                                                          {"x.happened": handler})) for n in (1, 2)]
+                                                          {"x.happened": handler}, None)) for n in (1, 2)]
         for thread in threads:
             thread.start()
         for thread in threads:

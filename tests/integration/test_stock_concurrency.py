@@ -12,6 +12,7 @@ from chalicelib import stock
 from chalicelib.platform.dynamo import UnitOfWork
 from chalicelib.platform.errors import AppError
 from chalicelib.stock import StockLine
+from tests.deps import root
 from tests.integration.stock_helpers import TENANT, assert_stock_invariants, events, make_product
 
 pytestmark = pytest.mark.dynamodb_local
@@ -44,7 +45,7 @@ def test_fifty_concurrent_reservations_for_the_last_ten_units_leave_exactly_ten_
     def reserve_one(i: int) -> str:
         def attempt() -> str:
             uow = UnitOfWork()
-            stock.reserve_stock(uow, TENANT, f"ord_{i}", [StockLine("LAST", 1)])
+            stock.reserve_stock(uow, TENANT, f"ord_{i}", [StockLine("LAST", 1)], root().stock)
             uow.commit()
             return "reserved"
 
@@ -52,19 +53,18 @@ def test_fifty_concurrent_reservations_for_the_last_ten_units_leave_exactly_ten_
 
     outcomes = run_concurrently(50, reserve_one)
     assert outcomes == Counter({"reserved": 10, "insufficient_stock": 40})
-    level = stock.get_stock_level(TENANT, "LAST")
+    level = stock.get_stock_level(TENANT, "LAST", root().stock)
     assert (level.on_hand, level.reserved, level.available) == (10, 10, 0)
     assert len(events("stock.low")) == 1  # one crossing (3 → 2), however many writers raced
     assert_stock_invariants()
 
 
 def test_concurrent_creates_of_one_sku_leave_one_product(ddb_local):
-    from chalicelib import bootstrap
     from chalicelib.catalog import service as catalog
 
     def create(i: int) -> str:
         catalog.create_product(TENANT, {"sku": "DUP", "name": f"Produto {i}", "price_cents": i, "ncm": "09012100"},
-                               bootstrap.catalog_deps())
+                               root().catalog)
         return "created"
 
     assert run_concurrently(10, create) == Counter({"created": 1, "conflict": 9})
@@ -73,15 +73,14 @@ def test_concurrent_creates_of_one_sku_leave_one_product(ddb_local):
 
 
 def test_concurrent_adjustments_never_take_available_below_zero(ddb_local):
-    from chalicelib import bootstrap
     from chalicelib.stock import service
 
     make_product("ADJ", on_hand=5)
 
     def take_one(i: int) -> str:
-        service.record_movement(TENANT, service.NewMovement("ADJ", "adjustment", -1, "main"), bootstrap.stock_deps())
+        service.record_movement(TENANT, service.NewMovement("ADJ", "adjustment", -1, "main"), root().stock)
         return "moved"
 
     assert run_concurrently(12, take_one) == Counter({"moved": 5, "insufficient_stock": 7})
-    assert stock.get_stock_level(TENANT, "ADJ").available == 0
+    assert stock.get_stock_level(TENANT, "ADJ", root().stock).available == 0
     assert_stock_invariants()

@@ -19,6 +19,7 @@ from chalicelib.platform.errors import (
     NotFoundError,
 )
 from chalicelib.stock import StockLine
+from tests.deps import root
 from tests.integration.stock_helpers import TENANT, assert_stock_invariants, events, make_product
 
 
@@ -31,7 +32,7 @@ def store(request: pytest.FixtureRequest) -> str:
 def reserve(reservation_id: str, *lines: StockLine) -> stock.Reservation:
     def attempt() -> stock.Reservation:
         uow = UnitOfWork()
-        reservation = stock.reserve_stock(uow, TENANT, reservation_id, list(lines))
+        reservation = stock.reserve_stock(uow, TENANT, reservation_id, list(lines), root().stock)
         uow.commit()
         return reservation
 
@@ -39,7 +40,7 @@ def reserve(reservation_id: str, *lines: StockLine) -> stock.Reservation:
 
 
 def level(sku: str) -> tuple[int, int, int]:
-    current = stock.get_stock_level(TENANT, sku)
+    current = stock.get_stock_level(TENANT, sku, root().stock)
     return current.on_hand, current.reserved, current.available
 
 
@@ -75,7 +76,7 @@ def test_nothing_is_reserved_when_the_callers_own_write_fails(store):
     make_product("A", on_hand=10)
     reserve("ord_taken", StockLine("A", 1))
     uow = UnitOfWork()
-    stock.reserve_stock(uow, TENANT, "ord_2", [StockLine("A", 5)])
+    stock.reserve_stock(uow, TENANT, "ord_2", [StockLine("A", 5)], root().stock)
     uow.check(ReservationRecord, keys.stock_reservation(TENANT, "ord_taken"), ReservationRecord.status == "released")
     with pytest.raises(Exception):  # noqa: B017 - the caller's condition fails, whatever it maps to
         uow.commit()
@@ -89,11 +90,11 @@ def test_release_returns_the_units_and_ship_turns_them_into_an_outbound_movement
     reserve("ord_1", StockLine("A", 3), StockLine("B", 4))
     reserve("ord_2", StockLine("A", 2))
     uow = UnitOfWork()
-    stock.release_reservation(uow, TENANT, "ord_2")
+    stock.release_reservation(uow, TENANT, "ord_2", root().stock)
     uow.commit()
     assert level("A") == (10, 3, 7)
     uow = UnitOfWork()
-    movements = stock.ship_reservation(uow, TENANT, "ord_1", reason="pedido ord_1")
+    movements = stock.ship_reservation(uow, TENANT, "ord_1", reason="pedido ord_1", deps=root().stock)
     uow.commit()
     assert [(m.sku, m.type, m.quantity, m.reference) for m in movements] == [
         ("A", "shipment", -3, "ord_1"), ("B", "shipment", -4, "ord_1")]
@@ -107,13 +108,13 @@ def test_a_reservation_is_released_or_shipped_once(store):
     make_product("A", on_hand=10)
     reserve("ord_1", StockLine("A", 3))
     uow = UnitOfWork()
-    stock.release_reservation(uow, TENANT, "ord_1")
+    stock.release_reservation(uow, TENANT, "ord_1", root().stock)
     uow.commit()
     for primitive in (stock.release_reservation, stock.ship_reservation):
         with pytest.raises(InvalidStateError):
-            primitive(UnitOfWork(), TENANT, "ord_1")
+            primitive(UnitOfWork(), TENANT, "ord_1", deps=root().stock)
     with pytest.raises(NotFoundError):
-        stock.ship_reservation(UnitOfWork(), TENANT, "ord_unknown")
+        stock.ship_reservation(UnitOfWork(), TENANT, "ord_unknown", deps=root().stock)
     with pytest.raises(ConflictError):
         reserve("ord_1", StockLine("A", 1))
     assert level("A") == (10, 0, 10)
@@ -134,10 +135,10 @@ def test_bad_lines_are_refused_before_any_io(store):
     ]
     for lines, field in cases:
         with pytest.raises(InvalidRequestError) as failure:
-            stock.reserve_stock(UnitOfWork(), TENANT, "ord_1", lines)
+            stock.reserve_stock(UnitOfWork(), TENANT, "ord_1", lines, root().stock)
         assert field in {e.field for e in failure.value.errors}, lines
     with pytest.raises(NotFoundError) as failure:
-        stock.reserve_stock(UnitOfWork(), TENANT, "ord_1", [StockLine("A", 1), StockLine("NOPE", 1)])
+        stock.reserve_stock(UnitOfWork(), TENANT, "ord_1", [StockLine("A", 1), StockLine("NOPE", 1)], root().stock)
     assert [e.field for e in failure.value.errors] == ["lines.1.sku"]
     assert_stock_invariants()
 
@@ -157,9 +158,9 @@ def test_a_reservation_below_the_minimum_sends_stock_low_once(store):
     reserve("ord_3", StockLine("A", 1))  # 3: still below
     assert events("stock.low") == [{"sku": "A", "available": 4, "min_stock": 5}]
     uow = UnitOfWork()
-    stock.release_reservation(uow, TENANT, "ord_2")  # 5: recovered
+    stock.release_reservation(uow, TENANT, "ord_2", root().stock)  # 5: recovered
     uow.commit()
-    assert stock.get_stock_level(TENANT, "A").low is False
+    assert stock.get_stock_level(TENANT, "A", root().stock).low is False
     assert_stock_invariants()
 
 
@@ -177,9 +178,9 @@ def test_a_failed_condition_reaches_the_on_fail_of_its_own_action_whatever_the_s
     # PynamoDB sends puts before updates: the UnitOfWork must map reasons back to its own order.
     make_product("A", on_hand=1)
     uow = UnitOfWork()
-    stock.reserve_stock(uow, TENANT, "ord_1", [StockLine("A", 1)])  # put (reservation), then update (level)
+    stock.reserve_stock(uow, TENANT, "ord_1", [StockLine("A", 1)], root().stock)  # put (reservation), then update (level)
     other = UnitOfWork()
-    stock.reserve_stock(other, TENANT, "ord_2", [StockLine("A", 1)])
+    stock.reserve_stock(other, TENANT, "ord_2", [StockLine("A", 1)], root().stock)
     uow.commit()
     with pytest.raises(InsufficientStockError):
         other.commit()

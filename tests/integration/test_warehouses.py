@@ -16,9 +16,9 @@ def store(request: pytest.FixtureRequest) -> str:
 
 
 def codes(limit: int) -> list[str]:
-    from chalicelib import bootstrap
+    from tests.deps import root
 
-    repo, seen, cursor = bootstrap.stock_repository(), [], None
+    repo, seen, cursor = root().stock_repository, [], None
     while True:
         page = repo.list_warehouses(TENANT, limit, cursor)
         seen += [w.code for w in page.items]
@@ -35,25 +35,26 @@ def test_main_takes_its_place_in_every_page_size(store):
 
 
 def test_a_code_is_registered_once(store):
-    from chalicelib import bootstrap
     from chalicelib.stock import service
+    from tests.deps import root
 
-    service.create_warehouse(TENANT, "filial", "Filial", bootstrap.stock_deps())
+    service.create_warehouse(TENANT, "filial", "Filial", root().stock)
     for code in ("filial", "main"):
         with pytest.raises(ConflictError):
-            service.create_warehouse(TENANT, code, "Outra", bootstrap.stock_deps())
+            service.create_warehouse(TENANT, code, "Outra", root().stock)
 
 
 def test_a_receipt_into_an_unregistered_warehouse_is_refused_by_the_transaction(store):
-    from chalicelib import bootstrap, stock
+    from chalicelib import stock
     from chalicelib.stock import service
+    from tests.deps import root
 
     make_product("A", on_hand=3)
     with pytest.raises(InvalidRequestError) as refused:
-        service.record_movement(TENANT, service.NewMovement("A", "receipt", 2, "nowhere"), bootstrap.stock_deps())
+        service.record_movement(TENANT, service.NewMovement("A", "receipt", 2, "nowhere"), root().stock)
     assert [e.field for e in refused.value.errors] == ["warehouse"]
-    assert stock.get_stock_level(TENANT, "A").on_hand == 3
+    assert stock.get_stock_level(TENANT, "A", root().stock).on_hand == 3
     make_warehouse("nowhere")
-    service.record_movement(TENANT, service.NewMovement("A", "receipt", 2, "nowhere"), bootstrap.stock_deps())
-    assert stock.get_stock_level(TENANT, "A").warehouse("nowhere").on_hand == 2
+    service.record_movement(TENANT, service.NewMovement("A", "receipt", 2, "nowhere"), root().stock)
+    assert stock.get_stock_level(TENANT, "A", root().stock).warehouse("nowhere").on_hand == 2
     assert_stock_invariants()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from chalicelib.catalog.model import Gtin, Sku, document_type, is_sku
+from chalicelib.catalog.model import Gtin, document_type
+from chalicelib.stock.model import Sku, is_sku
 
 
 @pytest.mark.parametrize("sku", ["A", "CAFE-500G", "x.y_z-1", "9" * 40])

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from chalicelib.collections import boleto, check_agreement, check_bank_code, check_pix_key, pix
-from chalicelib.collections.installments import plan_installments
 from chalicelib.collections.model import (
     MAX_CLOCK_SKEW,
     MAX_DUE_IN_DAYS,
@@ -26,6 +25,7 @@ from chalicelib.collections.model import (
 )
 from chalicelib.collections.pdf import instructions
 from chalicelib.collections.providers.local import settings_problems
+from chalicelib.orders.installments import plan_installments
 from chalicelib.platform.errors import InvalidRequestError, validation_errors
 from chalicelib.tenants.model import TenantSettings
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.collections.installments import Installment, InstallmentPlanError, add_months, plan_installments
+from chalicelib.orders.installments import Installment, InstallmentPlanError, add_months, plan_installments
 
 
 def test_the_remainder_centavos_go_on_the_first_installment():

@@ -96,7 +96,7 @@ def test_no_installment_falls_due_more_than_two_years_out():
 
     from pydantic import ValidationError
 
-    from chalicelib.collections.installments import plan_installments
+    from chalicelib.orders.installments import plan_installments
 
     for too_far in ({"installments": 13}, {"first_due_in_days": 366}):
         with pytest.raises(ValidationError):

@@ -6,14 +6,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib import bootstrap
+from chalicelib.eventlog.repository import DynamoEventLog
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.events import Event
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.pagination import ListQuery, page_body
 
-api = Api(__name__, tag="Events")
+api: Api[DynamoEventLog] = Api(__name__, tag="Events")
 
 
 class EventQuery(ListQuery):
@@ -42,16 +42,16 @@ def _event(row: tuple[Event, str | None]) -> dict[str, Any]:
 
 
 @api.route_spec("/v1/events", scope="webhooks:read", query=EventQuery, response=EventListResponse)
-def list_events(call: Call) -> Result:
+def list_events(call: Call[DynamoEventLog]) -> Result:
     """List the tenant's events, newest first
     The same envelopes the event bus and outbound webhooks carry. Filter with `type`."""
-    page = bootstrap.event_log().list(call.tenant_id, call.query.type, call.query.limit, call.query.cursor)
+    page = call.deps.list(call.tenant_id, call.query.type, call.query.limit, call.query.cursor)
     return Result(page_body(page, _event))
 
 
 @api.route_spec("/v1/events/{event_id}", scope="webhooks:read", response=EventResponse, extra_statuses=(404,))
-def get_event(call: Call, event_id: str) -> Result:
+def get_event(call: Call[DynamoEventLog], event_id: str) -> Result:
     """Get one event"""
     if not is_id(event_id, "evt"):
         raise NotFoundError(f"No event {event_id}.")
-    return Result(_event(bootstrap.event_log().get(call.tenant_id, event_id)))
+    return Result(_event(call.deps.get(call.tenant_id, event_id)))
