@@ -114,8 +114,11 @@ class Container:
         def provider_ready(tenant_id: str, provider: str) -> None:
             self.payment_provider(provider, tenant_id)  # ProviderNotConfiguredError (409) without its credentials
 
+        from chalicelib import collections as collections_rules  # its module-level checks are the port
+
         return TenantDeps(repo=self.tenant_repository, ids=self.ids, clock=self.clock, events=self.events,
-                          key_environment=environment, certificates=certificates, provider_ready=provider_ready)
+                          key_environment=environment, certificates=certificates, provider_ready=provider_ready,
+                          collections_rules=collections_rules)
 
     # Stock and catalog
     @cached_property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -61,34 +61,47 @@ class CollectionsSettings(Strict):
     interest_monthly_percent: Percent = Decimal("1")
 
     # Which banks, agreements and Pix keys work is the collections context's knowledge (its layout table
-    # and the DICT formats); the merged settings are judged as a whole on every PATCH. Settings read back
-    # from storage (validation context {"stored": True}) are not judged again, so a rule made stricter
-    # never makes a stored tenant unreadable.
+    # and the DICT formats): the tenants service hands it in as validation context (`CollectionsRules`, from
+    # TenantDeps), so this upstream context never imports collections. Without it (settings read back from
+    # storage, defaults built here) only the shapes are judged, so a rule made stricter never makes a
+    # stored tenant unreadable.
     @field_validator("bank_code")
     @classmethod
     def _bank_has_a_boleto_layout(cls, value: str, info: Any) -> str:
-        from chalicelib.collections import check_bank_code
-
-        return value if info.context and info.context.get("stored") else check_bank_code(value)
+        rules = collections_rules(info)
+        return value if rules is None else rules.check_bank_code(value)
 
     @field_validator("agreement")
     @classmethod
     def _agreement_fits_a_layout_of_the_bank(cls, value: str, info: Any) -> str:
-        from chalicelib.collections import check_agreement
-
+        rules = collections_rules(info)
         bank_code = info.data.get("bank_code")  # absent when bank_code itself failed (reported there)
-        if bank_code is None or (info.context and info.context.get("stored")):
+        if bank_code is None or rules is None:
             return value
-        return check_agreement(value, bank_code)
+        return rules.check_agreement(value, bank_code)
 
     @field_validator("pix_key")
     @classmethod
     def _pix_key_is_a_dict_key(cls, value: str | None, info: Any) -> str | None:
-        from chalicelib.collections import check_pix_key
-
-        if value is None or (info.context and info.context.get("stored")):
+        rules = collections_rules(info)
+        if value is None or rules is None:
             return value
-        return check_pix_key(value)
+        return rules.check_pix_key(value)
+
+
+class CollectionsRules(Protocol):
+    """Port: the collections context's judgement of its settings; each check returns the value or raises
+    ValueError with the field's message (pydantic's validator convention)."""
+
+    def check_bank_code(self, bank_code: str) -> str: ...
+    def check_agreement(self, agreement: str, bank_code: str) -> str: ...
+    def check_pix_key(self, key: str) -> str: ...
+
+
+def collections_rules(info: Any) -> CollectionsRules | None:
+    """The rules a validation was given (`context={"collections_rules": ...}`), unless it reads stored settings."""
+    context = info.context or {}
+    return None if context.get("stored") else context.get("collections_rules")
 
 
 class DunningStep(Strict):

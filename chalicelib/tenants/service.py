@@ -27,6 +27,7 @@ from chalicelib.platform.pagination import Page
 from chalicelib.tenants.model import (
     ApiKey,
     CertificateInfo,
+    CollectionsRules,
     Tenant,
     TenantSettings,
     default_settings,
@@ -57,6 +58,8 @@ class TenantDeps:
     certificates: Callable[[str, str, str], dict[str, Any]] | None = None
     # (tenant_id, provider name): raise when the tenant cannot charge through that provider yet.
     provider_ready: Callable[[str, str], None] | None = None
+    # The collections context's judgement of `settings.collections` (banks, agreements, Pix keys).
+    collections_rules: CollectionsRules | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,8 @@ def update_settings(tenant_id: str, patch: dict[str, Any], deps: TenantDeps) -> 
     for section in patch:
         if section in TenantSettings.model_fields:
             try:
-                type(getattr(settings, section)).model_validate(merged[section])
+                type(getattr(settings, section)).model_validate(
+                    merged[section], context={"collections_rules": deps.collections_rules})
             except ValidationError as exc:
                 errors += validation_errors(exc, prefix=section)
     if errors:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+import chalicelib.collections as collections_context
 from chalicelib.collections import boleto, check_agreement, check_bank_code, check_pix_key, pix
 from chalicelib.collections.model import (
     MAX_CLOCK_SKEW,
@@ -34,7 +35,8 @@ NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 def settings_errors(collections: dict) -> dict[str, str]:
     try:
-        TenantSettings.model_validate({"collections": collections})
+        TenantSettings.model_validate({"collections": collections},
+                                      context={"collections_rules": collections_context})
     except ValidationError as exc:
         return {e.field: e.message for e in validation_errors(exc)}
     return {}
@@ -91,10 +93,11 @@ def test_the_pix_key_may_be_cleared():
 
 def test_stored_settings_are_read_back_without_being_judged_again():
     stored = {"collections": {"bank_code": "237", "agreement": "123456", "pix_key": "not a key"}}
-    settings_read = TenantSettings.model_validate(stored, context={"stored": True})
+    settings_read = TenantSettings.model_validate(stored, context={"stored": True,
+                                                                    "collections_rules": collections_context})
     assert settings_read.collections.bank_code == "237"
     with pytest.raises(ValidationError):
-        TenantSettings.model_validate(stored)
+        TenantSettings.model_validate(stored, context={"collections_rules": collections_context})
 
 
 # --- payment instants ---------------------------------------------------------------------------

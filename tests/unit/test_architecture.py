@@ -1,0 +1,52 @@
+"""The structure as rules (docs/architecture.md): one composition root, arrows between contexts one way."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+CHALICELIB = Path(__file__).resolve().parents[2] / "chalicelib"
+# A context may import only contexts of a lower rank; contexts of one rank know nothing of each other.
+RANK = {"platform": 0, "tenants": 1, "eventlog": 1, "stock": 2, "catalog": 3, "orders": 4,
+        "invoicing": 5, "collections": 5, "notifications": 6}
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every `chalicelib…` module a file imports, at any depth (functions, TYPE_CHECKING blocks)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("chalicelib"))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("chalicelib"):
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def context_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in RANK else None
+
+
+MODULES = sorted(p for p in CHALICELIB.rglob("*.py") if p.name != "bootstrap.py")
+
+
+def test_every_context_folder_has_a_rank() -> None:
+    folders = {p.name for p in CHALICELIB.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert folders == set(RANK)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(CHALICELIB)))
+def test_no_module_but_the_composition_root_imports_it(path: Path) -> None:
+    assert not {m for m in imports_of(path) if m == "chalicelib.bootstrap"}
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(CHALICELIB)))
+def test_arrows_between_contexts_point_one_way(path: Path) -> None:
+    source = path.relative_to(CHALICELIB).parts[0]
+    wrong = sorted({target for m in imports_of(path) if (target := context_of(m)) and target != source
+                    and RANK[target] >= RANK[source]})
+    assert not wrong, f"{source} (rank {RANK[source]}) imports {wrong}: an upstream context learns of a " \
+                      "downstream one through events or a port it owns, wired in bootstrap"
