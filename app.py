@@ -3,7 +3,9 @@ hands each blueprint and each Lambda function its context's deps; nothing else i
 
 from __future__ import annotations
 
+import importlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from chalice import Chalice
@@ -19,6 +21,7 @@ from chalicelib.platform.auth import auth_blueprint, provide_key_resolver
 from chalicelib.platform.http import accept_any_when_unspecified, on_tenant_call, problem_from_chalice
 from chalicelib.platform.meta_api import api as meta_api
 from chalicelib.platform.observability import logger
+from chalicelib.platform.resources import DEFINITIONS, Consumer, Schedule
 from chalicelib.stock.api import api as stock_api
 from chalicelib.tenants.api import api as tenants_api
 
@@ -81,49 +84,28 @@ def publish_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return publish_stream_batch(event, root().event_bus, root().clock)
 
 
-@app.lambda_function(name="notifications_consumer")
-def notifications_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """SQS notifications queue → emails."""
-    from chalicelib.notifications.handlers import handle
+def _consumer(consumer: Consumer) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        handle = importlib.import_module(consumer.module).handle  # imported by the function that runs it
+        result: dict[str, Any] = handle(event, getattr(root(), consumer.deps) if consumer.deps else None)
+        return result
 
-    return handle(event, root().notifications)
-
-
-@app.lambda_function(name="metering_consumer")
-def metering_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """SQS metering queue → monthly usage counters."""
-    from chalicelib.platform.usage import handle
-
-    return handle(event, None)
+    run.__name__, run.__doc__ = consumer.handler, consumer.description
+    return run
 
 
-@app.lambda_function(name="orders_consumer")
-def orders_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """SQS orders queue → invoices and charges reflected on their orders."""
-    from chalicelib.orders.handlers import handle
+def _schedule(schedule: Schedule) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        function = getattr(importlib.import_module(schedule.module), schedule.function)
+        result: dict[str, Any] = function(getattr(root(), schedule.deps) if schedule.deps else None)
+        return result
 
-    return handle(event, root().orders)
-
-
-@app.lambda_function(name="invoicing_consumer")
-def invoicing_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """SQS invoicing queue → NF-e emitted for confirmed orders, cancelled for cancelled ones."""
-    from chalicelib.invoicing.handlers import handle
-
-    return handle(event, root().invoicing)
+    run.__name__, run.__doc__ = schedule.handler, schedule.description
+    return run
 
 
-@app.lambda_function(name="collections_consumer")
-def collections_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """SQS collections queue → an order's charges created (or cancelled)."""
-    from chalicelib.collections.handlers import handle
-
-    return handle(event, root().collections)
-
-
-@app.lambda_function(name="charges_overdue")
-def charges_overdue(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Daily: open charges past their due date (moved to the next business day) become overdue."""
-    from chalicelib.collections.handlers import run_overdue
-
-    return {"overdue": run_overdue(root().collections)}
+# One Lambda function per declared consumer and schedule (platform/resources.py), under the declared name.
+for _consumer_decl in DEFINITIONS.consumers:
+    globals()[_consumer_decl.handler] = app.lambda_function(name=_consumer_decl.handler)(_consumer(_consumer_decl))
+for _schedule_decl in DEFINITIONS.schedules:
+    globals()[_schedule_decl.handler] = app.lambda_function(name=_schedule_decl.handler)(_schedule(_schedule_decl))

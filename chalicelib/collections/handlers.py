@@ -48,6 +48,6 @@ def handle(lambda_event: dict[str, Any], deps: ChargeDeps) -> dict[str, Any]:
     return consume(lambda_event, CONSUMER, HANDLERS, deps)
 
 
-def run_overdue(deps: ChargeDeps) -> int:
-    """The daily schedule: late open charges become `overdue` (`charge.overdue`)."""
-    return service.mark_overdue_charges(deps)
+def run_overdue(deps: ChargeDeps) -> dict[str, int]:
+    """The daily schedule: late open charges become `overdue` (`charge.overdue`); how many did."""
+    return {"overdue": service.mark_overdue_charges(deps)}

@@ -31,11 +31,17 @@ TABLE_INDEXES = (
 
 @dataclass(frozen=True)
 class Consumer:
-    """An SQS queue fed by a bus rule, drained by one handler (Lambda function)."""
+    """An SQS queue fed by a bus rule, drained by one handler (Lambda function): the one declaration
+    app.py's function, the local runner and infra/ are made from. `module` holds `handle(event, deps)` and
+    its `HANDLERS` table, whose event types are `event_types` (tests/unit/test_consumers.py ties them);
+    `deps` names the composition root's field it is given (None: none)."""
 
     name: str
     handler: str  # the `app.lambda_function` name that consumes the queue
     event_types: tuple[str, ...]
+    module: str
+    deps: str | None
+    description: str
     batch_size: int = 10
     max_receive_count: int = 5
     visibility_timeout_seconds: int = 60
@@ -60,6 +66,10 @@ class Schedule:
     handler: str
     cron: str  # EventBridge cron fields, UTC, without "cron(...)": "5 3 * * ? *"
     every_seconds_locally: int
+    module: str  # holds `function(deps)`, which answers the invocation's result
+    function: str
+    deps: str | None
+    description: str
 
 
 @dataclass(frozen=True)
@@ -79,11 +89,15 @@ DEFINITIONS = Definitions(
             name="notifications",
             handler="notifications_consumer",
             event_types=("tenant.created", "api_key.created", "api_key.revoked"),
+            module="chalicelib.notifications.handlers", deps="notifications",
+            description="SQS notifications queue → emails.",
         ),
         Consumer(
             name="invoicing",
             handler="invoicing_consumer",
             event_types=("order.confirmed", "order.cancelled"),
+            module="chalicelib.invoicing.handlers", deps="invoicing",
+            description="SQS invoicing queue → NF-e emitted for confirmed orders, cancelled for cancelled ones.",
             batch_size=1,
             max_receive_count=8,
             visibility_timeout_seconds=120,
@@ -93,23 +107,31 @@ DEFINITIONS = Definitions(
             handler="orders_consumer",
             event_types=("invoice.authorized", "invoice.rejected", "invoice.cancelled", "charge.created",
                          "charge.paid", "charge.overdue", "charge.cancelled", "charge.payment_unapplied"),
+            module="chalicelib.orders.handlers", deps="orders",
+            description="SQS orders queue → invoices and charges reflected on their orders.",
         ),
         Consumer(
             name="metering",
             handler="metering_consumer",
             event_types=("order.confirmed", "invoice.authorized", "charge.created"),
+            module="chalicelib.platform.usage", deps=None,
+            description="SQS metering queue → monthly usage counters.",
         ),
         Consumer(
             name="collections",
             handler="collections_consumer",
             event_types=("order.confirmed", "invoice.authorized", "order.cancelled"),
+            module="chalicelib.collections.handlers", deps="collections",
+            description="SQS collections queue → an order's charges created (or cancelled).",
             batch_size=1,
         ),
     ),
     schedules=(
         # 03:05 UTC = 00:05 in São Paulo: the day's late charges become overdue.
         Schedule(name="charges-overdue", handler="charges_overdue", cron="5 3 * * ? *",
-                 every_seconds_locally=300),
+                 every_seconds_locally=300, module="chalicelib.collections.handlers", function="run_overdue",
+                 deps="collections",
+                 description="Daily: open charges past their due date (moved to the next business day) become overdue."),
     ),
 )
 

@@ -66,8 +66,11 @@ def meter_event(event: Event, _deps: None = None) -> None:
         meter(event.tenant_id, counter, datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00")))
 
 
+HANDLERS = dict.fromkeys(METERED_EVENTS, meter_event)
+
+
 def handle(lambda_event: dict[str, Any], deps: None) -> dict[str, Any]:
     """The metering consumer: each metered event counts once in its month."""
     from chalicelib.platform.consumers import consume
 
-    return consume(lambda_event, "metering", dict.fromkeys(METERED_EVENTS, meter_event), deps)
+    return consume(lambda_event, "metering", HANDLERS, deps)

@@ -47,7 +47,8 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         # DEFINITIONS has no schedule yet: this variant proves that one added there is deployed.
         scheduled = Definitions(consumers=(), schedules=(
             Schedule(name="daily-dunning", handler=DEFINITIONS.consumers[0].handler, cron="0 9 * * ? *",
-                     every_seconds_locally=60),))
+                     every_seconds_locally=60, module="chalicelib.collections.handlers", function="run_overdue",
+                     deps="collections", description="A schedule of the test variant."),))
         add_stack(app, STAGES["dev"], project_dir=WORK_DIR / "project", stack_id=SCHEDULED, definitions=scheduled)
         assembly = app.synth()
     templates, stacks, assets = {}, {}, {}
