@@ -15,6 +15,7 @@ from chalicelib.catalog.api import api as catalog_api
 from chalicelib.collections.api import api as collections_api
 from chalicelib.eventlog.api import api as eventlog_api
 from chalicelib.invoicing.api import api as invoicing_api
+from chalicelib.metering.api import api as metering_api
 from chalicelib.notifications.api import api as notifications_api
 from chalicelib.orders.api import api as orders_api
 from chalicelib.platform.auth import auth_blueprint, provide_key_resolver
@@ -44,7 +45,7 @@ def install(container: Container | None) -> None:
 
 
 provide_key_resolver(lambda: root().tenant_repository)
-on_tenant_call(lambda tenant_id: root().meter_api_call(tenant_id))
+on_tenant_call(lambda tenant_id: root().meter(tenant_id, "api_calls"))
 meta_api.provide(lambda: None)
 tenants_api.provide(lambda: root().tenants)
 eventlog_api.provide(lambda: root().event_log)
@@ -54,9 +55,10 @@ stock_api.provide(lambda: root().stock)
 orders_api.provide(lambda: root().orders)
 invoicing_api.provide(lambda: root().invoicing)
 collections_api.provide(lambda: root().collections)
+metering_api.provide(lambda: root().metering)
 
-for blueprint in (auth_blueprint, meta_api, tenants_api, eventlog_api, notifications_api, catalog_api, stock_api,
-                  orders_api, invoicing_api, collections_api):
+for blueprint in (auth_blueprint, meta_api, tenants_api, metering_api, eventlog_api, notifications_api, catalog_api,
+                  stock_api, orders_api, invoicing_api, collections_api):
     app.register_blueprint(blueprint)
 
 

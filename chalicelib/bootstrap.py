@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.invoicing.repository import DynamoInvoiceRepository
     from chalicelib.invoicing.sefaz import SoapTransport
     from chalicelib.invoicing.service import InvoicingDeps
+    from chalicelib.metering.service import MeteringDeps
     from chalicelib.notifications.repository import DynamoNotificationRepository
     from chalicelib.notifications.service import NotificationDeps
     from chalicelib.orders.model import Order
@@ -220,7 +221,7 @@ class Container:
         return InvoicingDeps(repo=self.invoice_repository, ids=self.ids, clock=self.clock, events=self.events,
                              authority=self.fiscal_authority, documents=S3DocumentStore(self.settings.documents_bucket),
                              certificates=SecretsManagerCertificateStore(), tenant=self.tenant, order=self.order,
-                             customer=self.customer, products=self.products)
+                             customer=self.customer, products=self.products, meter=self.meter)
 
     # Collections
     @cached_property
@@ -292,11 +293,19 @@ class Container:
         from chalicelib.notifications.service import NotificationDeps
 
         return NotificationDeps(repo=self.notification_repository, ids=self.ids, clock=self.clock,
-                                sender=SesEmailSender(self.settings.notifications_sender), tenant=self.tenant)
+                                sender=SesEmailSender(self.settings.notifications_sender), tenant=self.tenant,
+                                meter=self.meter)
 
-    # The edge
-    def meter_api_call(self, tenant_id: str) -> None:
-        from chalicelib.platform.usage import meter_quietly
+    # Metering
+    @cached_property
+    def metering(self) -> MeteringDeps:
+        from chalicelib.metering.repository import DynamoUsageRepository
+        from chalicelib.metering.service import MeteringDeps
 
-        meter_quietly(tenant_id, "api_calls", self.clock.now())
+        return MeteringDeps(repo=DynamoUsageRepository(), clock=self.clock)
 
+    def meter(self, tenant_id: str, counter: str) -> None:
+        """The `meter` port of the contexts that count what they do (never raises)."""
+        from chalicelib.metering.service import meter_quietly
+
+        meter_quietly(tenant_id, counter, self.metering)

@@ -53,7 +53,6 @@ from chalicelib.platform.clock import SAO_PAULO, Clock, rfc3339
 from chalicelib.platform.errors import AppError, ConflictError, FieldError, InvalidRequestError, InvalidStateError, naming
 from chalicelib.platform.events import EventFactory
 from chalicelib.platform.ids import IdGenerator
-from chalicelib.platform.usage import meter_quietly
 
 if TYPE_CHECKING:  # upstream contexts' models, read through the ports of InvoicingDeps
     from chalicelib.catalog.model import Customer, Product
@@ -77,6 +76,7 @@ class InvoicingDeps:
     order: Callable[[str, str], Order]
     customer: Callable[[str, str], Customer]
     products: Callable[[str, list[str]], dict[str, Product]]  # those that exist, by SKU
+    meter: Callable[[str, str], None]  # (tenant, counter): count one now; never raises
 
 
 def _event_data(invoice: InvoiceDoc) -> dict[str, Any]:
@@ -294,7 +294,7 @@ def _process(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc, deps:
     if answer.cstat in CSTAT_AUTHORIZED and answer.prot_nfe is not None:
         proc = build_nfe_proc(signed, answer.prot_nfe)
         deps.documents.put(tenant_id, invoice.id, "nfe-proc.xml", proc, "application/xml")
-        meter_quietly(tenant_id, "storage_items", deps.clock.now())
+        deps.meter(tenant_id, "storage_items")
     return _finish(tenant_id, invoice, expected_version, deps, answer=answer)
 
 

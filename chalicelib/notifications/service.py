@@ -12,7 +12,6 @@ from chalicelib.notifications.repository import DynamoNotificationRepository
 from chalicelib.platform.clock import Clock, rfc3339
 from chalicelib.platform.events import Event
 from chalicelib.platform.ids import IdGenerator
-from chalicelib.platform.usage import meter_quietly
 
 if TYPE_CHECKING:
     from chalicelib.tenants.model import Tenant
@@ -25,6 +24,7 @@ class NotificationDeps:
     clock: Clock
     sender: EmailSender
     tenant: Callable[[str], Tenant]  # the tenants context's reader
+    meter: Callable[[str, str], None]  # (tenant, counter): count one now; never raises
 
 
 def send(event: Event, message: Message, deps: NotificationDeps) -> str:
@@ -36,5 +36,5 @@ def send(event: Event, message: Message, deps: NotificationDeps) -> str:
         "template": message.template, "event_id": event.id, "provider_message_id": message_id,
         "sent_at": rfc3339(deps.clock.now()),
     })
-    meter_quietly(event.tenant_id, "notifications", deps.clock.now())
+    deps.meter(event.tenant_id, "notifications")
     return notification_id

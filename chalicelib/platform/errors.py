@@ -140,9 +140,3 @@ def validation_errors(exc: ValidationError, prefix: str = "") -> list[FieldError
             message = message[len("Value error, "):]
         errors.append(FieldError(path, message))
     return errors
-
-
-class InsufficientStockError(AppError):
-    """Some lines ask for more than is available; `errors` has one entry per short SKU."""
-
-    status, code, title = 409, "insufficient_stock", "Insufficient stock"

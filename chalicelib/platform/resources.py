@@ -114,7 +114,7 @@ DEFINITIONS = Definitions(
             name="metering",
             handler="metering_consumer",
             event_types=("order.confirmed", "invoice.authorized", "charge.created"),
-            module="chalicelib.platform.usage", deps=None,
+            module="chalicelib.metering.handlers", deps="metering",
             description="SQS metering queue → monthly usage counters.",
         ),
         Consumer(

@@ -29,6 +29,7 @@ from chalicelib.stock import service
 from chalicelib.stock.model import (
     DEFAULT_WAREHOUSE,
     MAX_RESERVATION_LINES,
+    InsufficientStockError,
     Movement,
     Reservation,
     ReservationLine,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_WAREHOUSE",
     "MAX_RESERVATION_LINES",
+    "InsufficientStockError",
     "Movement",
     "Reservation",
     "ReservationLine",

@@ -21,6 +21,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, StringConstraints
 
+from chalicelib.platform.errors import AppError
+
 # A quantity or stock figure a person could mean; larger is garbage (and would overflow reports).
 MAX_QUANTITY = 1_000_000_000
 
@@ -43,6 +45,13 @@ def is_sku(value: str) -> bool:
 
 
 Sku = Annotated[str, AfterValidator(_sku)]
+
+
+class InsufficientStockError(AppError):
+    """Some lines ask for more than is available; `errors` has one entry per short SKU."""
+
+    status, code, title = 409, "insufficient_stock", "Insufficient stock"
+
 
 DEFAULT_WAREHOUSE = "main"
 DEFAULT_WAREHOUSE_NAME = "Principal"

@@ -19,7 +19,6 @@ from chalicelib.platform.dynamo import OnFail, UnitOfWork, retry_lost_races
 from chalicelib.platform.errors import (
     ConflictError,
     FieldError,
-    InsufficientStockError,
     InvalidRequestError,
     InvalidStateError,
     NotFoundError,
@@ -32,6 +31,7 @@ from chalicelib.stock.model import (
     MAX_RESERVATION_LINES,
     RESERVATION_ID_PATTERN,
     Change,
+    InsufficientStockError,
     Movement,
     MovementType,
     Reservation,

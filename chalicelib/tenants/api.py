@@ -13,7 +13,6 @@ from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.money import Percent
 from chalicelib.platform.pagination import ListQuery, page_body
-from chalicelib.platform.usage import month_of, usage_for
 from chalicelib.tenants import service
 from chalicelib.tenants.model import (
     ApiKey,
@@ -228,28 +227,3 @@ def revoke_api_key(call: Call[TenantDeps], key_id: str) -> Result:
     From the next request on, the key answers 401."""
     return Result(_key(service.revoke_api_key(call.tenant_id, key_id, call.deps)))
 
-
-class UsageQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    month: Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] | None = Field(
-        default=None, description="YYYY-MM (America/Sao_Paulo); the current month when absent.")
-
-
-class UsageResponse(BaseModel):
-    month: str
-    api_calls: int
-    orders: int
-    invoices: int
-    charges: int
-    notifications: int
-    storage_items: int
-
-
-@api.route_spec("/v1/usage", scope="settings:read", query=UsageQuery, response=UsageResponse)
-def get_usage(call: Call[TenantDeps]) -> Result:
-    """Metered usage of a month
-    API calls, orders, invoices, charges, notifications and stored documents, counted
-    per calendar month in America/Sao_Paulo."""
-    month = call.query.month or month_of(call.deps.clock.now())
-    return Result({"month": month, **usage_for(call.tenant_id, month)})

@@ -88,9 +88,9 @@ def test_metering_counts_each_order_event_once(aws):
     message = {"messageId": "m1", "body": json.dumps({"detail": event.envelope()})}
     for _ in range(3):
         assert app.metering_consumer({"Records": [message]}, None) == {"batchItemFailures": []}
-    from chalicelib.platform.usage import usage_for
+    from chalicelib.metering.service import usage_for
 
-    assert usage_for("ten_x", "2026-03")["orders"] == 1  # 23:30 UTC on the 31st is still March in São Paulo
+    assert usage_for("ten_x", "2026-03", root().metering)["orders"] == 1  # 23:30 UTC on the 31st is still March in São Paulo
 
 
 def test_each_consumer_line_names_its_own_events_tenant_even_on_shared_threads(aws):

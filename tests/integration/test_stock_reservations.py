@@ -13,12 +13,11 @@ from chalicelib.platform import keys
 from chalicelib.platform.dynamo import UnitOfWork
 from chalicelib.platform.errors import (
     ConflictError,
-    InsufficientStockError,
     InvalidRequestError,
     InvalidStateError,
     NotFoundError,
 )
-from chalicelib.stock import StockLine
+from chalicelib.stock import InsufficientStockError, StockLine
 from tests.deps import root
 from tests.integration.stock_helpers import TENANT, assert_stock_invariants, events, make_product
 

@@ -10,7 +10,7 @@ import pytest
 CHALICELIB = Path(__file__).resolve().parents[2] / "chalicelib"
 # A context may import only contexts of a lower rank; contexts of one rank know nothing of each other.
 RANK = {"platform": 0, "tenants": 1, "eventlog": 1, "stock": 2, "catalog": 3, "orders": 4,
-        "invoicing": 5, "collections": 5, "notifications": 6}
+        "invoicing": 5, "collections": 5, "notifications": 6, "metering": 7}
 
 
 def imports_of(path: Path) -> set[str]:
