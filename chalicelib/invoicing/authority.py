@@ -20,6 +20,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action
 
+from chalicelib.invoicing import codes
 from chalicelib.invoicing.chave import build_chave, is_valid_chave, parse_chave
 from chalicelib.invoicing.model import HOMOLOGACAO_DEST_XNOME
 from chalicelib.invoicing.proc import build_prot_nfe, protocol_for
@@ -72,8 +73,8 @@ class LocalAuthorityRecord(BaseRecord):
     events = UnicodeAttribute(null=True)  # space-separated "<tpEvento>:<seq>"
 
 
-def _reject(cstat: str, reason: str, at: datetime) -> AuthorityAnswer:
-    return AuthorityAnswer(cstat=cstat, reason=f"Rejeição: {reason}", received_at=at)
+def _reject(cstat: str, at: datetime, detail: str = "") -> AuthorityAnswer:
+    return AuthorityAnswer(cstat=cstat, reason=codes.rejection(cstat, detail), received_at=at)
 
 
 class LocalAuthority:
@@ -91,12 +92,12 @@ class LocalAuthority:
         try:
             root = etree.fromstring(signed_nfe)
         except etree.XMLSyntaxError as exc:
-            return _reject("225", f"Falha no Schema XML da NFe ({exc})", now)
+            return _reject(codes.SCHEMA, now, f"({exc})")
         if root.prefix:
-            return _reject("404", "Uso de prefixo de namespace não permitido", now)
+            return _reject(codes.PREFIXO_DE_NAMESPACE, now)
         errors = validate_nfe(root)
         if errors:
-            return _reject("225", f"Falha no Schema XML da NFe ({errors[0]})", now)
+            return _reject(codes.SCHEMA, now, f"({errors[0]})")
         inf = root.find(f"{NS}infNFe")
         assert inf is not None
         ide = inf.find(f"{NS}ide")
@@ -104,19 +105,17 @@ class LocalAuthority:
         try:
             subject = verify_signature(signed_nfe, now=now)
         except SignatureVerificationError:
-            return _reject("297", "Assinatura difere do calculado", now)
+            return _reject(codes.ASSINATURA, now)
         if emit_cnpj[:8] not in subject:
-            return _reject("213", "CNPJ-Base do Emitente difere do CNPJ-Base do Certificado Digital", now)
+            return _reject(codes.CNPJ_DO_CERTIFICADO, now)
         tp_amb = ide.findtext(f"{NS}tpAmb")
         if tp_amb != TP_AMB[environment]:
-            return _reject("252", "Ambiente informado diverge do Ambiente de recebimento", now)
+            return _reject(codes.AMBIENTE_DIVERGE, now)
         access_key = (inf.get("Id") or "")[3:]
         if not is_valid_chave(access_key) or access_key != self._expected_key(ide, emit_cnpj):
-            return _reject("502", "Erro na Chave de Acesso - Campo Id não corresponde à concatenação dos campos "
-                                  "correspondentes", now)
+            return _reject(codes.CHAVE_NAO_CORRESPONDE, now)
         if tp_amb == "2" and inf.findtext(f"{NS}dest/{NS}xNome") != HOMOLOGACAO_DEST_XNOME:
-            return _reject("598", "NF-e emitida em ambiente de homologação com Razão Social do destinatário "
-                                  f"diferente de {HOMOLOGACAO_DEST_XNOME}", now)
+            return _reject(codes.HOMOLOGACAO_RAZAO_SOCIAL, now, HOMOLOGACAO_DEST_XNOME)
         series, number = int(ide.findtext(f"{NS}serie") or 0), int(ide.findtext(f"{NS}nNF") or 0)
         key = keys.local_authority_number(emit_cnpj, series, number)
         protocol = f"1{access_key[:2]}{now:%y}{secrets.randbelow(10**10):010d}"
@@ -129,13 +128,13 @@ class LocalAuthority:
                 raise AuthorityUnavailableError("The local authority's registry did not answer.") from exc
             existing = LocalAuthorityRecord.get(key.pk, key.sk, consistent_read=True)
             if existing.state == "voided":
-                return _reject("206", "NF-e já está inutilizada na Base de dados da SEFAZ", now)
+                return _reject(codes.INUTILIZADA, now)
             if existing.access_key != access_key:
-                return _reject("539", "Duplicidade de NF-e com diferença na Chave de Acesso "
-                                      f"[chNFe: {existing.access_key}][nProt:{existing.protocol}]", now)
-            return _reject("204", f"Duplicidade de NF-e [nProt:{existing.protocol}]", now)
+                return _reject(codes.DUPLICIDADE_COM_CHAVE_DIFERENTE, now,
+                               f"[chNFe: {existing.access_key}][nProt:{existing.protocol}]")
+            return _reject(codes.DUPLICIDADE, now, f"[nProt:{existing.protocol}]")
         prot = build_prot_nfe(protocol_for(signed_nfe, nprot=protocol, received_at=now, ver_aplic=VER_APLIC))
-        return AuthorityAnswer("100", "Autorizado o uso da NF-e", now, protocol, prot)
+        return AuthorityAnswer(codes.AUTORIZADO, codes.TEXTS[codes.AUTORIZADO], now, protocol, prot)
 
     @staticmethod
     def _expected_key(ide: etree._Element, emit_cnpj: str) -> str:
@@ -165,7 +164,7 @@ class LocalAuthority:
         authorized_at = datetime.fromisoformat(record.authorized_at or now.isoformat())
         prot = build_prot_nfe(protocol_for(signed_nfe, nprot=record.protocol, received_at=authorized_at,
                                            ver_aplic=VER_APLIC))
-        return AuthorityAnswer("100", "Autorizado o uso da NF-e", authorized_at, record.protocol, prot)
+        return AuthorityAnswer(codes.AUTORIZADO, codes.TEXTS[codes.AUTORIZADO], authorized_at, record.protocol, prot)
 
     def register_event(self, access_key: str, event_type: str, sequence: int, text: str,
                        environment: str, protocol: str | None = None) -> AuthorityAnswer:
@@ -176,22 +175,22 @@ class LocalAuthority:
         try:
             record = LocalAuthorityRecord.get(key.pk, key.sk, consistent_read=True)
         except LocalAuthorityRecord.DoesNotExist:
-            return _reject("217", "NF-e não consta na base de dados da SEFAZ", now)
+            return _reject(codes.NAO_CONSTA, now)
         if record.access_key != access_key:
-            return _reject("216", "Chave de Acesso difere da cadastrada", now)
+            return _reject(codes.CHAVE_DIFERE, now)
         if record.state == "cancelled":
-            return _reject("218", "NF-e já está cancelada na base de dados da SEFAZ", now)
+            return _reject(codes.JA_CANCELADA, now)
         tag = f"{event_type}:{sequence}"
         seen = (record.events or "").split()
         if tag in seen:
-            return _reject("573", "Duplicidade de Evento", now)
-        if event_type == "110111":
+            return _reject(codes.DUPLICIDADE_DE_EVENTO, now)
+        if event_type == codes.EVENT_CANCEL:
             authorized = datetime.fromisoformat(record.authorized_at or now.isoformat())
             if (now - authorized).total_seconds() > 24 * 3600:
-                return _reject("501", "Prazo de Cancelamento Superior ao Previsto na Legislação", now)
+                return _reject(codes.PRAZO_DE_CANCELAMENTO, now)
         protocol = f"1{access_key[:2]}{now:%y}{secrets.randbelow(10**10):010d}"
         actions: list[Action] = [LocalAuthorityRecord.events.set(" ".join([*seen, tag]))]
-        if event_type == "110111":
+        if event_type == codes.EVENT_CANCEL:
             actions.append(LocalAuthorityRecord.state.set("cancelled"))
         # Conditional on the events read: of two events with the same sequence sent at once, one is registered
         # and the other is a duplicate, as at SEFAZ.
@@ -202,9 +201,9 @@ class LocalAuthority:
         except UpdateError:
             record.refresh(consistent_read=True)
             if record.state == "cancelled":
-                return _reject("218", "NF-e já está cancelada na base de dados da SEFAZ", now)
-            return _reject("573", "Duplicidade de Evento", now)
-        return AuthorityAnswer("135", "Evento registrado e vinculado a NF-e", now, protocol)
+                return _reject(codes.JA_CANCELADA, now)
+            return _reject(codes.DUPLICIDADE_DE_EVENTO, now)
+        return AuthorityAnswer(codes.EVENTO_VINCULADO, codes.TEXTS[codes.EVENTO_VINCULADO], now, protocol)
 
     def void_numbers(self, cnpj: str, series: int, first: int, last: int, reason: str,
                      environment: str) -> AuthorityAnswer:
@@ -225,8 +224,8 @@ class LocalAuthority:
                 key = keys.local_authority_number(cnpj, series, used[0])
                 record = LocalAuthorityRecord.get(key.pk, key.sk, consistent_read=True)
                 if record.state == "voided":
-                    return _reject("256", f"Uma NF-e da faixa já está inutilizada na Base de dados da SEFAZ ({used[0]})", now)
-                return _reject("241", f"Um número da faixa já foi utilizado ({used[0]})", now)
+                    return _reject(codes.FAIXA_INUTILIZADA, now, f"({used[0]})")
+                return _reject(codes.NUMERO_UTILIZADO, now, f"({used[0]})")
             raise AuthorityUnavailableError("The local authority's registry did not answer.") from None
         protocol = f"1{cnpj[:2]}{now:%y}{secrets.randbelow(10**10):010d}"
-        return AuthorityAnswer("102", "Inutilização de número homologado", now, protocol)
+        return AuthorityAnswer(codes.INUTILIZACAO_HOMOLOGADA, codes.TEXTS[codes.INUTILIZACAO_HOMOLOGADA], now, protocol)

@@ -1,5 +1,5 @@
-"""The invoice as a record of the platform: status machine, cStat groups, cancellation and
-correction rules. Pure; `model.py` is the NF-e document's own input model."""
+"""The invoice as a record of the platform: status machine (read from the cStat groups of `codes`),
+cancellation and correction rules. Pure; `model.py` is the NF-e document's own input model."""
 
 from __future__ import annotations
 
@@ -9,23 +9,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.invoicing import codes
 from chalicelib.platform.errors import AppError, ConflictError, FieldError, InvalidStateError
 from chalicelib.platform.states import transition
 
 InvoiceStatus = Literal["pending", "authorized", "rejected", "denied", "cancelled"]
 
-# SEFAZ answers, grouped (Manual de Orientação do Contribuinte, tabela de códigos de status).
-CSTAT_AUTHORIZED = frozenset({"100", "150"})
-CSTAT_DENIED = frozenset({"110", "301", "302", "303"})
-CSTAT_IN_PROCESSING = frozenset({"103", "104", "105"})
-CSTAT_EVENT_REGISTERED = frozenset({"135", "136", "155"})
-CSTAT_CANCELLED = frozenset({"101", "151", "155"}) | CSTAT_EVENT_REGISTERED
-CSTAT_VOIDED = frozenset({"102"})
-CSTAT_DUPLICATE = "204"
-# What a consult of a cancelled NF-e answers: the invoice shows it once cancelled.
-CSTAT_NFE_CANCELLED, XMOTIVO_NFE_CANCELLED = "101", "Cancelamento de NF-e homologado"
 MAX_NUMBER = 999_999_999  # nNF has nine digits
-CSTAT_CANCEL_DEADLINE = "501"
 
 # (status, action) -> new status
 TRANSITIONS: Mapping[tuple[str, str], str] = {
@@ -55,11 +45,11 @@ def next_status(status: str, action: str) -> str:
 
 def status_of_answer(cstat: str) -> str:
     """The invoice status a SEFAZ answer to an authorization leads to."""
-    if cstat in CSTAT_AUTHORIZED:
+    if cstat in codes.AUTHORIZED:
         return "authorized"
-    if cstat in CSTAT_DENIED:
+    if cstat in codes.DENIED:
         return "denied"
-    if cstat in CSTAT_IN_PROCESSING:
+    if cstat in codes.IN_PROCESSING:
         return "pending"
     return "rejected"
 

@@ -15,12 +15,13 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from chalicelib.invoicing import codes
 from chalicelib.invoicing.chave import is_valid_chave
 from chalicelib.invoicing.signing import digest_value
 
 NFE_NAMESPACE = "http://www.portalfiscal.inf.br/nfe"
-CSTAT_AUTORIZADO = "100"
-XMOTIVO_AUTORIZADO = "Autorizado o uso da NF-e"
+CSTAT_AUTORIZADO = codes.AUTORIZADO
+XMOTIVO_AUTORIZADO = codes.TEXTS[codes.AUTORIZADO]
 
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")
 

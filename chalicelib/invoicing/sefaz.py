@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
+from chalicelib.invoicing import codes
 from chalicelib.invoicing.authority import TP_AMB, AuthorityAnswer, AuthorityUnavailableError
 from chalicelib.invoicing.chave import parse_chave
 from chalicelib.invoicing.signing import (
@@ -56,12 +57,6 @@ SOAP12_NAMESPACE = "http://www.w3.org/2003/05/soap-envelope"
 WSDL_NAMESPACE = "http://www.portalfiscal.inf.br/nfe/wsdl/"
 NS = f"{{{NFE_NAMESPACE}}}"
 
-EVENT_CANCEL, EVENT_CORRECTION = "110111", "110110"
-CSTAT_LOTE_RECEBIDO, CSTAT_LOTE_PROCESSADO, CSTAT_LOTE_EM_PROCESSAMENTO = "103", "104", "105"
-CSTAT_EVENT_BATCH_PROCESSED = "128"
-CSTAT_UNAVAILABLE = frozenset({"108", "109"})  # serviço paralisado momentaneamente / sem previsão
-CSTAT_WITH_PROTOCOL = frozenset({"100", "150", "110", "301", "302", "303"})  # authorized or denied: nProt given
-CSTAT_CONSULT_WITH_PROTOCOL = CSTAT_WITH_PROTOCOL | {"101", "151"}  # a consult of a cancelled NF-e keeps its protNFe
 XCONDUSO_CCE = (
     "A Carta de Correção é disciplinada pelo § 1º-A do art. 7º do Convênio S/N, de 15 de dezembro de 1970 e "
     "pode ser utilizada para regularização de erro ocorrido na emissão de documento fiscal, desde que o erro não "
@@ -314,7 +309,7 @@ class SefazAuthority:
                                    soap_envelope(service, body), key)
         answer = _answer_root(raw, expected)
         cstat = _text(answer, "n:cStat") or _text(answer, "n:infInut/n:cStat")
-        if cstat in CSTAT_UNAVAILABLE:
+        if cstat in codes.UNAVAILABLE:
             reason = _text(answer, "n:xMotivo") or _text(answer, "n:infInut/n:xMotivo")
             raise AuthorityUnavailableError(f"SEFAZ {service.wsdl} is down: {cstat} {reason}")
         return answer
@@ -337,10 +332,10 @@ class SefazAuthority:
                 f"<indSinc>1</indSinc>").encode() + nfe + b"</enviNFe>"
         answer = self._call(AUTORIZACAO, environment, envi, key, "retEnviNFe")
         cstat = _text(answer, "n:cStat")
-        if cstat == CSTAT_LOTE_RECEBIDO:
+        if cstat == codes.LOTE_RECEBIDO:
             answer = self._poll(_text(answer, "n:infRec/n:nRec"), environment, key)
             cstat = _text(answer, "n:cStat")
-        if cstat != CSTAT_LOTE_PROCESSADO:  # the batch itself was refused (schema 225, 215, 999, …)
+        if cstat != codes.LOTE_PROCESSADO:  # the batch itself was refused (schema 225, 215, 999, …)
             return AuthorityAnswer(cstat or "999", _text(answer, "n:xMotivo"), self._received(_text(answer, "n:dhRecbto")))
         return self._protocol_answer(answer, chave)
 
@@ -353,7 +348,7 @@ class SefazAuthority:
         for _ in range(self._poll_attempts):
             self._sleep(self._poll_wait)
             answer = self._call(RET_AUTORIZACAO, environment, cons, key, "retConsReciNFe")
-            if _text(answer, "n:cStat") != CSTAT_LOTE_EM_PROCESSAMENTO:
+            if _text(answer, "n:cStat") != codes.LOTE_EM_PROCESSAMENTO:
                 return answer
         raise AuthorityUnavailableError(f"SEFAZ is still processing batch {nrec} after {self._poll_attempts} polls.")
 
@@ -364,7 +359,7 @@ class SefazAuthority:
             raise AuthorityUnavailableError("SEFAZ processed the batch but returned no protNFe.")
         cstat, reason = _text(prot, "n:infProt/n:cStat"), _text(prot, "n:infProt/n:xMotivo")
         received = self._received(_text(prot, "n:infProt/n:dhRecbto"))
-        if cstat in CSTAT_WITH_PROTOCOL:
+        if cstat in codes.WITH_PROTOCOL:
             return AuthorityAnswer(cstat, reason, received, _text(prot, "n:infProt/n:nProt") or None, _standalone(prot))
         return AuthorityAnswer(cstat, reason, received)
 
@@ -378,20 +373,20 @@ class SefazAuthority:
         cons = (f'<consSitNFe xmlns="{NFE_NAMESPACE}" versao="4.00"><tpAmb>{TP_AMB[environment]}</tpAmb>'
                 f"<xServ>CONSULTAR</xServ><chNFe>{chave}</chNFe></consSitNFe>").encode()
         answer = self._call(CONSULTA, environment, cons, key, "retConsSitNFe")
-        if _text(answer, "n:cStat") not in CSTAT_CONSULT_WITH_PROTOCOL or answer.find(f"{NS}protNFe") is None:
+        if _text(answer, "n:cStat") not in codes.CONSULT_WITH_PROTOCOL or answer.find(f"{NS}protNFe") is None:
             return None
         return self._protocol_answer(answer, chave)
 
     # Events
     def register_event(self, access_key: str, event_type: str, sequence: int, text: str, environment: str,
                        protocol: str | None = None) -> AuthorityAnswer:
-        if event_type == EVENT_CANCEL:
+        if event_type == codes.EVENT_CANCEL:
             if not protocol:
                 raise InvalidRequestError("Cancelling an NF-e at SEFAZ needs its authorization protocol.",
                                           [FieldError("protocol", "is required for event 110111")])
             detail = (f"<descEvento>Cancelamento</descEvento><nProt>{escape(protocol)}</nProt>"
                       f"<xJust>{escape(_one_line(text))}</xJust>")
-        elif event_type == EVENT_CORRECTION:
+        elif event_type == codes.EVENT_CORRECTION:
             detail = (f"<descEvento>Carta de Correção</descEvento><xCorrecao>{escape(_one_line(text))}</xCorrecao>"
                       f"<xCondUso>{XCONDUSO_CCE}</xCondUso>")
         else:
@@ -412,7 +407,7 @@ class SefazAuthority:
         answer = self._call(RECEPCAO_EVENTO, environment, env, key, "retEnvEvento")
         batch = _text(answer, "n:cStat")
         inner = answer.find(f"{NS}retEvento/{NS}infEvento")
-        if batch != CSTAT_EVENT_BATCH_PROCESSED or inner is None:
+        if batch != codes.LOTE_DE_EVENTO_PROCESSADO or inner is None:
             return AuthorityAnswer(batch or "999", _text(answer, "n:xMotivo"), self._now())
         return AuthorityAnswer(_text(inner, "n:cStat"), _text(inner, "n:xMotivo"),
                                self._received(_text(inner, "n:dhRegEvento")), _text(inner, "n:nProt") or None)

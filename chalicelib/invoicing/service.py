@@ -17,20 +17,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from chalicelib.invoicing import codes
 from chalicelib.invoicing import model as nfe
 from chalicelib.invoicing.authority import AuthorityAnswer, AuthorityUnavailableError, FiscalAuthority
 from chalicelib.invoicing.certificates import CertificateStore, signing_key_for
 from chalicelib.invoicing.chave import generate_cnf
 from chalicelib.invoicing.documents import DocumentStore
 from chalicelib.invoicing.lifecycle import (
-    CSTAT_AUTHORIZED,
-    CSTAT_DUPLICATE,
-    CSTAT_EVENT_REGISTERED,
-    CSTAT_NFE_CANCELLED,
-    CSTAT_VOIDED,
     EMISSION_LEASE,
     MAX_NUMBER,
-    XMOTIVO_NFE_CANCELLED,
     AuthorityRefusedError,
     Correction,
     InvoiceDoc,
@@ -60,7 +55,6 @@ if TYPE_CHECKING:  # upstream contexts' models, read through the ports of Invoic
     from chalicelib.tenants.model import Tenant
 
 NUMBERING_ATTEMPTS = 20
-EVENT_CANCEL, EVENT_CORRECTION = "110111", "110110"
 
 
 @dataclass(frozen=True)
@@ -280,7 +274,7 @@ def _process(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc, deps:
     authority = deps.authority(tenant)
     try:
         answer = authority.authorize(signed, invoice.environment)
-        if answer.cstat == CSTAT_DUPLICATE:
+        if answer.cstat == codes.DUPLICIDADE:
             # Sent before (a crash, a lost answer): ask for the existing authorization instead.
             consulted = authority.consult(signed, invoice.environment)
             if consulted is None:
@@ -291,7 +285,7 @@ def _process(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc, deps:
         released = invoice.model_copy(update={"processing_until": None, "version": expected_version + 1})
         deps.repo.save(tenant_id, released, expected_version, [])
         raise
-    if answer.cstat in CSTAT_AUTHORIZED and answer.prot_nfe is not None:
+    if answer.cstat in codes.AUTHORIZED and answer.prot_nfe is not None:
         proc = build_nfe_proc(signed, answer.prot_nfe)
         deps.documents.put(tenant_id, invoice.id, "nfe-proc.xml", proc, "application/xml")
         deps.meter(tenant_id, "storage_items")
@@ -329,14 +323,15 @@ def cancel_invoice(tenant_id: str, invoice_id: str, reason: str, deps: Invoicing
     if order.status in ("shipped", "delivered"):
         raise InvalidStateError(f"Order {order.id} is {order.status}: the goods left with this NF-e, which can no "
                                 "longer be cancelled; issue a return NF-e instead.", [FieldError("order_id", order.status)])
-    answer = deps.authority(deps.tenant(tenant_id)).register_event(invoice.access_key or "", EVENT_CANCEL, 1, reason,
+    answer = deps.authority(deps.tenant(tenant_id)).register_event(invoice.access_key or "", codes.EVENT_CANCEL, 1, reason,
                                                                    invoice.environment, protocol=invoice.protocol)
-    if answer.cstat not in CSTAT_EVENT_REGISTERED:
+    if answer.cstat not in codes.EVENT_REGISTERED:
         raise InvalidStateError(f"The fiscal authority refused the cancellation: {answer.cstat} {answer.reason}",
                                 [FieldError("status_code", answer.cstat)])
     updated = invoice.model_copy(update={"status": "cancelled", "cancelled_at": rfc3339(answer.received_at),
                                          "cancel_reason": reason, "cancellation_protocol": answer.protocol,
-                                         "status_code": CSTAT_NFE_CANCELLED, "status_reason": XMOTIVO_NFE_CANCELLED,
+                                         "status_code": codes.CANCELAMENTO_HOMOLOGADO,
+                                         "status_reason": codes.TEXTS[codes.CANCELAMENTO_HOMOLOGADO],
                                          "version": invoice.version + 1})
     deps.repo.save(tenant_id, updated, invoice.version,
                    [deps.events.make(tenant_id, "invoice.cancelled", _event_data(updated))])
@@ -353,9 +348,9 @@ def correct_invoice(tenant_id: str, invoice_id: str, text: str, deps: InvoicingD
         raise InvalidRequestError("The consolidated correction text exceeds 1000 characters.",
                                   [FieldError("text", "send the whole consolidated text in at most 1000 characters")])
     sequence = len(invoice.corrections) + 1
-    answer = deps.authority(deps.tenant(tenant_id)).register_event(invoice.access_key or "", EVENT_CORRECTION,
+    answer = deps.authority(deps.tenant(tenant_id)).register_event(invoice.access_key or "", codes.EVENT_CORRECTION,
                                                                    sequence, consolidated, invoice.environment)
-    if answer.cstat not in CSTAT_EVENT_REGISTERED:
+    if answer.cstat not in codes.EVENT_REGISTERED:
         raise InvalidStateError(f"The fiscal authority refused the correction: {answer.cstat} {answer.reason}",
                                 [FieldError("status_code", answer.cstat)])
     correction = Correction(sequence=sequence, text=text, consolidated_text=consolidated, protocol=answer.protocol or "",
@@ -379,7 +374,7 @@ def void_numbers(tenant_id: str, series: int, first: int, last: int, reason: str
                                 [FieldError("first_number", f"number {i.number} is {i.status} ({i.id})") for i in held])
     answer = deps.authority(tenant).void_numbers(tenant.cnpj, series, first, last, reason,
                                                   _environment(tenant))
-    if answer.cstat not in CSTAT_VOIDED:
+    if answer.cstat not in codes.VOIDED:
         raise AuthorityRefusedError(f"The fiscal authority refused the void: {answer.cstat} {answer.reason}",
                                     [FieldError("first_number", f"{answer.cstat} {answer.reason}")])
     voided = [i.model_copy(update={"number_voided": True, "version": i.version + 1}) for i in in_range]
