@@ -19,7 +19,7 @@ BRT = timezone(timedelta(hours=-3))
 
 
 def _invoice(n_items: int, nnf: int):
-    from chalicelib.invoicing.model import Address, Installment, Invoice, Issuer, Item, Payment, Recipient, TaxProfile
+    from chalicelib.invoicing.nfe_input import Address, Installment, Invoice, Issuer, Item, Payment, Recipient, TaxProfile
 
     sp = Address("Rua das Flores", "100", "Centro", "3550308", "São Paulo", "SP", "01001000")
     rj = Address("Av. Atlântica", "200", "Copacabana", "3304557", "Rio de Janeiro", "RJ", "22021001")

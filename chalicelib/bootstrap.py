@@ -173,7 +173,7 @@ class Container:
                          check_invoice_cancellable=self._check_invoice_cancellable)
 
     def _check_invoice_cancellable(self, tenant_id: str, invoice_id: str) -> None:
-        from chalicelib.invoicing.lifecycle import check_cancellable
+        from chalicelib.invoicing.model import check_cancellable
 
         invoice = self.invoice_repository.get(tenant_id, invoice_id)
         if invoice.status == "authorized":

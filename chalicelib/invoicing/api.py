@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
 
-from chalicelib.invoicing.lifecycle import Correction, InvoiceDoc, InvoiceStatus, InvoiceTotals, public
+from chalicelib.invoicing.model import Correction, InvoiceDoc, InvoiceStatus, InvoiceTotals, public
 from chalicelib.platform.errors import FieldError, InvalidRequestError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.pagination import ListQuery, page_body

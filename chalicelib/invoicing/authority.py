@@ -22,7 +22,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.invoicing import codes
 from chalicelib.invoicing.chave import build_chave, is_valid_chave, parse_chave
-from chalicelib.invoicing.model import HOMOLOGACAO_DEST_XNOME
+from chalicelib.invoicing.nfe_input import HOMOLOGACAO_DEST_XNOME
 from chalicelib.invoicing.proc import build_prot_nfe, protocol_for
 from chalicelib.invoicing.signing import SignatureVerificationError, verify_signature
 from chalicelib.invoicing.xsd import validate_nfe

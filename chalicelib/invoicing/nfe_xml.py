@@ -37,7 +37,7 @@ from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.formats.dataclass.serializers.config import SerializerConfig
 
 from chalicelib.invoicing.chave import build_chave
-from chalicelib.invoicing.model import (
+from chalicelib.invoicing.nfe_input import (
     HOMOLOGACAO_DEST_XNOME,
     HOMOLOGACAO_FIRST_XPROD,
     ICMS_CST_TAXED,

@@ -18,12 +18,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from chalicelib.invoicing import codes
-from chalicelib.invoicing import model as nfe
+from chalicelib.invoicing import nfe_input as nfe
 from chalicelib.invoicing.authority import AuthorityAnswer, AuthorityUnavailableError, FiscalAuthority
 from chalicelib.invoicing.certificates import CertificateStore, signing_key_for
 from chalicelib.invoicing.chave import generate_cnf
 from chalicelib.invoicing.documents import DocumentStore
-from chalicelib.invoicing.lifecycle import (
+from chalicelib.invoicing.model import (
     EMISSION_LEASE,
     MAX_NUMBER,
     AuthorityRefusedError,

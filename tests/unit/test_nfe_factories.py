@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cache
 
-from chalicelib.invoicing.model import Address, Installment, Invoice, Issuer, Item, Payment, Recipient, TaxProfile
+from chalicelib.invoicing.nfe_input import Address, Installment, Invoice, Issuer, Item, Payment, Recipient, TaxProfile
 from chalicelib.invoicing.signing import SigningKey, generate_test_certificate, load_pkcs12
 
 BRT = timezone(timedelta(hours=-3))

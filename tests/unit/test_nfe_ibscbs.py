@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from chalicelib.invoicing.model import (
+from chalicelib.invoicing.nfe_input import (
     IBSCBS_2026,
     IbsCbsProfile,
     InvalidInvoiceError,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from chalicelib.invoicing.chave import generate_cnf, parse_chave
-from chalicelib.invoicing.model import (
+from chalicelib.invoicing.nfe_input import (
     Address,
     Installment,
     Invoice,

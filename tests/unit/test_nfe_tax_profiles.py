@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from chalicelib.invoicing.model import InvalidInvoiceError, TaxProfile
+from chalicelib.invoicing.nfe_input import InvalidInvoiceError, TaxProfile
 from chalicelib.invoicing.nfe_xml import build_nfe
 from chalicelib.invoicing.service import tax_profile
 from chalicelib.invoicing.signing import sign_nfe

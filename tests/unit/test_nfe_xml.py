@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 
 from chalicelib.invoicing.chave import is_valid_chave, parse_chave
-from chalicelib.invoicing.model import (
+from chalicelib.invoicing.nfe_input import (
     HOMOLOGACAO_DEST_XNOME,
     HOMOLOGACAO_FIRST_XPROD,
     InvalidInvoiceError,

@@ -28,7 +28,7 @@ from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from chalicelib.invoicing.authority import AuthorityUnavailableError, LocalAuthority
-from chalicelib.invoicing.lifecycle import status_of_answer
+from chalicelib.invoicing.model import status_of_answer
 from chalicelib.invoicing.nfe_xml import build_nfe
 from chalicelib.invoicing.proc import build_nfe_proc
 from chalicelib.invoicing.sefaz import (
