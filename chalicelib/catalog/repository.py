@@ -8,8 +8,8 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
+from chalicelib.catalog import keys
 from chalicelib.catalog.model import Customer, Product
-from chalicelib.platform import keys
 from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, get_item, query_rows
 from chalicelib.platform.errors import ConflictError, FieldError, NotFoundError
 from chalicelib.platform.ids import is_id

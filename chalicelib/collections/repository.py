@@ -13,11 +13,12 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
+from chalicelib.collections import keys
 from chalicelib.collections.model import Charge
-from chalicelib.platform import keys
 from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, get_item, newest_page
 from chalicelib.platform.errors import ConflictError, FieldError, NotFoundError
 from chalicelib.platform.ids import is_id
+from chalicelib.platform.keys import tenant_of_partition
 from chalicelib.platform.pagination import Page
 
 # The boleto layouts in use (BB convênio 7) give the sequence 10 digits.
@@ -178,7 +179,7 @@ class DynamoChargeRepository:
         partition = keys.charge_due_index(due_date, "any", "any").pk
         for record in ChargeRecord.gsi2.query(partition, filter_condition=ChargeRecord.status == "pending"):
             sort_key = str(record.gsi2sk)
-            tenant_id = keys.tenant_of_partition(sort_key)
+            tenant_id = tenant_of_partition(sort_key)
             if tenant_id:
                 out.append((tenant_id, sort_key.rsplit("#", 1)[1]))
         return out

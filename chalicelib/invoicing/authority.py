@@ -20,13 +20,12 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib.invoicing import codes
+from chalicelib.invoicing import codes, keys
 from chalicelib.invoicing.chave import build_chave, is_valid_chave, parse_chave
 from chalicelib.invoicing.nfe_input import HOMOLOGACAO_DEST_XNOME
 from chalicelib.invoicing.proc import build_prot_nfe, protocol_for
 from chalicelib.invoicing.signing import SignatureVerificationError, verify_signature
 from chalicelib.invoicing.xsd import validate_nfe
-from chalicelib.platform import keys
 from chalicelib.platform.clock import Clock
 from chalicelib.platform.dynamo import BaseRecord
 from chalicelib.platform.errors import ServiceUnavailableError

@@ -8,8 +8,8 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
+from chalicelib.invoicing import keys
 from chalicelib.invoicing.model import InvoiceDoc
-from chalicelib.platform import keys
 from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, get_item, newest_page
 from chalicelib.platform.errors import ConflictError, NotFoundError
 from chalicelib.platform.events import Event, stage_event

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute
 
+from chalicelib.metering import keys
 from chalicelib.metering.model import COUNTERS
-from chalicelib.platform import keys
 from chalicelib.platform.dynamo import BaseRecord
 
 

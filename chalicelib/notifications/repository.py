@@ -6,7 +6,7 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 
-from chalicelib.platform import keys
+from chalicelib.notifications import keys
 from chalicelib.platform.dynamo import BaseRecord, query_rows
 from chalicelib.platform.pagination import Page, paginate
 

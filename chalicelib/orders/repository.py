@@ -7,8 +7,8 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
+from chalicelib.orders import keys
 from chalicelib.orders.model import Order
-from chalicelib.platform import keys
 from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, get_item, newest_page
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.ids import is_id

@@ -15,10 +15,11 @@ from pynamodb.attributes import BooleanAttribute, JSONAttribute, MapAttribute, N
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib.platform import keys
 from chalicelib.platform.dynamo import BaseRecord, OnFail, UnitOfWork, newest_page, query_rows
 from chalicelib.platform.errors import NotFoundError
+from chalicelib.platform.keys import Key
 from chalicelib.platform.pagination import Page, paginate
+from chalicelib.stock import keys
 from chalicelib.stock.model import (
     DEFAULT_WAREHOUSE,
     Change,
@@ -248,7 +249,7 @@ class DynamoStockRepository:
 
     # The audit behind the invariant checks: everything of one tenant's stock, as stored.
     def snapshot(self, tenant_id: str) -> dict[str, Any]:
-        def everything(record_cls: Any, prefix: keys.Key) -> list[Any]:
+        def everything(record_cls: Any, prefix: Key) -> list[Any]:
             return list(record_cls.query(prefix.pk, record_cls.sk.startswith(prefix.sk), consistent_read=True))
 
         levels = [_raw_levels(r) for r in everything(StockLevelRecord, keys.stock_level_prefix(tenant_id))]

@@ -8,12 +8,12 @@ from typing import Any, cast
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
-from chalicelib.platform import keys
 from chalicelib.platform.auth import KeyGrant
 from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, query_rows
 from chalicelib.platform.errors import ConflictError, NotFoundError
 from chalicelib.platform.events import Event, stage_event
 from chalicelib.platform.pagination import Page, paginate
+from chalicelib.tenants import keys
 from chalicelib.tenants.model import ApiKey, Tenant
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import stock
-from chalicelib.platform import keys
 from chalicelib.platform.dynamo import UnitOfWork
 from chalicelib.platform.errors import (
     ConflictError,
@@ -17,7 +16,7 @@ from chalicelib.platform.errors import (
     InvalidStateError,
     NotFoundError,
 )
-from chalicelib.stock import InsufficientStockError, StockLine
+from chalicelib.stock import InsufficientStockError, StockLine, keys
 from tests.deps import root
 from tests.integration.stock_helpers import TENANT, assert_stock_invariants, events, make_product
 

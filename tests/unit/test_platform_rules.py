@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.notifications import keys as notification_keys
 from chalicelib.platform import keys
 from chalicelib.platform.auth import Principal, bearer_token, display_prefix, hash_key, new_secret
 from chalicelib.platform.brazil import Address, CpfOrCnpj, is_valid_cnpj, is_valid_cpf
@@ -15,20 +16,21 @@ from chalicelib.platform.errors import InvalidRequestError
 from chalicelib.platform.ids import UlidGenerator, is_id
 from chalicelib.platform.money import format_brl, round_cents, split_cents
 from chalicelib.platform.pagination import decode_cursor, encode_cursor, paginate
+from chalicelib.tenants import keys as tenant_keys
 
 
 def test_every_tenant_key_starts_with_the_tenant_partition():
-    for key in (keys.tenant_profile("ten_1"), keys.tenant_api_key("ten_1", "key_1"), keys.event("ten_1", "evt_1"),
-                keys.idempotency("ten_1", "abc"), keys.processed_marker("ten_1", "c", "evt_1"),
-                keys.notification("ten_1", "ntf_1")):
+    for key in (tenant_keys.tenant_profile("ten_1"), tenant_keys.tenant_api_key("ten_1", "key_1"),
+                keys.event("ten_1", "evt_1"), keys.idempotency("ten_1", "abc"), keys.processed_marker("ten_1", "c", "evt_1"),
+                notification_keys.notification("ten_1", "ntf_1")):
         assert key.pk == "T#ten_1"
 
 
 def test_a_key_part_cannot_smuggle_a_separator():
     with pytest.raises(ValueError):
-        keys.tenant_api_key("ten_1", "key#TENANT")
+        tenant_keys.tenant_api_key("ten_1", "key#TENANT")
     with pytest.raises(ValueError):
-        keys.tenant_profile("")
+        tenant_keys.tenant_profile("")
 
 
 def test_admin_idempotency_records_live_outside_every_tenant():
@@ -203,3 +205,29 @@ def test_the_sealed_answer_opens_only_with_the_raw_key_of_its_own_record():
             ("raw-key", keys.idempotency("ten_1", "abd"), "hash-1"), ("raw-key", key, "hash-2")):
         with pytest.raises(InvalidTag):
             unseal(raw_key, record_key, request_hash, sealed)
+
+
+def test_every_context_claims_its_own_key_prefixes_and_none_begins_another_holders():
+    import importlib
+    import pkgutil
+
+    import chalicelib
+
+    for module in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
+        if module.name.endswith(".keys"):
+            importlib.import_module(module.name)
+    held = keys.claims()
+    assert {"platform", "tenants", "catalog", "stock", "orders", "invoicing", "collections", "notifications",
+            "metering"} <= set(held.values())
+    for prefix, owner in held.items():
+        clashes = [other for other, holder in held.items() if holder != owner
+                   and (other.startswith(prefix) or prefix.startswith(other))]
+        assert not clashes, (prefix, owner, clashes)
+
+
+def test_a_second_context_claiming_a_prefix_fails_at_once():
+    keys.claim("a_test_context", "ZZTEST#")
+    with pytest.raises(keys.PrefixClaimedError, match="ZZTEST#"):
+        keys.claim("another_context", "ZZTEST#")
+    with pytest.raises(keys.PrefixClaimedError):
+        keys.claim("another_context", "ZZ")  # would read the first one's items in a begins_with query

@@ -1,0 +1,15 @@
+"""The notifications context's DynamoDB keys: the messages sent. Only this context's repository uses them."""
+
+from __future__ import annotations
+
+from chalicelib.platform.keys import Key, claim, part, tenant_partition
+
+claim("notifications", 'NTF#')
+
+
+def notification(tenant_id: str, notification_id: str) -> Key:
+    return Key(tenant_partition(tenant_id), f"NTF#{part(notification_id)}")
+
+
+def notification_prefix(tenant_id: str) -> Key:
+    return Key(tenant_partition(tenant_id), "NTF#")
