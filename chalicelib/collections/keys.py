@@ -3,22 +3,22 @@ Only this context's repository uses them."""
 
 from __future__ import annotations
 
-from chalicelib.platform.keys import Key, claim, part, tenant_partition
+from chalicelib.platform.keys import Key, claim, part, tenant_index, tenant_item, tenant_partition
 
-claim("collections", 'CHG#', '#CHGSTATUS#', 'CHGDUE#', 'CHGORD#', 'NOSSONUM', 'PSPEVT#', 'PSPSECRET#')
+claim("collections", "CHG#", "#CHGSTATUS#", "CHGDUE#", "CHGORD#", "NOSSONUM", "PSPEVT#", "PSPSECRET#")
 
 
 def charge(tenant_id: str, charge_id: str) -> Key:
-    return Key(tenant_partition(tenant_id), f"CHG#{part(charge_id)}")
+    return tenant_item(tenant_id, "CHG#", charge_id)
 
 
 def charge_prefix(tenant_id: str) -> Key:
-    return Key(tenant_partition(tenant_id), "CHG#")
+    return tenant_item(tenant_id, "CHG#")
 
 
 def charge_status_index(tenant_id: str, status: str, charge_id: str) -> Key:
     """GSI1 entry: a tenant's charges in one status, newest id last."""
-    return Key(f"{tenant_partition(tenant_id)}#CHGSTATUS#{part(status)}", part(charge_id))
+    return tenant_index(tenant_id, "CHGSTATUS", status, charge_id)
 
 
 def charge_due_index(due_date: str, tenant_id: str, charge_id: str) -> Key:
@@ -29,7 +29,7 @@ def charge_due_index(due_date: str, tenant_id: str, charge_id: str) -> Key:
 
 def charges_of_order_claim(tenant_id: str, order_id: str) -> Key:
     """One set of charges per order: written with a condition in the transaction that creates them."""
-    return Key(tenant_partition(tenant_id), f"CHGORD#{part(order_id)}")
+    return tenant_item(tenant_id, "CHGORD#", order_id)
 
 
 def nosso_numero_counter(tenant_id: str) -> Key:
@@ -39,9 +39,9 @@ def nosso_numero_counter(tenant_id: str) -> Key:
 
 def psp_notice(tenant_id: str, provider: str, provider_event_id: str) -> Key:
     """A payment provider's notice, once: its event id claimed in the settlement's transaction."""
-    return Key(tenant_partition(tenant_id), f"PSPEVT#{part(provider)}#{part(provider_event_id)}")
+    return tenant_item(tenant_id, "PSPEVT#", provider, provider_event_id)
 
 
 def psp_secret(tenant_id: str, provider: str) -> Key:
     """The tenant's webhook signing secret for one payment provider."""
-    return Key(tenant_partition(tenant_id), f"PSPSECRET#{part(provider)}")
+    return tenant_item(tenant_id, "PSPSECRET#", provider)

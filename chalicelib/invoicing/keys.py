@@ -3,26 +3,26 @@ Only this context's repository (and, for its registry, the local authority) uses
 
 from __future__ import annotations
 
-from chalicelib.platform.keys import Key, claim, part, tenant_partition
+from chalicelib.platform.keys import Key, claim, part, tenant_index, tenant_item, tenant_partition
 
-claim("invoicing", 'INV#', '#INVSTATUS#', 'INVORDER#', 'NFESEQ#', 'VOD#', 'LOCALSEFAZ#')
+claim("invoicing", "INV#", "#INVSTATUS#", "INVORDER#", "NFESEQ#", "VOD#", "LOCALSEFAZ#")
 
 
 def invoice(tenant_id: str, invoice_id: str) -> Key:
-    return Key(tenant_partition(tenant_id), f"INV#{part(invoice_id)}")
+    return tenant_item(tenant_id, "INV#", invoice_id)
 
 
 def invoice_prefix(tenant_id: str) -> Key:
-    return Key(tenant_partition(tenant_id), "INV#")
+    return tenant_item(tenant_id, "INV#")
 
 
 def invoice_status_index(tenant_id: str, status: str, invoice_id: str) -> Key:
-    return Key(f"{tenant_partition(tenant_id)}#INVSTATUS#{part(status)}", part(invoice_id))
+    return tenant_index(tenant_id, "INVSTATUS", status, invoice_id)
 
 
 def invoice_of_order(tenant_id: str, order_id: str) -> Key:
     """One NF-e per order: the claim that makes emission idempotent."""
-    return Key(tenant_partition(tenant_id), f"INVORDER#{part(order_id)}")
+    return tenant_item(tenant_id, "INVORDER#", order_id)
 
 
 def invoice_number_counter(tenant_id: str, series: int) -> Key:
@@ -31,7 +31,7 @@ def invoice_number_counter(tenant_id: str, series: int) -> Key:
 
 
 def invoice_number_void(tenant_id: str, void_id: str) -> Key:
-    return Key(tenant_partition(tenant_id), f"VOD#{part(void_id)}")
+    return tenant_item(tenant_id, "VOD#", void_id)
 
 
 def local_authority_number(cnpj: str, series: int, number: int) -> Key:

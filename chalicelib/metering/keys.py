@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from chalicelib.platform.keys import Key, claim, part, tenant_partition
+from chalicelib.platform.keys import Key, claim, tenant_item
 
-claim("metering", 'USAGE#')
+claim("metering", "USAGE#")
 
 
 def usage(tenant_id: str, month: str) -> Key:
-    return Key(tenant_partition(tenant_id), f"USAGE#{part(month)}")
+    return tenant_item(tenant_id, "USAGE#", month)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from chalicelib.platform.keys import Key, claim, part, tenant_partition
+from chalicelib.platform.keys import Key, claim, tenant_item
 
-claim("notifications", 'NTF#')
+claim("notifications", "NTF#")
 
 
 def notification(tenant_id: str, notification_id: str) -> Key:
-    return Key(tenant_partition(tenant_id), f"NTF#{part(notification_id)}")
+    return tenant_item(tenant_id, "NTF#", notification_id)
 
 
 def notification_prefix(tenant_id: str) -> Key:
-    return Key(tenant_partition(tenant_id), "NTF#")
+    return tenant_item(tenant_id, "NTF#")

@@ -60,6 +60,16 @@ def part(value: str) -> str:
     return value
 
 
+def tenant_item(tenant_id: str, prefix: str, *parts: str) -> Key:
+    """A tenant's item `prefix` + its parts joined by '#' (none: the prefix, for a `begins_with` listing)."""
+    return Key(tenant_partition(tenant_id), prefix + "#".join(part(p) for p in parts))
+
+
+def tenant_index(tenant_id: str, name: str, value: str, sort: str) -> Key:
+    """An index entry of a tenant: partition `T#<tenant>#<name>#<value>`, sorted by `sort`."""
+    return Key(f"{tenant_partition(tenant_id)}#{name}#{part(value)}", part(sort))
+
+
 def tenant_of_partition(pk: str) -> str | None:
     """The tenant id of a tenant partition key, else None."""
     if pk.startswith(TENANT):
@@ -74,15 +84,15 @@ def principal_partition(tenant_id: str | None) -> str:
 
 # Events (the outbox and the tenant's event log are the same items)
 def event(tenant_id: str, event_id: str) -> Key:
-    return Key(tenant_partition(tenant_id), f"{EVENT_PREFIX}{part(event_id)}")
+    return tenant_item(tenant_id, EVENT_PREFIX, event_id)
 
 
 def event_prefix(tenant_id: str) -> Key:
-    return Key(tenant_partition(tenant_id), EVENT_PREFIX)
+    return tenant_item(tenant_id, EVENT_PREFIX)
 
 
 def event_type_index(tenant_id: str, event_type: str, event_id: str) -> Key:
-    return Key(f"{tenant_partition(tenant_id)}#EVTTYPE#{part(event_type)}", part(event_id))
+    return tenant_index(tenant_id, "EVTTYPE", event_type, event_id)
 
 
 # Idempotency and consumer markers
@@ -91,4 +101,4 @@ def idempotency(tenant_id: str | None, idempotency_key_hash: str) -> Key:
 
 
 def processed_marker(tenant_id: str, consumer: str, event_id: str) -> Key:
-    return Key(tenant_partition(tenant_id), f"DONE#{part(consumer)}#{part(event_id)}")
+    return tenant_item(tenant_id, "DONE#", consumer, event_id)

@@ -3,9 +3,9 @@ Only this context's repository uses them."""
 
 from __future__ import annotations
 
-from chalicelib.platform.keys import Key, claim, part, tenant_partition
+from chalicelib.platform.keys import Key, claim, part, tenant_item, tenant_partition
 
-claim("tenants", 'APIKEY#', 'CNPJ#', 'TENANT', 'KEY#', 'TENANTS')
+claim("tenants", "APIKEY#", "CNPJ#", "TENANT", "KEY#", "TENANTS")
 
 
 def api_key_lookup(key_hash: str) -> Key:
@@ -22,11 +22,11 @@ def tenant_profile(tenant_id: str) -> Key:
 
 
 def tenant_api_key(tenant_id: str, key_id: str) -> Key:
-    return Key(tenant_partition(tenant_id), f"KEY#{part(key_id)}")
+    return tenant_item(tenant_id, "KEY#", key_id)
 
 
 def tenant_api_key_prefix(tenant_id: str) -> Key:
-    return Key(tenant_partition(tenant_id), "KEY#")
+    return tenant_item(tenant_id, "KEY#")
 
 
 def tenants_index(tenant_id: str) -> Key:
