@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.notifications.service import NotificationDeps
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.pagination import ListQuery, page_body
+
+if TYPE_CHECKING:  # the service brings the SES adapter (boto3): loaded by the consumer, not on a cold start
+    from chalicelib.notifications.service import NotificationDeps
 
 api: Api[NotificationDeps] = Api(__name__, tag="Notifications")
 
