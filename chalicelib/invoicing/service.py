@@ -243,26 +243,13 @@ def _renumbered(tenant_id: str, invoice: InvoiceDoc, deps: InvoicingDeps) -> Inv
 
 
 def _process(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc, deps: InvoicingDeps) -> InvoiceDoc:
-    now = deps.clock.now()
-    if invoice.processing_until and datetime.fromisoformat(invoice.processing_until.replace("Z", "+00:00")) > now:
-        return invoice  # another worker holds the lease: it finishes this emission
-    claimed = invoice.model_copy(update={"processing_until": rfc3339(now + EMISSION_LEASE),
-                                         "attempts": invoice.attempts + 1, "version": invoice.version + 1})
-    try:
-        deps.repo.save(tenant_id, claimed, invoice.version, [])
-    except ConflictError:
-        return deps.repo.get(tenant_id, invoice.id)  # a concurrent emission claimed it first
+    """One emission attempt: take the lease, build and sign the document, send it, keep what comes back."""
+    claimed, current = _lease(tenant_id, invoice, deps)
+    if claimed is None:
+        return current  # another worker holds the emission: it finishes it
     invoice, expected_version = claimed, claimed.version
-    customer = deps.customer(tenant_id, order.customer_id)
-    products = deps.products(tenant_id, [line.sku for line in order.lines])
     try:
-        built = build_nfe(build_input(tenant, order, customer, products, invoice))
-        key, _ = signing_key_for(tenant_id, tenant.cnpj, tenant.legal_name, deps.certificates, now)
-        signed = sign_nfe(built.xml, key)
-        errors = validate_nfe(signed)
-        if errors:
-            raise InvalidRequestError("The NF-e does not validate against the official XSD.",
-                                      [FieldError("xml", str(e)) for e in errors[:10]])
+        built, signed = _signed_document(tenant_id, tenant, order, invoice, deps)
     except AppError as exc:
         reason = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or exc.detail
         return _finish(tenant_id, invoice, expected_version, deps, status="rejected", status_code=None,
@@ -270,26 +257,62 @@ def _process(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc, deps:
     totals = InvoiceTotals(products_cents=built.totals.vprod, shipping_cents=built.totals.vfrete,
                            total_cents=built.totals.vnf)
     invoice = invoice.model_copy(update={"access_key": built.chave, "totals": totals})
-    deps.documents.put(tenant_id, invoice.id, "nfe.xml", signed, "application/xml")
-    authority = deps.authority(tenant)
+    deps.documents.put(tenant_id, invoice.id, "nfe.xml", signed, "application/xml")  # stored before it is sent
     try:
-        answer = authority.authorize(signed, invoice.environment)
-        if answer.cstat == codes.DUPLICIDADE:
-            # Sent before (a crash, a lost answer): ask for the existing authorization instead.
-            consulted = authority.consult(signed, invoice.environment)
-            if consulted is None:
-                raise AuthorityUnavailableError(f"The authority reports this NF-e as sent ({answer.reason}) "
-                                                "but its authorization could not be consulted; retry.")
-            answer = consulted
+        answer = _authorized(deps.authority(tenant), signed, invoice.environment)
     except AuthorityUnavailableError:
         released = invoice.model_copy(update={"processing_until": None, "version": expected_version + 1})
         deps.repo.save(tenant_id, released, expected_version, [])
         raise
     if answer.cstat in codes.AUTHORIZED and answer.prot_nfe is not None:
-        proc = build_nfe_proc(signed, answer.prot_nfe)
-        deps.documents.put(tenant_id, invoice.id, "nfe-proc.xml", proc, "application/xml")
+        deps.documents.put(tenant_id, invoice.id, "nfe-proc.xml", build_nfe_proc(signed, answer.prot_nfe),
+                           "application/xml")
         deps.meter(tenant_id, "storage_items")
     return _finish(tenant_id, invoice, expected_version, deps, answer=answer)
+
+
+def _lease(tenant_id: str, invoice: InvoiceDoc, deps: InvoicingDeps) -> tuple[InvoiceDoc | None, InvoiceDoc]:
+    """(the invoice with this worker's emission lease, it) or (None, the invoice as another worker holds it:
+    under a live lease, or just claimed by a concurrent emission, read again)."""
+    now = deps.clock.now()
+    if invoice.processing_until and datetime.fromisoformat(invoice.processing_until.replace("Z", "+00:00")) > now:
+        return None, invoice
+    claimed = invoice.model_copy(update={"processing_until": rfc3339(now + EMISSION_LEASE),
+                                         "attempts": invoice.attempts + 1, "version": invoice.version + 1})
+    try:
+        deps.repo.save(tenant_id, claimed, invoice.version, [])
+    except ConflictError:
+        return None, deps.repo.get(tenant_id, invoice.id)
+    return claimed, claimed
+
+
+def _signed_document(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc,
+                     deps: InvoicingDeps) -> tuple[Any, bytes]:
+    """The NF-e built from the order, signed with the tenant's A1 and valid against the official XSD;
+    an AppError says why it cannot be sent."""
+    customer = deps.customer(tenant_id, order.customer_id)
+    products = deps.products(tenant_id, [line.sku for line in order.lines])
+    built = build_nfe(build_input(tenant, order, customer, products, invoice))
+    key, _ = signing_key_for(tenant_id, tenant.cnpj, tenant.legal_name, deps.certificates, deps.clock.now())
+    signed = sign_nfe(built.xml, key)
+    errors = validate_nfe(signed)
+    if errors:
+        raise InvalidRequestError("The NF-e does not validate against the official XSD.",
+                                  [FieldError("xml", str(e)) for e in errors[:10]])
+    return built, signed
+
+
+def _authorized(authority: FiscalAuthority, signed: bytes, environment: str) -> AuthorityAnswer:
+    """The authority's answer to the signed NF-e; a 204 (sent before, its answer lost) is resolved by
+    consulting the authorization the authority keeps."""
+    answer = authority.authorize(signed, environment)
+    if answer.cstat != codes.DUPLICIDADE:
+        return answer
+    consulted = authority.consult(signed, environment)
+    if consulted is None:
+        raise AuthorityUnavailableError(f"The authority reports this NF-e as sent ({answer.reason}) "
+                                        "but its authorization could not be consulted; retry.")
+    return consulted
 
 
 def _finish(tenant_id: str, invoice: InvoiceDoc, expected_version: int, deps: InvoicingDeps,

@@ -44,7 +44,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     outdir = tmp_path_factory.mktemp("cdk.out")
     with locked():
         app = build_app(["dev", "prod"], outdir=outdir, validation=False)
-        # DEFINITIONS has no schedule yet: this variant proves that one added there is deployed.
+        # A variant with a schedule of its own: proves that one added to DEFINITIONS is deployed.
         scheduled = Definitions(consumers=(), schedules=(
             Schedule(name="daily-dunning", handler=DEFINITIONS.consumers[0].handler, cron="0 9 * * ? *",
                      every_seconds_locally=60, module="chalicelib.collections.handlers", function="run_overdue",
