@@ -53,13 +53,6 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
 ASAAS_URLS = {"sandbox": "https://api-sandbox.asaas.com/v3", "production": "https://api.asaas.com/v3"}
 
 
-def _sefaz_transport() -> SoapTransport:
-    from chalicelib.invoicing.sefaz import RequestsSoapTransport
-
-    # SEFAZ servers present ICP-Brasil chains that certifi lacks: point SEFAZ_CA_BUNDLE at a bundle with them.
-    return RequestsSoapTransport(verify=os.environ.get("SEFAZ_CA_BUNDLE") or True)
-
-
 @dataclass(frozen=True)
 class Container:
     """Every context's typed dependencies, built from settings and the fields given."""
@@ -67,7 +60,8 @@ class Container:
     settings: Settings = field(default_factory=get_settings)
     clock: Clock = field(default_factory=SystemClock)
     ids: IdGenerator = field(default_factory=UlidGenerator)
-    sefaz_transport: SoapTransport = field(default_factory=_sefaz_transport)
+    # None: the real one, built on first use (it brings lxml, signxml and nfelib: no cold start pays for them).
+    sefaz_transport: SoapTransport | None = None
 
     # The kernel
     @cached_property
@@ -210,7 +204,17 @@ class Container:
                                            self.clock.now())
             return key
 
-        return SefazAuthority(self.sefaz_transport, signing_key, tenant.address.state, self.clock)
+        return SefazAuthority(self.soap_transport, signing_key, tenant.address.state, self.clock)
+
+    @cached_property
+    def soap_transport(self) -> SoapTransport:
+        """The `sefaz_transport` given, or the real one (mutual TLS with the tenant's A1)."""
+        if self.sefaz_transport is not None:
+            return self.sefaz_transport
+        from chalicelib.invoicing.sefaz import RequestsSoapTransport
+
+        # SEFAZ servers present ICP-Brasil chains that certifi lacks: point SEFAZ_CA_BUNDLE at a bundle with them.
+        return RequestsSoapTransport(verify=os.environ.get("SEFAZ_CA_BUNDLE") or True)
 
     @cached_property
     def invoicing(self) -> InvoicingDeps:
