@@ -35,9 +35,32 @@ def aws() -> Iterator[None]:
         fresh()
         configure_table(get_settings().table_name, host=None)
         provision(get_settings(), client)
+        if os.environ.get("RETAGUARDA_TEST_TABLE") == "memory":  # the whole suite over the in-memory table
+            from chalicelib.platform.dynamo import use_memory_table
+            use_memory_table()
         yield
         reset_clients()
         fresh()
+
+
+@pytest.fixture
+def memory_table() -> Iterator[object]:
+    """Every record class pointed at a fresh in-memory table (platform/memory.py); moto for the other services."""
+    from chalicelib.platform.aws import reset_clients
+    from chalicelib.platform.config import get_settings
+    from chalicelib.platform.dynamo import configure_table, use_memory_table
+    from tests.deps import fresh
+
+    with mock_aws():
+        reset_clients()
+        fresh()
+        table = use_memory_table()
+        try:
+            yield table
+        finally:
+            configure_table(get_settings().table_name, host=None)
+            reset_clients()
+            fresh()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,9 @@
 
 PynamoDB reads `Meta` when a class is defined, so the settings are read before any
 record class exists (this module imports them), and `configure_table` can repoint every
-record class at another table or endpoint (tests, DynamoDB Local) in one call.
+record class at another table or endpoint (tests, DynamoDB Local) in one call, or
+`use_memory_table` at the in-memory table (`platform/memory.py`), which judges the same
+conditions: repositories, services and their `UnitOfWork`s run unchanged on either.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.errors import ConflictError
 from chalicelib.platform.keys import Key
+from chalicelib.platform.memory import MemoryTable, Write
 
 if TYPE_CHECKING:
     from chalicelib.platform.pagination import Page
@@ -71,6 +74,8 @@ class BaseRecord(Model):
 
     @classmethod
     def _get_connection(cls) -> Any:
+        if _memory is not None:
+            return _memory
         # One table, one schema: every record class shares BaseRecord's connection (one
         # botocore client per process instead of one per class, which cold starts pay for).
         if cls is not BaseRecord:
@@ -131,8 +136,36 @@ def get_item(cls: type[R], key: Key | None, missing: Exception, consistent_read:
         raise missing from None
 
 
+_memory: MemoryTable | None = None
+
+
+def _index_keys() -> dict[str, tuple[str, str]]:
+    """Every secondary index of the record classes: name -> (hash attribute, range attribute)."""
+    found: dict[str, tuple[str, str]] = {}
+    for cls in _record_classes():
+        for name, index in getattr(cls, "_indexes", {}).items():
+            hash_key = range_key = None
+            for attribute in index.Meta.attributes.values():
+                if attribute.is_hash_key:
+                    hash_key = attribute.attr_name
+                elif attribute.is_range_key:
+                    range_key = attribute.attr_name
+            if hash_key and range_key:
+                found[name] = (hash_key, range_key)
+    return found
+
+
+def use_memory_table(table_name: str | None = None) -> MemoryTable:
+    """Point every record class (and future ones) at a new, empty in-memory table, and return it."""
+    global _memory
+    _memory = MemoryTable(table_name or BaseRecord.Meta.table_name, _index_keys)
+    return _memory
+
+
 def configure_table(table_name: str | None = None, host: str | None = None, region: str | None = None) -> None:
     """Repoint every record class (and future ones) at a table and endpoint."""
+    global _memory
+    _memory = None
     if table_name is not None:
         BaseRecord.Meta.table_name = table_name
     BaseRecord.Meta.host = host
@@ -202,22 +235,26 @@ class UnitOfWork:
             return
         if len(self._actions) > TRANSACTION_ITEM_LIMIT:
             raise ValueError(f"a transaction holds at most {TRANSACTION_ITEM_LIMIT} items")
+        # The order in which the actions reach DynamoDB (PynamoDB sends checks, deletes, puts, then
+        # updates): cancellation reasons come back in that order.
+        wire = sorted(range(len(self._actions)), key=lambda i: _WIRE_ORDER[self._actions[i][0]])
         try:
-            with TransactWrite(connection=connection()) as tx:
-                for op, target, kwargs, _ in self._actions:
-                    if op == "save":
-                        tx.save(target, condition=kwargs["condition"])
-                    elif op == "update":
-                        tx.update(target, actions=kwargs["actions"], condition=kwargs["condition"])
-                    elif op == "delete":
-                        tx.delete(target, condition=kwargs["condition"])
-                    else:
-                        key: Key = kwargs["key"]
-                        tx.condition_check(target, key.pk, key.sk, condition=kwargs["condition"])
+            if _memory is not None:
+                _memory.transact([self._write(self._actions[i]) for i in wire])
+            else:
+                with TransactWrite(connection=connection()) as tx:
+                    for op, target, kwargs, _ in self._actions:
+                        if op == "save":
+                            tx.save(target, condition=kwargs["condition"])
+                        elif op == "update":
+                            tx.update(target, actions=kwargs["actions"], condition=kwargs["condition"])
+                        elif op == "delete":
+                            tx.delete(target, condition=kwargs["condition"])
+                        else:
+                            key: Key = kwargs["key"]
+                            tx.condition_check(target, key.pk, key.sk, condition=kwargs["condition"])
         except TransactWriteError as exc:
             cancelled = CancelledBy(exc.cancellation_reasons)
-            # PynamoDB sends checks, deletes, puts, then updates: the reasons follow that order.
-            wire = sorted(range(len(self._actions)), key=lambda i: _WIRE_ORDER[self._actions[i][0]])
             position = {index: n for n, index in enumerate(wire)}
             for index, (_, _, _, on_fail) in enumerate(self._actions):
                 if on_fail is not None and cancelled.action_failed(position[index]):
@@ -227,6 +264,19 @@ class UnitOfWork:
             if default_error is not None:
                 raise default_error() from exc
             raise
+
+    @staticmethod
+    def _write(action: tuple[str, Any, dict[str, Any], OnFail]) -> Write:
+        op, target, kwargs, _ = action
+        if op == "check":
+            key: Key = kwargs["key"]
+            return Write("check", (key.pk, key.sk), condition=kwargs["condition"])
+        at = (target.pk, target.sk)
+        if op == "save":
+            return Write("put", at, item=target.serialize(null_check=True), condition=kwargs["condition"])
+        if op == "update":
+            return Write("update", at, actions=kwargs["actions"], condition=kwargs["condition"])
+        return Write("delete", at, condition=kwargs["condition"])
 
 
 def _position_of(record: BaseRecord, index_name: str | None) -> dict[str, str]:

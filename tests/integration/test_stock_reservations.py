@@ -21,12 +21,6 @@ from tests.deps import root
 from tests.integration.stock_helpers import TENANT, assert_stock_invariants, events, make_product
 
 
-@pytest.fixture(params=["moto", pytest.param("dynamodb_local", marks=pytest.mark.dynamodb_local)])
-def store(request: pytest.FixtureRequest) -> str:
-    request.getfixturevalue("aws" if request.param == "moto" else "ddb_local")
-    return str(request.param)
-
-
 def reserve(reservation_id: str, *lines: StockLine) -> stock.Reservation:
     def attempt() -> stock.Reservation:
         uow = UnitOfWork()

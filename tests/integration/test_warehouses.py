@@ -9,12 +9,6 @@ from chalicelib.platform.errors import ConflictError, InvalidRequestError
 from tests.integration.stock_helpers import TENANT, assert_stock_invariants, make_product, make_warehouse
 
 
-@pytest.fixture(params=["moto", pytest.param("dynamodb_local", marks=pytest.mark.dynamodb_local)])
-def store(request: pytest.FixtureRequest) -> str:
-    request.getfixturevalue("aws" if request.param == "moto" else "ddb_local")
-    return str(request.param)
-
-
 def codes(limit: int) -> list[str]:
     from tests.deps import root
 
