@@ -12,7 +12,10 @@ Services (Manual de Orientação do Contribuinte, WSDLs shipped in nfelib's `nfe
   reached SEFAZ before, its answer was lost) the `protNFe` SEFAZ keeps, so the emission completes.
 
 The body is `nfeDadosMsg` in the service's WSDL namespace, with no SOAP header (layout 4.00 dropped
-`nfeCabecMsg`). Signed documents are spliced into the envelope as bytes, never re-serialized.
+`nfeCabecMsg`). The request documents are built with nfelib's generated bindings, like the NF-e (nfe_xml.py):
+the `nfe` package's for enviNFe, consReciNFe, consSitNFe and inutNFe, the `nfe_evento_cancel` and
+`nfe_evento_cce` packages' for each event's `evento` and its `envEvento`. Signed documents are spliced into
+their envelope as bytes, never re-serialized (`_around`).
 108/109 (serviço paralisado) and every transport failure raise `AuthorityUnavailableError`: the emission
 stays pending and is retried. The adapter refuses self-signed test certificates before any call: SEFAZ
 accepts only ICP-Brasil chains, for the TLS handshake and for the signatures alike.
@@ -31,12 +34,31 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import ModuleType
 from typing import Any, Protocol
-from xml.sax.saxutils import escape
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from lxml import etree
+from nfelib.nfe.bindings.v4_0 import (
+    ConsReciNfe,
+    ConsSitNfe,
+    EnviNfe,
+    InfInutXServ,
+    InutNfe,
+    Tamb,
+    TcodUfIbge,
+    TconsSitNfeXServ,
+    TenviNfeIndSinc,
+    Tmod,
+    Tnfe,
+    TverConsSitNfe,
+)
+from nfelib.nfe_evento_cancel.bindings import v1_0 as CANCEL
+from nfelib.nfe_evento_cce.bindings import v1_0 as CCE
+from xsdata.formats.dataclass.context import XmlContext
+from xsdata.formats.dataclass.serializers import XmlSerializer
+from xsdata.formats.dataclass.serializers.config import SerializerConfig
 
 from chalicelib.invoicing import codes
 from chalicelib.invoicing.authority import TP_AMB, AuthorityAnswer, AuthorityUnavailableError
@@ -268,6 +290,68 @@ def _standalone(el: etree._Element) -> bytes:
     return bytes(etree.tostring(alone, encoding="UTF-8"))
 
 
+# --- request documents ----------------------------------------------------------------------------------------
+# What nfe_xml does for the NF-e: the NF-e namespace as the default one (no ns0 prefixes) and no indentation
+# (sign_enveloped signs the bytes as they are, and SEFAZ refuses formatting characters, 588); no XML declaration
+# either, the SOAP envelope carries the only one. One XmlContext per process: building a binding's metadata is
+# most of a render's cost.
+_SERIALIZER = XmlSerializer(context=XmlContext(), config=SerializerConfig(indent="", xml_declaration=False))
+
+
+def _render(document: object) -> bytes:
+    return _SERIALIZER.render(document, ns_map={None: NFE_NAMESPACE}).encode("utf-8")
+
+
+def _around(envelope: object, placeholder: str, signed: bytes) -> bytes:
+    """`envelope` (enviNFe, envEvento) with the signed document's bytes in place of its empty `placeholder` child.
+
+    A binding holds a child document only as objects, and a signed document parsed into nfelib's bindings and
+    rendered again no longer verifies (signing.py): so the envelope is rendered from its binding with one empty
+    child (`<NFe/>`, `<evento/>`), which puts it where the schema orders it, and that child is replaced by the
+    signed bytes, kept byte for byte."""
+    xml = _render(envelope)
+    empty = f"<{placeholder}/>".encode()
+    if xml.count(empty) != 1:
+        raise ValueError(f"the envelope has no single empty {placeholder} to replace")
+    return xml.replace(empty, _DECLARATION.sub(b"", signed, count=1).strip())
+
+
+def _envi_nfe(id_lote: str, signed_nfe: bytes) -> bytes:
+    """enviNFe 4.00 with one signed NF-e, synchronous (indSinc 1)."""
+    envi = EnviNfe(idLote=id_lote, indSinc=TenviNfeIndSinc.VALUE_1, NFe=[Tnfe()], versao="4.00")
+    return _around(envi, "NFe", signed_nfe)
+
+
+def _cons_reci_nfe(tp_amb: str, nrec: str) -> bytes:
+    return _render(ConsReciNfe(tpAmb=Tamb(tp_amb), nRec=nrec, versao="4.00"))
+
+
+def _cons_sit_nfe(tp_amb: str, chave: str) -> bytes:
+    return _render(ConsSitNfe(tpAmb=Tamb(tp_amb), xServ=TconsSitNfeXServ.CONSULTAR, chNFe=chave,
+                              versao=TverConsSitNfe.VALUE_4_00))
+
+
+def _evento(binding: ModuleType, event_type: str, access_key: str, cnpj: str, sequence: int, tp_amb: str,
+            issued: str, detail: object) -> bytes:
+    """The unsigned `evento` 1.00 in one event's bindings (nfe_evento_cancel's, nfe_evento_cce's: the same
+    infEvento, each with its own detEvento), Id "ID" + tpEvento + chave + nSeqEvento on two digits."""
+    inf = binding.Tevento.InfEvento(
+        cOrgao=binding.TcorgaoIbge(access_key[:2]), tpAmb=binding.Tamb(tp_amb), CNPJ=cnpj, chNFe=access_key,
+        dhEvento=issued, tpEvento=binding.InfEventoTpEvento(event_type), nSeqEvento=str(sequence),
+        verEvento=binding.InfEventoVerEvento.VALUE_1_00, detEvento=detail,
+        Id=f"ID{event_type}{access_key}{sequence:02d}")
+    return _render(binding.Evento(infEvento=inf, versao="1.00"))
+
+
+def _inut_nfe(inf_id: str, tp_amb: str, cuf: str, year: str, cnpj: str, series: int, first: int, last: int,
+              reason: str) -> bytes:
+    """The unsigned inutNFe 4.00 of modelo 55."""
+    inf = InutNfe.InfInut(tpAmb=Tamb(tp_amb), xServ=InfInutXServ.INUTILIZAR, cUF=TcodUfIbge(cuf), ano=year,
+                          CNPJ=cnpj, mod=Tmod.VALUE_55, serie=str(series), nNFIni=str(first), nNFFin=str(last),
+                          xJust=_one_line(reason), Id=inf_id)
+    return _render(InutNfe(infInut=inf, versao="4.00"))
+
+
 class SefazAuthority:
     """The fiscal authority port over SEFAZ's web services, for one tenant (its UF and its A1)."""
 
@@ -327,10 +411,7 @@ class SefazAuthority:
     def authorize(self, signed_nfe: bytes, environment: str) -> AuthorityAnswer:
         key = self._key()
         chave = _chave_of(signed_nfe)
-        nfe = _DECLARATION.sub(b"", signed_nfe, count=1).strip()
-        envi = (f'<enviNFe xmlns="{NFE_NAMESPACE}" versao="4.00"><idLote>{self._id_lote()}</idLote>'
-                f"<indSinc>1</indSinc>").encode() + nfe + b"</enviNFe>"
-        answer = self._call(AUTORIZACAO, environment, envi, key, "retEnviNFe")
+        answer = self._call(AUTORIZACAO, environment, _envi_nfe(self._id_lote(), signed_nfe), key, "retEnviNFe")
         cstat = _text(answer, "n:cStat")
         if cstat == codes.LOTE_RECEBIDO:
             answer = self._poll(_text(answer, "n:infRec/n:nRec"), environment, key)
@@ -342,9 +423,7 @@ class SefazAuthority:
     def _poll(self, nrec: str, environment: str, key: SigningKey) -> etree._Element:
         if not nrec:
             raise AuthorityUnavailableError("SEFAZ received the batch (103) but gave no receipt number.")
-        tp_amb = TP_AMB[environment]
-        cons = (f'<consReciNFe xmlns="{NFE_NAMESPACE}" versao="4.00"><tpAmb>{tp_amb}</tpAmb>'
-                f"<nRec>{escape(nrec)}</nRec></consReciNFe>").encode()
+        cons = _cons_reci_nfe(TP_AMB[environment], nrec)
         for _ in range(self._poll_attempts):
             self._sleep(self._poll_wait)
             answer = self._call(RET_AUTORIZACAO, environment, cons, key, "retConsReciNFe")
@@ -370,9 +449,7 @@ class SefazAuthority:
         lacks), None when SEFAZ has no such NF-e (217) or refuses the query."""
         key = self._key()
         chave = _chave_of(signed_nfe)
-        cons = (f'<consSitNFe xmlns="{NFE_NAMESPACE}" versao="4.00"><tpAmb>{TP_AMB[environment]}</tpAmb>'
-                f"<xServ>CONSULTAR</xServ><chNFe>{chave}</chNFe></consSitNFe>").encode()
-        answer = self._call(CONSULTA, environment, cons, key, "retConsSitNFe")
+        answer = self._call(CONSULTA, environment, _cons_sit_nfe(TP_AMB[environment], chave), key, "retConsSitNFe")
         if _text(answer, "n:cStat") not in codes.CONSULT_WITH_PROTOCOL or answer.find(f"{NS}protNFe") is None:
             return None
         return self._protocol_answer(answer, chave)
@@ -380,30 +457,29 @@ class SefazAuthority:
     # Events
     def register_event(self, access_key: str, event_type: str, sequence: int, text: str, environment: str,
                        protocol: str | None = None) -> AuthorityAnswer:
+        binding: ModuleType
         if event_type == codes.EVENT_CANCEL:
             if not protocol:
                 raise InvalidRequestError("Cancelling an NF-e at SEFAZ needs its authorization protocol.",
                                           [FieldError("protocol", "is required for event 110111")])
-            detail = (f"<descEvento>Cancelamento</descEvento><nProt>{escape(protocol)}</nProt>"
-                      f"<xJust>{escape(_one_line(text))}</xJust>")
+            binding = CANCEL
+            detail: object = CANCEL.Tevento.InfEvento.DetEvento(
+                descEvento=CANCEL.DetEventoDescEvento.CANCELAMENTO, nProt=protocol, xJust=_one_line(text),
+                versao=CANCEL.DetEventoVersao.VALUE_1_00)
         elif event_type == codes.EVENT_CORRECTION:
-            detail = (f"<descEvento>Carta de Correção</descEvento><xCorrecao>{escape(_one_line(text))}</xCorrecao>"
-                      f"<xCondUso>{XCONDUSO_CCE}</xCondUso>")
+            binding = CCE
+            detail = CCE.Tevento.InfEvento.DetEvento(
+                descEvento=CCE.DetEventoDescEvento("Carta de Correção"), xCorrecao=_one_line(text),
+                xCondUso=CCE.DetEventoXCondUso(XCONDUSO_CCE), versao=CCE.DetEventoVersao.VALUE_1_00)
         else:
             raise InvalidRequestError(f"Event {event_type} is not supported.", [FieldError("event_type", event_type)])
         key = self._key()
         parsed = parse_chave(access_key)
         issued = self._clock.now().astimezone(SAO_PAULO).replace(microsecond=0).isoformat()
-        evento = (
-            f'<evento xmlns="{NFE_NAMESPACE}" versao="1.00"><infEvento Id="ID{event_type}{access_key}{sequence:02d}">'
-            f"<cOrgao>{access_key[:2]}</cOrgao><tpAmb>{TP_AMB[environment]}</tpAmb><CNPJ>{parsed.cnpj}</CNPJ>"
-            f"<chNFe>{access_key}</chNFe><dhEvento>{issued}</dhEvento><tpEvento>{event_type}</tpEvento>"
-            f"<nSeqEvento>{sequence}</nSeqEvento><verEvento>1.00</verEvento>"
-            f'<detEvento versao="1.00">{detail}</detEvento></infEvento></evento>'
-        ).encode()
+        evento = _evento(binding, event_type, access_key, parsed.cnpj, sequence, TP_AMB[environment], issued, detail)
         signed = sign_enveloped(evento, key, "infEvento")
-        env = (f'<envEvento xmlns="{NFE_NAMESPACE}" versao="1.00"><idLote>{self._id_lote()}</idLote>').encode() + \
-            signed + b"</envEvento>"
+        env = _around(binding.EnvEvento(idLote=self._id_lote(), evento=[binding.Evento()], versao="1.00"), "evento",
+                      signed)
         answer = self._call(RECEPCAO_EVENTO, environment, env, key, "retEnvEvento")
         batch = _text(answer, "n:cStat")
         inner = answer.find(f"{NS}retEvento/{NS}infEvento")
@@ -419,12 +495,7 @@ class SefazAuthority:
         cuf = UF_CODES[self._uf]
         year = f"{self._clock.now().astimezone(SAO_PAULO):%y}"
         inf_id = f"ID{cuf}{year}{cnpj}55{series:03d}{first:09d}{last:09d}"
-        inut = (
-            f'<inutNFe xmlns="{NFE_NAMESPACE}" versao="4.00"><infInut Id="{inf_id}"><tpAmb>{TP_AMB[environment]}</tpAmb>'
-            f"<xServ>INUTILIZAR</xServ><cUF>{cuf}</cUF><ano>{year}</ano><CNPJ>{cnpj}</CNPJ><mod>55</mod>"
-            f"<serie>{series}</serie><nNFIni>{first}</nNFIni><nNFFin>{last}</nNFFin><xJust>{escape(_one_line(reason))}</xJust>"
-            f"</infInut></inutNFe>"
-        ).encode()
+        inut = _inut_nfe(inf_id, TP_AMB[environment], cuf, year, cnpj, series, first, last, reason)
         answer = self._call(INUTILIZACAO, environment, sign_enveloped(inut, key, "infInut"), key, "retInutNFe")
         return AuthorityAnswer(_text(answer, "n:infInut/n:cStat"), _text(answer, "n:infInut/n:xMotivo"),
                                self._received(_text(answer, "n:infInut/n:dhRecbto")),
