@@ -6,6 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.brazil.documents import CpfOrCnpj
+from chalicelib.brazil.places import Address
+from chalicelib.brazil.taxes import TaxRules
 from chalicelib.catalog import service
 from chalicelib.catalog.model import (
     Cfop,
@@ -23,12 +26,12 @@ from chalicelib.catalog.model import (
     Unit,
 )
 from chalicelib.catalog.service import CatalogDeps
-from chalicelib.platform.brazil import Address, CpfOrCnpj, Email, TaxRules
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.money import Cents
 from chalicelib.platform.pagination import ListQuery, Page, page_body
+from chalicelib.platform.text import Email
 from chalicelib.stock.model import Sku, is_sku
 
 api: Api[CatalogDeps] = Api(__name__, tag="Catalog")

@@ -7,8 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from chalicelib.platform.brazil import PRINTABLE, Address, CpfOrCnpj, Email, TaxRules
+from chalicelib.brazil.documents import CpfOrCnpj
+from chalicelib.brazil.places import Address
+from chalicelib.brazil.taxes import TaxRules
 from chalicelib.platform.money import Cents
+from chalicelib.platform.text import PRINTABLE, Email
 from chalicelib.stock.model import MAX_QUANTITY, Sku  # the SKU is the stock context's vocabulary
 
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import stock
+from chalicelib.brazil.taxes import tax_rules_problems
 from chalicelib.catalog.model import Customer, Product, document_type
-from chalicelib.platform.brazil import tax_rules_problems
 from chalicelib.platform.clock import Clock, rfc3339
 from chalicelib.platform.dynamo import UnitOfWork
 from chalicelib.platform.errors import FieldError, InvalidRequestError, validation_errors

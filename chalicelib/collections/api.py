@@ -20,13 +20,13 @@ from chalicelib.collections.model import (
 )
 from chalicelib.collections.providers.notices import LocalNoticeBody
 from chalicelib.collections.service import ChargeDeps
-from chalicelib.platform.brazil import PRINTABLE
 from chalicelib.platform.clock import Timestamp
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.errors import FieldError, InvalidRequestError, NotFoundError, naming
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.money import MAX_CHARGE_CENTS, PositiveCents
 from chalicelib.platform.pagination import ListQuery, page_body
+from chalicelib.platform.text import PRINTABLE
 
 api: Api[ChargeDeps] = Api(__name__, tag="Charges")
 

@@ -15,7 +15,7 @@ from uuid import uuid4
 
 from ulid import ULID
 
-from chalicelib.platform.brazil import is_valid_cnpj, is_valid_cpf
+from chalicelib.brazil.documents import is_valid_cnpj, is_valid_cpf
 from chalicelib.platform.errors import FieldError, InvalidRequestError
 
 GUI_PIX = "br.gov.bcb.pix"

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from chalicelib.platform.brazil import UF_CODES, is_valid_cnpj, is_valid_cpf
+from chalicelib.brazil.documents import is_valid_cnpj, is_valid_cpf
+from chalicelib.brazil.places import UF_CODES
+from chalicelib.brazil.taxes import CSOSNS, ICMS_CST_TAXED, ICMS_CSTS, PIS_COFINS_CSTS
 from chalicelib.platform.errors import AppError, FieldError
 
 # CRT (código de regime tributário) by the tenant's tax regime.
@@ -55,16 +57,9 @@ IND_PRES = frozenset({"0", "1", "2", "3", "4", "5", "9"})
 # modFrete: 0 remetente (CIF), 1 destinatário (FOB), 2 terceiros, 3 próprio remetente, 4 próprio destinatário, 9 sem frete.
 MOD_FRETE = frozenset({"0", "1", "2", "3", "4", "9"})
 
-# CSOSN handled (Simples Nacional, CRT 1/4): 101 with credit, 102/103/300/400 without.
-CSOSN_SUPPORTED = frozenset({"101", "102", "103", "300", "400"})
-# ICMS CST handled (regime normal, CRT 2/3): 00 tributada integralmente; 40 isenta and 41 não tributada (no base, no value).
-ICMS_CST_SUPPORTED = frozenset({"00", "40", "41"})
-ICMS_CST_TAXED = frozenset({"00"})
-# PIS/COFINS CST groups: by rate, not taxed (NT), other operations (Outr).
-PIS_COFINS_CST_ALIQ = frozenset({"01", "02"})
-PIS_COFINS_CST_NT = frozenset({"04", "05", "06", "07", "08", "09"})
-PIS_COFINS_CST_OUTR = frozenset({"49", "50", "51", "52", "53", "54", "55", "56", "60", "61", "62", "63", "64",
-                                 "65", "66", "67", "70", "71", "72", "73", "74", "75", "98", "99"})
+# The CSOSN, ICMS CST and PIS/COFINS CST handled are the ones a tax rule may name, with their groups
+# (taxed ICMS; PIS/COFINS by rate, not taxed, other operations): `chalicelib.brazil.taxes`.
+
 # CST do IBS/CBS handled (NT 2025.002-RTC, Informe Técnico 2025.002 tables): 000 tributação integral, the one
 # written with the full gIBSCBS group and no reduction, deferral or credit sub-groups. Its cClassTrib starts
 # with the CST (000001 is the general case, "situações tributadas integralmente pelo IBS e CBS").
@@ -344,18 +339,18 @@ def check_invoice(inv: Invoice) -> list[FieldError]:
 
 def _check_tax(prefix: str, tax: TaxProfile, inv: Invoice, bad: Callable[[str, str], None]) -> None:
     """The rules one tax profile must follow for this issuer and recipient (`prefix` names it in errors, with
-    the field names of the API's tax rules, `platform.brazil.TaxRules`)."""
+    the field names of the API's tax rules, `brazil.taxes.TaxRules`)."""
     if inv.issuer.tax_regime in CRT_BY_TAX_REGIME:
         if inv.issuer.is_simples:
-            if tax.csosn not in CSOSN_SUPPORTED:
-                bad(f"{prefix}.csosn", f"must be one of {sorted(CSOSN_SUPPORTED)} for Simples Nacional")
+            if tax.csosn not in CSOSNS:
+                bad(f"{prefix}.csosn", f"must be one of {sorted(CSOSNS)} for Simples Nacional")
             if tax.csosn == "101" and tax.p_cred_sn is None:
                 bad(f"{prefix}.simples_credit_percent", "is required with CSOSN 101")
             if tax.csosn == "101" and inv.recipient.is_final_consumer:
                 bad(f"{prefix}.csosn", "CSOSN 101 (credit) cannot go to a non-taxpayer (rejeição 600)")
         else:
-            if tax.icms_cst not in ICMS_CST_SUPPORTED:
-                bad(f"{prefix}.icms_cst", f"must be one of {sorted(ICMS_CST_SUPPORTED)} for regime normal")
+            if tax.icms_cst not in ICMS_CSTS:
+                bad(f"{prefix}.icms_cst", f"must be one of {sorted(ICMS_CSTS)} for regime normal")
             taxed = inv.is_interstate and tax.icms_cst in ICMS_CST_TAXED
             if taxed and tax.icms_interstate_rate not in (Decimal(4), Decimal(7), Decimal(12)):
                 bad(f"{prefix}.icms_interstate_percent", "must be 4, 7 or 12 on an interstate sale")
@@ -363,7 +358,7 @@ def _check_tax(prefix: str, tax: TaxProfile, inv: Invoice, bad: Callable[[str, s
                 bad(f"{prefix}.icms_destination_percent",
                     "is required for the DIFAL of an interstate sale to a non-taxpayer (rejeição 694)")
     for name, cst in (("pis_cst", tax.pis_cst), ("cofins_cst", tax.cofins_cst)):
-        if cst not in PIS_COFINS_CST_ALIQ | PIS_COFINS_CST_NT | PIS_COFINS_CST_OUTR:
+        if cst not in PIS_COFINS_CSTS:
             bad(f"{prefix}.{name}", "is not a supported PIS/COFINS CST")
     if tax.ibscbs is not None:
         ibscbs = tax.ibscbs

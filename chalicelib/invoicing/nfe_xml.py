@@ -36,13 +36,12 @@ from xsdata.formats.dataclass.context import XmlContext
 from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.formats.dataclass.serializers.config import SerializerConfig
 
+from chalicelib.brazil.places import UF_CODES
+from chalicelib.brazil.taxes import ICMS_CST_TAXED, PIS_COFINS_CST_ALIQ, PIS_COFINS_CST_NT
 from chalicelib.invoicing.chave import build_chave
 from chalicelib.invoicing.nfe_input import (
     HOMOLOGACAO_DEST_XNOME,
     HOMOLOGACAO_FIRST_XPROD,
-    ICMS_CST_TAXED,
-    PIS_COFINS_CST_ALIQ,
-    PIS_COFINS_CST_NT,
     TP_AMB_HOMOLOGACAO,
     IbsCbsProfile,
     InvalidInvoiceError,
@@ -50,7 +49,6 @@ from chalicelib.invoicing.nfe_input import (
     Item,
     check_invoice,
 )
-from chalicelib.platform.brazil import UF_CODES
 from chalicelib.platform.errors import FieldError
 
 NFE_NAMESPACE = "http://www.portalfiscal.inf.br/nfe"

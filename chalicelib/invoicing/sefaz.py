@@ -60,6 +60,7 @@ from xsdata.formats.dataclass.context import XmlContext
 from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.formats.dataclass.serializers.config import SerializerConfig
 
+from chalicelib.brazil.places import UF_CODES
 from chalicelib.invoicing import codes
 from chalicelib.invoicing.authority import TP_AMB, AuthorityAnswer, AuthorityUnavailableError
 from chalicelib.invoicing.chave import parse_chave
@@ -71,7 +72,6 @@ from chalicelib.invoicing.signing import (
     SigningKey,
     sign_enveloped,
 )
-from chalicelib.platform.brazil import UF_CODES
 from chalicelib.platform.clock import SAO_PAULO, Clock
 from chalicelib.platform.errors import FieldError, InvalidRequestError
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from chalicelib.brazil.taxes import SIMPLES_REGIMES
 from chalicelib.invoicing import codes
 from chalicelib.invoicing import nfe_input as nfe
 from chalicelib.invoicing.authority import AuthorityAnswer, AuthorityUnavailableError, FiscalAuthority
@@ -43,7 +44,6 @@ from chalicelib.invoicing.proc import build_nfe_proc
 from chalicelib.invoicing.repository import DynamoInvoiceRepository, NumberTakenError
 from chalicelib.invoicing.signing import sign_nfe
 from chalicelib.invoicing.xsd import validate_nfe
-from chalicelib.platform.brazil import SIMPLES_REGIMES
 from chalicelib.platform.clock import SAO_PAULO, Clock, rfc3339
 from chalicelib.platform.errors import AppError, ConflictError, FieldError, InvalidRequestError, InvalidStateError, naming
 from chalicelib.platform.events import EventFactory

@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 from chalicelib.orders import service
 from chalicelib.orders.model import MAX_LINES, MAX_QUANTITY, LineRequest, Order, OrderStatus, Payment, PaymentStatus
 from chalicelib.orders.service import OrderDeps
-from chalicelib.platform.brazil import MULTILINE, PRINTABLE
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.money import Cents
 from chalicelib.platform.pagination import ListQuery, page_body
+from chalicelib.platform.text import MULTILINE, PRINTABLE
 
 api: Api[OrderDeps] = Api(__name__, tag="Orders")
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationInfo, field_validator
 
-from chalicelib.platform.brazil import MULTILINE, PRINTABLE
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.pagination import ListQuery, page_body
+from chalicelib.platform.text import MULTILINE, PRINTABLE
 from chalicelib.stock import service
 from chalicelib.stock.model import (
     DEFAULT_WAREHOUSE,

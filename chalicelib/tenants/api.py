@@ -7,12 +7,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from chalicelib.platform.brazil import PRINTABLE, Address, Cnpj, Email, TaxRules
+from chalicelib.brazil.documents import Cnpj
+from chalicelib.brazil.places import Address
+from chalicelib.brazil.taxes import TaxRules
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.money import Percent
 from chalicelib.platform.pagination import ListQuery, page_body
+from chalicelib.platform.text import PRINTABLE, Email
 from chalicelib.tenants import service
 from chalicelib.tenants.model import (
     ApiKey,

@@ -7,9 +7,12 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from chalicelib.brazil.documents import Cnpj
+from chalicelib.brazil.places import Address
+from chalicelib.brazil.taxes import TaxRules
 from chalicelib.platform.auth import ALL_SCOPES
-from chalicelib.platform.brazil import PRINTABLE, Address, Cnpj, Email, TaxRules
 from chalicelib.platform.money import Percent
+from chalicelib.platform.text import PRINTABLE, Email
 
 TaxRegime = Literal["simples_nacional", "simples_nacional_excesso", "regime_normal", "mei"]
 # NF-e CRT (código de regime tributário) per tax regime.

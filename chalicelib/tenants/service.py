@@ -10,8 +10,8 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from chalicelib.brazil.taxes import tax_rules_problems
 from chalicelib.platform.auth import Principal, display_prefix, hash_key, new_secret
-from chalicelib.platform.brazil import tax_rules_problems
 from chalicelib.platform.clock import Clock, rfc3339
 from chalicelib.platform.errors import (
     FieldError,

@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
+from chalicelib.brazil.taxes import TaxRules
 from chalicelib.invoicing.nfe_input import InvalidInvoiceError, TaxProfile
 from chalicelib.invoicing.nfe_xml import build_nfe
 from chalicelib.invoicing.service import tax_profile
 from chalicelib.invoicing.signing import sign_nfe
 from chalicelib.invoicing.xsd import validate_nfe
-from chalicelib.platform.brazil import TaxRules
 from tests.unit.test_nfe_factories import NORMAL, SIMPLES, company, invoice, person, signing_key
 
 NS = {"n": "http://www.portalfiscal.inf.br/nfe"}
@@ -84,7 +84,7 @@ def test_interstate_rates_follow_the_senate_resolutions(origin_uf, destination_u
 
 
 def test_the_default_regime_normal_profile_uses_both_states_rates() -> None:
-    from chalicelib.platform.brazil import UFS
+    from chalicelib.brazil.places import UFS
 
     profile = tax_profile("regime_normal", "SP", destination_uf="BA")
     assert (profile.icms_rate, profile.icms_interstate_rate, profile.icms_dest_rate) == (
@@ -122,6 +122,6 @@ def test_the_invoice_profile_is_not_judged_when_every_line_has_its_own() -> None
     ("regime_normal", [TaxRules(icms_cst="40", pis_cst="01", pis_percent=Decimal("1.65"))], set()),
 ])
 def test_tax_rules_are_judged_against_the_regime_when_saved(regime, levels, fields) -> None:
-    from chalicelib.platform.brazil import tax_rules_problems
+    from chalicelib.brazil.taxes import tax_rules_problems
 
     assert {name for name, _ in tax_rules_problems(regime, *levels)} == fields

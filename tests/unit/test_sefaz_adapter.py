@@ -27,6 +27,7 @@ from lxml import etree
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
+from chalicelib.brazil.places import UF_CODES
 from chalicelib.invoicing.authority import AuthorityUnavailableError, LocalAuthority
 from chalicelib.invoicing.model import status_of_answer
 from chalicelib.invoicing.nfe_xml import build_nfe
@@ -48,7 +49,6 @@ from chalicelib.invoicing.sefaz import (
 )
 from chalicelib.invoicing.signing import SigningKey, sign_nfe
 from chalicelib.invoicing.xsd import SCHEMA_DIR, validate_nfe_proc
-from chalicelib.platform.brazil import UF_CODES
 from chalicelib.platform.clock import FixedClock
 from chalicelib.platform.errors import InvalidRequestError
 from tests.unit.test_nfe_factories import ISSUER_CNPJ, invoice, signing_key
