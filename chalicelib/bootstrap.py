@@ -15,6 +15,7 @@ an unknown name is a TypeError, not a silent no-op.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.catalog.repository import DynamoCatalogRepository
     from chalicelib.catalog.service import CatalogDeps
     from chalicelib.collections.credentials import SecretsManagerCredentialStore
+    from chalicelib.collections.model import Charge
     from chalicelib.collections.providers import PaymentProvider
     from chalicelib.collections.repository import DynamoChargeRepository
     from chalicelib.collections.service import ChargeDeps
@@ -37,6 +39,8 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.invoicing.sefaz import SoapTransport
     from chalicelib.invoicing.service import InvoicingDeps
     from chalicelib.metering.service import MeteringDeps
+    from chalicelib.notifications.email import ChannelSender
+    from chalicelib.notifications.model import Channel
     from chalicelib.notifications.repository import DynamoNotificationRepository
     from chalicelib.notifications.service import NotificationDeps
     from chalicelib.orders.model import Order
@@ -292,13 +296,31 @@ class Container:
         return DynamoNotificationRepository()
 
     @cached_property
+    def notification_channels(self) -> Mapping[Channel, ChannelSender]:
+        """Email through SES; WhatsApp and SMS recorded until a provider adapter is configured."""
+        from chalicelib.notifications.email import RecordingSender, SesEmailSender
+
+        return {"email": SesEmailSender(self.settings.notifications_sender),
+                "whatsapp": RecordingSender("whatsapp"), "sms": RecordingSender("sms")}
+
+    @cached_property
     def notifications(self) -> NotificationDeps:
-        from chalicelib.notifications.email import SesEmailSender
         from chalicelib.notifications.service import NotificationDeps
 
         return NotificationDeps(repo=self.notification_repository, ids=self.ids, clock=self.clock,
-                                sender=SesEmailSender(self.settings.notifications_sender), tenant=self.tenant,
+                                channels=self.notification_channels, tenant=self.tenant, customer=self.customer,
+                                order=self.order, charge=self.charge, invoice_documents=self.invoice_documents,
                                 meter=self.meter)
+
+    def charge(self, tenant_id: str, charge_id: str) -> Charge:
+        """The collections context's reader of a charge."""
+        return self.charge_repository.get(tenant_id, charge_id)
+
+    def invoice_documents(self, tenant_id: str, invoice_id: str) -> tuple[bytes, bytes]:
+        """Invoicing's documents of an authorized NF-e for its recipient: (nfeProc XML, DANFE PDF)."""
+        from chalicelib.invoicing.service import authorized_documents
+
+        return authorized_documents(tenant_id, invoice_id, self.invoicing)
 
     # Metering
     @cached_property

@@ -45,3 +45,12 @@ CpfOrCnpj = Annotated[str, AfterValidator(_document)]
 
 def document_kind(document: str) -> str:
     return "cpf" if len(document) == 11 else "cnpj"
+
+
+def format_document(document: str) -> str:
+    """The printed form of a CPF ('123.456.789-09') or CNPJ ('12.345.678/0001-95'); other strings as they are."""
+    if len(document) == 11 and document.isdigit():
+        return f"{document[:3]}.{document[3:6]}.{document[6:9]}-{document[9:]}"
+    if len(document) == 14 and document.isdigit():
+        return f"{document[:2]}.{document[2:5]}.{document[5:8]}/{document[8:12]}-{document[12:]}"
+    return document

@@ -208,14 +208,9 @@ def charge_pdf(call: Call[ChargeDeps], charge_id: str) -> Result:
     charge = call.deps.repo.get(call.tenant_id, charge_id)
     if charge.boleto is None:
         raise NotFoundError(f"Charge {charge_id} is not a boleto.", [FieldError("method", f"is {charge.method}")])
-    from chalicelib.collections.pdf import render_boleto
+    from chalicelib.collections.pdf import boleto_pdf
 
-    tenant = call.deps.tenant(call.tenant_id)
-    customer = call.deps.customer(call.tenant_id, charge.customer_id)
-    settings = tenant.settings.collections
-    pdf = render_boleto(charge, {"name": tenant.legal_name, "cnpj": tenant.cnpj, "agency": settings.agency,
-                                 "account": settings.account},
-                        {"name": customer.name, "document": customer.document})
+    pdf = boleto_pdf(charge, call.deps.tenant(call.tenant_id), call.deps.customer(call.tenant_id, charge.customer_id))
     return Result(pdf, content_type="application/pdf",
                   headers={"Content-Disposition": f'inline; filename="boleto-{charge.id}.pdf"'})
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.collections import boleto as febraban
 from chalicelib.collections.model import Charge
 from chalicelib.platform.money import format_brl
+
+if TYPE_CHECKING:
+    from chalicelib.catalog.model import Customer
+    from chalicelib.tenants.model import Tenant
 
 # FEBRABAN's barcode: I2of5, narrow bar 0.33 mm at 1:3, 13 mm high (about 103 mm long for 44 digits).
 BAR_WIDTH_MM = 0.33
@@ -95,3 +99,11 @@ def render_boleto(charge: Charge, payee: dict[str, Any], payer: dict[str, Any]) 
     page.showPage()
     page.save()
     return buffer.getvalue()
+
+
+def boleto_pdf(charge: Charge, tenant: Tenant, customer: Customer) -> bytes:
+    """The boleto of `charge` as the tenant issues it to `customer` (the route's PDF, and the email's)."""
+    settings = tenant.settings.collections
+    return render_boleto(charge, {"name": tenant.legal_name, "cnpj": tenant.cnpj, "agency": settings.agency,
+                                  "account": settings.account},
+                         {"name": customer.name, "document": customer.document})

@@ -161,22 +161,8 @@ def get_invoice_xml(call: Call[InvoicingDeps], invoice_id: str) -> Result:
 def get_invoice_danfe(call: Call[InvoicingDeps], invoice_id: str) -> Result:
     """The DANFE (PDF) of an authorized NF-e
     A cancelled NF-e's DANFE carries the "CANCELADA" watermark."""
-    from chalicelib.invoicing.danfe import render_danfe
-    from chalicelib.platform.errors import InvalidStateError
-    from chalicelib.platform.errors import NotFoundError as Missing
-
     invoice = call.deps.repo.get(call.tenant_id, invoice_id)
-    if invoice.status not in ("authorized", "cancelled"):
-        raise InvalidStateError(f"The NF-e is {invoice.status}: a DANFE exists only for an authorized NF-e.",
-                                [FieldError("status", f"is {invoice.status}")])
-    documents = call.deps.documents
-    cancelled = invoice.status == "cancelled"
-    name = "danfe-cancelled.pdf" if cancelled else "danfe.pdf"
-    try:
-        pdf = documents.get(call.tenant_id, invoice.id, name)
-    except Missing:
-        pdf = render_danfe(documents.get(call.tenant_id, invoice.id, "nfe-proc.xml"), cancelled=cancelled)
-        documents.put(call.tenant_id, invoice.id, name, pdf, "application/pdf")
+    pdf = _service().danfe(call.tenant_id, invoice, call.deps)
     return Result(pdf, content_type="application/pdf",
                   headers={"Content-Disposition": f'inline; filename="NFe{invoice.access_key}.pdf"'})
 

@@ -409,3 +409,27 @@ def void_numbers(tenant_id: str, series: int, first: int, last: int, reason: str
                          [deps.events.make(tenant_id, "invoice.numbers_voided", doc)], voided)
     return doc
 
+
+
+def danfe(tenant_id: str, invoice: InvoiceDoc, deps: InvoicingDeps) -> bytes:
+    """The DANFE of an authorized (or cancelled: watermarked) NF-e, rendered once and kept beside its XML."""
+    from chalicelib.invoicing.danfe import render_danfe
+    from chalicelib.platform.errors import NotFoundError
+
+    if invoice.status not in ("authorized", "cancelled"):
+        raise InvalidStateError(f"The NF-e is {invoice.status}: a DANFE exists only for an authorized NF-e.",
+                                [FieldError("status", f"is {invoice.status}")])
+    cancelled = invoice.status == "cancelled"
+    name = "danfe-cancelled.pdf" if cancelled else "danfe.pdf"
+    try:
+        return deps.documents.get(tenant_id, invoice.id, name)
+    except NotFoundError:
+        pdf = render_danfe(deps.documents.get(tenant_id, invoice.id, "nfe-proc.xml"), cancelled=cancelled)
+        deps.documents.put(tenant_id, invoice.id, name, pdf, "application/pdf")
+        return pdf
+
+
+def authorized_documents(tenant_id: str, invoice_id: str, deps: InvoicingDeps) -> tuple[bytes, bytes]:
+    """What the recipient of an authorized NF-e gets: its `nfeProc` XML and its DANFE."""
+    invoice = deps.repo.get(tenant_id, invoice_id)
+    return deps.documents.get(tenant_id, invoice.id, "nfe-proc.xml"), danfe(tenant_id, invoice, deps)

@@ -1,10 +1,10 @@
-"""Consumers: platform events that a person should hear about."""
+"""Consumers: platform events that a person should hear about (the tenant, or the tenant's customer)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.notifications import model
+from chalicelib.notifications import model, service
 from chalicelib.notifications.service import NotificationDeps, send
 from chalicelib.platform.consumers import consume
 from chalicelib.platform.events import Event
@@ -29,10 +29,20 @@ def on_api_key_revoked(event: Event, deps: NotificationDeps) -> None:
     send(event, model.api_key_revoked(tenant.email, event.data["name"]), deps)
 
 
+def on_invoice_authorized(event: Event, deps: NotificationDeps) -> None:
+    service.invoice_authorized(event, deps)
+
+
+def on_charge_created(event: Event, deps: NotificationDeps) -> None:
+    service.charge_created(event, deps)
+
+
 HANDLERS = {
     "tenant.created": on_tenant_created,
     "api_key.created": on_api_key_created,
     "api_key.revoked": on_api_key_revoked,
+    "invoice.authorized": on_invoice_authorized,
+    "charge.created": on_charge_created,
 }
 
 

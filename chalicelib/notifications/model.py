@@ -1,8 +1,20 @@
-"""Message templates: pure functions from an event to a message."""
+"""Messages and their records: pure functions from what happened to what a person receives."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Channel = Literal["email", "whatsapp", "sms"]
+CHANNELS: tuple[Channel, ...] = ("email", "whatsapp", "sms")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    content_type: str
+    data: bytes
+    content_id: str | None = None  # referenced from the HTML part as cid:<content_id> (an inline image)
 
 
 @dataclass(frozen=True)
@@ -11,6 +23,33 @@ class Message:
     subject: str
     text: str
     template: str
+    channel: Channel = "email"
+    html: str | None = None
+    attachments: tuple[Attachment, ...] = field(default=())
+    from_name: str | None = None  # "<tenant> via Retaguarda": the customer sees who is writing
+    reply_to: str | None = None  # the tenant's own address: the customer's answer reaches the tenant
+
+
+def address_for(channel: Channel, email: str | None, phone: str | None) -> str | None:
+    """Where a customer receives `channel`: her email, or her phone for WhatsApp and SMS."""
+    return email if channel == "email" else phone
+
+
+def record(notification_id: str, message: Message | None, *, channel: Channel, template: str, to: str | None,
+           status: Literal["sent", "skipped"], at: str, event_id: str, customer_id: str | None = None,
+           charge_ids: tuple[str, ...] = (), invoice_id: str | None = None, provider_message_id: str | None = None,
+           skip_reason: str | None = None) -> dict[str, Any]:
+    """The `ntf_…` document the API lists: what was sent (or why not), to whom, about what."""
+    return {
+        "id": notification_id, "channel": channel, "to": to, "subject": message.subject if message else None,
+        "template": template, "status": status, "sent_at": at if status == "sent" else None,
+        "created_at": at, "customer_id": customer_id, "charge_ids": list(charge_ids), "invoice_id": invoice_id,
+        "attachments": [{"name": a.name, "content_type": a.content_type} for a in message.attachments]
+        if message else [],
+        "event_id": event_id, "provider_message_id": provider_message_id, "skip_reason": skip_reason,
+        # what was said, for channels whose provider keeps no copy we can show (WhatsApp, SMS)
+        "text": message.text if message and channel != "email" else None,
+    }
 
 
 def welcome(to: str, tenant_name: str) -> Message:

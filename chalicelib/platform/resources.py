@@ -88,9 +88,10 @@ DEFINITIONS = Definitions(
         Consumer(
             name="notifications",
             handler="notifications_consumer",
-            event_types=("tenant.created", "api_key.created", "api_key.revoked"),
+            event_types=("tenant.created", "api_key.created", "api_key.revoked", "invoice.authorized",
+                         "charge.created"),
             module="chalicelib.notifications.handlers", deps="notifications",
-            description="SQS notifications queue → emails.",
+            description="SQS notifications queue → emails to the tenant and to its customers (NF-e, charges).",
         ),
         Consumer(
             name="invoicing",

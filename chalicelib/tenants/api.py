@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from chalicelib.brazil.documents import Cnpj
 from chalicelib.brazil.places import Address
@@ -106,6 +106,15 @@ class CollectionsPatch(BaseModel):
     interest_monthly_percent: Percent | None = None
 
 
+class NotificationsPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    invoice_email: StrictBool | None = Field(default=None, description=(
+        "Email the authorized NF-e (DANFE and XML) to the customer (default true)."))
+    charge_email: StrictBool | None = Field(default=None, description=(
+        "Email each new charge to its payer with the boleto, the Pix or the card link (default true)."))
+
+
 class ReportsPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -120,6 +129,7 @@ class UpdateSettingsRequest(BaseModel):
     invoicing: InvoicingPatch | None = None
     collections: CollectionsPatch | None = None
     dunning: DunningPolicy | None = None
+    notifications: NotificationsPatch | None = None
     reports: ReportsPatch | None = None
 
 
@@ -196,7 +206,7 @@ def get_current_tenant(call: Call[TenantDeps]) -> Result:
                 response=TenantResponse, extra_statuses=(409,))
 def update_settings(call: Call[TenantDeps]) -> Result:
     """Update the tenant's settings
-    Fiscal, collection, dunning and report settings. Parts that are sent are merged into
+    Fiscal, collection, dunning, customer notification and report settings. Parts that are sent are merged into
     the current settings; the result is validated as a whole."""
     body: UpdateSettingsRequest = call.body
     patch = body.model_dump(mode="json", exclude_unset=True)

@@ -133,6 +133,14 @@ class DunningPolicy(Strict):
         return sorted(steps, key=lambda s: s.offset_days)
 
 
+class NotificationsSettings(Strict):
+    """What the tenant's customers receive by email on their own (dunning steps have their policy)."""
+
+    invoice_email: bool = Field(default=True, description="Email the NF-e (DANFE and XML) to the customer "
+                                                          "when it is authorized.")
+    charge_email: bool = Field(default=True, description="Email each new charge to the payer with what pays it.")
+
+
 class ReportsSettings(Strict):
     recipients: list[Email] = Field(default_factory=list, max_length=20)
 
@@ -141,6 +149,7 @@ class TenantSettings(Strict):
     invoicing: InvoicingSettings = Field(default_factory=InvoicingSettings)
     collections: CollectionsSettings = Field(default_factory=CollectionsSettings)
     dunning: DunningPolicy = Field(default_factory=DunningPolicy)
+    notifications: NotificationsSettings = Field(default_factory=NotificationsSettings)
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
 
 
