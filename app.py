@@ -13,6 +13,7 @@ from chalice import Chalice
 from chalicelib.bootstrap import Container
 from chalicelib.catalog.api import api as catalog_api
 from chalicelib.collections.api import api as collections_api
+from chalicelib.dunning.api import api as dunning_api
 from chalicelib.eventlog.api import api as eventlog_api
 from chalicelib.invoicing.api import api as invoicing_api
 from chalicelib.metering.api import api as metering_api
@@ -55,10 +56,11 @@ stock_api.provide(lambda: root().stock)
 orders_api.provide(lambda: root().orders)
 invoicing_api.provide(lambda: root().invoicing)
 collections_api.provide(lambda: root().collections)
+dunning_api.provide(lambda: root().dunning)
 metering_api.provide(lambda: root().metering)
 
 for blueprint in (auth_blueprint, meta_api, tenants_api, metering_api, eventlog_api, notifications_api, catalog_api,
-                  stock_api, orders_api, invoicing_api, collections_api):
+                  stock_api, orders_api, invoicing_api, collections_api, dunning_api):
     app.register_blueprint(blueprint)
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.collections.providers import PaymentProvider
     from chalicelib.collections.repository import DynamoChargeRepository
     from chalicelib.collections.service import ChargeDeps
+    from chalicelib.dunning.service import DunningDeps
     from chalicelib.eventlog.repository import DynamoEventLog
     from chalicelib.invoicing.authority import FiscalAuthority
     from chalicelib.invoicing.repository import DynamoInvoiceRepository
@@ -114,10 +115,11 @@ class Container:
             self.payment_provider(provider, tenant_id)  # ProviderNotConfiguredError (409) without its credentials
 
         from chalicelib import collections as collections_rules  # its module-level checks are the port
+        from chalicelib import dunning as dunning_rules
 
         return TenantDeps(repo=self.tenant_repository, ids=self.ids, clock=self.clock, events=self.events,
                           key_environment=environment, certificates=certificates, provider_ready=provider_ready,
-                          collections_rules=collections_rules)
+                          collections_rules=collections_rules, dunning_rules=dunning_rules)
 
     # Stock and catalog
     @cached_property
@@ -321,6 +323,15 @@ class Container:
         from chalicelib.invoicing.service import authorized_documents
 
         return authorized_documents(tenant_id, invoice_id, self.invoicing)
+
+    # Dunning
+    @cached_property
+    def dunning(self) -> DunningDeps:
+        from chalicelib.dunning.service import DunningDeps
+        from chalicelib.tenants.service import update_settings
+
+        return DunningDeps(tenant=self.tenant, clock=self.clock,
+                           update_settings=lambda tenant_id, patch: update_settings(tenant_id, patch, self.tenants))
 
     # Metering
     @cached_property

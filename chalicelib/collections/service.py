@@ -143,7 +143,8 @@ def _issue(tenant_id: str, specs: list[NewCharge], deps: ChargeDeps) -> list[Cha
             id=charge_id, order_id=spec.order_id, customer_id=spec.customer_id, description=spec.description,
             method=spec.method, amount_cents=spec.amount_cents, due_date=spec.due_date,
             installment=spec.installment, installments=spec.installments,
-            fine_percent=settings.fine_percent, interest_monthly_percent=settings.interest_monthly_percent,
+            fine_percent=settings.fine_for(customer.document_type == "cpf"),
+            interest_monthly_percent=settings.interest_monthly_percent,
             payer_is_consumer=customer.document_type == "cpf", provider=provider.name,
             provider_charge_id=issued.provider_charge_id, boleto=issued.boleto, pix=issued.pix,
             card_link=issued.card_link, created_at=now, updated_at=now))

@@ -51,8 +51,8 @@ class SesEmailSender:
         self._sender = sender
 
     def send(self, message: Message) -> str:
-        answer = client("ses").send_raw_email(
-            Source=self._sender, Destinations=[message.to], RawMessage={"Data": mime(message, self._sender)})
+        # The recipient is the MIME To header, which SES reads when no Destinations are given.
+        answer = client("ses").send_raw_email(Source=self._sender, RawMessage={"Data": mime(message, self._sender)})
         return str(answer["MessageId"])
 
 

@@ -18,8 +18,10 @@ from chalicelib.platform.pagination import ListQuery, page_body
 from chalicelib.platform.text import PRINTABLE, Email
 from chalicelib.tenants import service
 from chalicelib.tenants.model import (
+    LATE_TERMS,
     ApiKey,
     DunningPolicy,
+    DunningStep,
     Name,
     StateRegistration,
     TaxRegime,
@@ -43,6 +45,18 @@ class CreateTenantRequest(BaseModel):
     address: Address
 
 
+class DunningPolicyView(DunningPolicy):
+    """The policy with its late terms, which are stored once, in `settings.collections`."""
+
+    fine_percent: Percent
+    b2b_fine_percent: Percent | None = None
+    interest_monthly_percent: Percent
+
+
+class SettingsResponse(TenantSettings):
+    dunning: DunningPolicyView  # the stored policy, with its terms
+
+
 class TenantResponse(BaseModel):
     id: str
     name: str
@@ -53,7 +67,7 @@ class TenantResponse(BaseModel):
     tax_regime: TaxRegime
     address: Address
     created_at: str
-    settings: TenantSettings
+    settings: SettingsResponse
 
 
 class TenantCreatedResponse(TenantResponse):
@@ -102,7 +116,22 @@ class CollectionsPatch(BaseModel):
         "A DICT key as written in the BR Code: CPF (11 digits) or CNPJ (14) with valid check digits, lower-case "
         "e-mail, phone as `+55` and 10 or 11 digits, or lower-case EVP uuid; 400 naming `collections.pix_key` "
         "otherwise."))
+    fine_percent: Percent | None = Field(default=None, description=(
+        "The late fine, at most 2% (the consumers' cap, CDC art. 52 §1º); business payers: `b2b_fine_percent`."))
+    b2b_fine_percent: Percent | None = Field(default=None, description=(
+        "The fine agreed with business (CNPJ) payers, at most 10%; null goes back to `fine_percent`."))
+    interest_monthly_percent: Percent | None = None
+
+
+class DunningPatch(BaseModel):
+    """The dunning policy: its steps (replaced as a whole when sent) and its late terms, which are the
+    collections terms (one setting, shown in both places)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: list[DunningStep] | None = Field(default=None, max_length=20)
     fine_percent: Percent | None = None
+    b2b_fine_percent: Percent | None = None
     interest_monthly_percent: Percent | None = None
 
 
@@ -128,7 +157,7 @@ class UpdateSettingsRequest(BaseModel):
 
     invoicing: InvoicingPatch | None = None
     collections: CollectionsPatch | None = None
-    dunning: DunningPolicy | None = None
+    dunning: DunningPatch | None = None
     notifications: NotificationsPatch | None = None
     reports: ReportsPatch | None = None
 
@@ -162,7 +191,10 @@ class ApiKeyListResponse(BaseModel):
 
 
 def _tenant(tenant: Tenant) -> dict[str, Any]:
-    return tenant.model_dump(mode="json", exclude={"version"})
+    body = tenant.model_dump(mode="json", exclude={"version"})
+    terms = body["settings"]["collections"]
+    body["settings"]["dunning"].update({term: terms.get(term) for term in LATE_TERMS})
+    return body
 
 
 def _key(key: ApiKey) -> dict[str, Any]:

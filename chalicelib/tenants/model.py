@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.brazil.documents import Cnpj
 from chalicelib.brazil.places import Address
@@ -60,8 +60,34 @@ class CollectionsSettings(Strict):
         default="1234567", description="The bank agreement (convênio); its length must fit a boleto layout of the bank.")
     pix_key: Annotated[str, StringConstraints(min_length=1, max_length=77)] | None = Field(default=None, description=(
         "A DICT key: CPF, CNPJ, lower-case e-mail, +55 phone (E.164) or lower-case EVP uuid."))
-    fine_percent: Percent = Decimal("2")
-    interest_monthly_percent: Percent = Decimal("1")
+    fine_percent: Percent = Field(default=Decimal("2"), description=(
+        "The late fine every payer is charged, at most 2% (consumers: CDC art. 52 §1º); business payers are "
+        "charged `b2b_fine_percent` instead when it is set."))
+    b2b_fine_percent: Percent | None = Field(default=None, description=(
+        "The fine agreed with business (CNPJ) payers, at most 10% (Decreto 22.626/1933); null: `fine_percent`."))
+    interest_monthly_percent: Percent = Field(default=Decimal("1"), description=(
+        "Interest a month, pro rata per calendar day late."))
+
+    @field_validator("fine_percent")
+    @classmethod
+    def _consumer_fine_cap(cls, value: Decimal, info: Any) -> Decimal:
+        if (info.context or {}).get("stored") or value <= CONSUMER_FINE_CAP:
+            return value
+        raise ValueError("must be at most 2: consumers' late fine is capped at 2% (CDC art. 52 §1º); "
+                         "set b2b_fine_percent for business payers")
+
+    @field_validator("b2b_fine_percent")
+    @classmethod
+    def _b2b_fine_cap(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and value > B2B_FINE_CAP:
+            raise ValueError("must be at most 10 (Decreto 22.626/1933, art. 9º)")
+        return value
+
+    def fine_for(self, payer_is_consumer: bool) -> Decimal:
+        """The fine a new charge carries for its payer."""
+        if payer_is_consumer or self.b2b_fine_percent is None:
+            return self.fine_percent
+        return self.b2b_fine_percent
 
     # Which banks, agreements and Pix keys work is the collections context's knowledge (its layout table
     # and the DICT formats): the tenants service hands it in as validation context (`CollectionsRules`, from
@@ -107,30 +133,65 @@ def collections_rules(info: Any) -> CollectionsRules | None:
     return None if context.get("stored") else context.get("collections_rules")
 
 
+class DunningRules(Protocol):
+    """Port: the dunning context's judgement of a step's template (returns it or raises ValueError)."""
+
+    def check_template(self, template: str) -> str: ...
+
+
+def dunning_rules(info: Any) -> DunningRules | None:
+    context = info.context or {}
+    return None if context.get("stored") else context.get("dunning_rules")
+
+
 class DunningStep(Strict):
-    offset_days: int = Field(ge=-60, le=365)
-    channel: Literal["email"] = "email"
-    template: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")]
+    offset_days: int = Field(ge=-30, le=180, description="Days from the due date (negative: before it).")
+    channel: Literal["email", "whatsapp", "sms"] = "email"
+    template: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] = Field(description=(
+        "One of the built-in pt-BR templates (`GET /v1/dunning-templates`)."))
+
+    @field_validator("template")
+    @classmethod
+    def _a_built_in_template(cls, value: str, info: Any) -> str:
+        rules = dunning_rules(info)
+        return value if rules is None else rules.check_template(value)
+
+
+def _default_steps() -> list[DunningStep]:
+    return [DunningStep(offset_days=offset, channel=channel, template=template)  # type: ignore[arg-type]
+            for offset, channel, template in ((-3, "email", "upcoming"), (0, "email", "due_today"),
+                                              (1, "whatsapp", "overdue"), (7, "email", "overdue_reminder"),
+                                              (15, "email", "overdue_reminder"), (30, "email", "final_notice"))]
 
 
 class DunningPolicy(Strict):
-    steps: list[DunningStep] = Field(default_factory=lambda: [
-        DunningStep(offset_days=-10, template="upcoming"),
-        DunningStep(offset_days=0, template="due_today"),
-        DunningStep(offset_days=1, template="overdue"),
-        DunningStep(offset_days=8, template="overdue_reminder"),
-        DunningStep(offset_days=15, template="overdue_reminder"),
-    ], max_length=20)
-    fine_percent: Percent = Decimal("2")
-    interest_monthly_percent: Percent = Decimal("1")
+    """The régua: the steps. Its fine and interest are the collections terms (`settings.collections`),
+    stored once; `GET /v1/dunning-policy` shows them together."""
+
+    steps: list[DunningStep] = Field(default_factory=_default_steps, max_length=20)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _terms_live_in_collections(cls, value: Any, info: Any) -> Any:
+        # Policies stored before the terms had one home carried their own fine and interest: dropped on
+        # read (the collections terms were the ones charges used).
+        if isinstance(value, dict) and (info.context or {}).get("stored"):
+            return {k: v for k, v in value.items() if k not in LATE_TERMS}
+        return value
 
     @field_validator("steps")
     @classmethod
     def _distinct_offsets(cls, steps: list[DunningStep]) -> list[DunningStep]:
-        offsets = [(s.offset_days, s.channel) for s in steps]
+        offsets = [s.offset_days for s in steps]
         if len(offsets) != len(set(offsets)):
-            raise ValueError("two steps share the same offset_days and channel")
+            raise ValueError("two steps share the same offset_days: each day from the due date takes one step")
         return sorted(steps, key=lambda s: s.offset_days)
+
+
+# The late terms, one home: settings.collections. The dunning policy shows and sets them.
+LATE_TERMS = ("fine_percent", "b2b_fine_percent", "interest_monthly_percent")
+CONSUMER_FINE_CAP = Decimal("2")  # CDC art. 52 §1º
+B2B_FINE_CAP = Decimal("10")  # Decreto 22.626/1933 art. 9º
 
 
 class NotificationsSettings(Strict):

@@ -25,9 +25,11 @@ from chalicelib.platform.events import Event, EventFactory
 from chalicelib.platform.ids import IdGenerator, is_id
 from chalicelib.platform.pagination import Page
 from chalicelib.tenants.model import (
+    LATE_TERMS,
     ApiKey,
     CertificateInfo,
     CollectionsRules,
+    DunningRules,
     Tenant,
     TenantSettings,
     default_settings,
@@ -60,6 +62,7 @@ class TenantDeps:
     provider_ready: Callable[[str, str], None] | None = None
     # The collections context's judgement of `settings.collections` (banks, agreements, Pix keys).
     collections_rules: CollectionsRules | None = None
+    dunning_rules: DunningRules | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ def update_settings(tenant_id: str, patch: dict[str, Any], deps: TenantDeps) -> 
     tenant = deps.repo.get(tenant_id)
     current = json.loads(tenant.settings.model_dump_json())
     patch = json.loads(json.dumps(patch))
+    moved = _late_terms_to_collections(patch)
     upload = (patch.get("invoicing") or {}).pop("certificate", "absent")
     if upload is None:
         raise InvalidRequestError("A certificate is replaced by uploading another one.",
@@ -124,11 +128,15 @@ def update_settings(tenant_id: str, patch: dict[str, Any], deps: TenantDeps) -> 
         if section in TenantSettings.model_fields:
             try:
                 type(getattr(settings, section)).model_validate(
-                    merged[section], context={"collections_rules": deps.collections_rules})
+                    merged[section], context={"collections_rules": deps.collections_rules,
+                                              "dunning_rules": deps.dunning_rules})
             except ValidationError as exc:
                 errors += validation_errors(exc, prefix=section)
     if errors:
-        raise InvalidRequestError("Some settings are invalid.", errors)
+        # a late term sent under `dunning` is judged in `collections`, its home: named as it was sent
+        raise InvalidRequestError("Some settings are invalid.", [
+            FieldError(f"dunning.{e.field.removeprefix('collections.')}", e.message)
+            if e.field.removeprefix("collections.") in moved else e for e in errors])
     if upload == "absent" and settings == tenant.settings:
         return tenant  # the same settings, written another way (2 for 2.0, say)
     _check_production_needs_a_certificate(settings, uploading=upload != "absent")
@@ -152,6 +160,26 @@ def update_settings(tenant_id: str, patch: dict[str, Any], deps: TenantDeps) -> 
     event = deps.events.make(tenant_id, "tenant.settings_updated", {"sections": changed})
     deps.repo.save(updated, tenant.version, [event])
     return updated
+
+
+def _late_terms_to_collections(patch: dict[str, Any]) -> set[str]:
+    """Move the fine and interest a patch sends under `dunning` to `collections`, where they are stored
+    (one setting, two ways to reach it); the names moved. Sent both ways with two values: 400."""
+    dunning = patch.get("dunning")
+    if not isinstance(dunning, dict):
+        return set()
+    terms = {name: dunning.pop(name) for name in LATE_TERMS if name in dunning}
+    if not terms:
+        return set()
+    collections = patch.get("collections") or {}
+    clashes = [FieldError(f"dunning.{name}", f"disagrees with collections.{name}: the two are one setting")
+               for name, value in terms.items() if name in collections and collections[name] != value]
+    if clashes:
+        raise InvalidRequestError("The dunning policy's late terms are the collections terms.", clashes)
+    patch["collections"] = {**collections, **terms}
+    if not dunning:
+        del patch["dunning"]
+    return set(terms) - set(collections)
 
 
 def _check_production_needs_a_certificate(settings: TenantSettings, *, uploading: bool) -> None:

@@ -405,7 +405,9 @@ def pdf_text(pdf: bytes) -> bytes:
 
 
 def test_a_consumer_charge_shows_and_prints_the_fine_capped_at_2_percent(http, tenant, customer):
-    assert patch_settings(http, tenant, {"fine_percent": 10})[0] == 200
+    status, problem = patch_settings(http, tenant, {"fine_percent": 10})
+    assert status == 400 and problem["errors"][0]["field"] == "collections.fine_percent"
+    assert patch_settings(http, tenant, {"b2b_fine_percent": 10})[0] == 200
     consumer = new_charge(http, tenant, customer)
     assert consumer["fine_percent"] == 2.0
     pdf = http.request("GET", f"/v1/charges/{consumer['id']}/pdf", headers=tenant["headers"]).body

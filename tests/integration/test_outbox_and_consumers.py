@@ -58,7 +58,7 @@ def test_a_notice_delivered_twice_sends_one_email(aws):
     message = {"messageId": "m1", "body": json.dumps({"detail-type": created.type, "detail": created.envelope()})}
     assert handle({"Records": [message]}, root().notifications) == {"batchItemFailures": []}
     assert handle({"Records": [dict(message, messageId="m2")]}, root().notifications) == {"batchItemFailures": []}
-    sent = root().notification_repository.list(tenant.id, None, 10, None).items
+    sent = root().notification_repository.list(tenant.id, 10, None).items
     assert [n["template"] for n in sent] == ["welcome"]
     assert client("ses").get_send_quota()["SentLast24Hours"] == 1
 
