@@ -21,6 +21,7 @@ class CallCounter:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.capacity = 0.0
+        self.items_read = 0  # items a read touched: Query's ScannedCount, GetItem's item, BatchGetItem's
 
     def _before_params(self, params: dict[str, Any], **_: Any) -> None:
         params.setdefault("ReturnConsumedCapacity", "TOTAL")
@@ -29,6 +30,9 @@ class CallCounter:
         self.calls[model.name] += 1
 
     def _after(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.items_read += int(parsed.get("ScannedCount", 0)) + (1 if parsed.get("Item") else 0)
+        self.items_read += sum(len(items) for items in (parsed.get("Responses") or {}).values()
+                               if isinstance(items, list))
         consumed = parsed.get("ConsumedCapacity")
         for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
             self.capacity += float(entry.get("CapacityUnits", 0))
@@ -44,6 +48,7 @@ class CallCounter:
     def reset(self) -> None:
         self.calls.clear()
         self.capacity = 0.0
+        self.items_read = 0
 
     @property
     def total(self) -> int:

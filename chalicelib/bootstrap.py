@@ -15,7 +15,7 @@ an unknown name is a TypeError, not a silent no-op.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -327,11 +327,31 @@ class Container:
     # Dunning
     @cached_property
     def dunning(self) -> DunningDeps:
+        from chalicelib.collections import service as charges
+        from chalicelib.dunning.repository import DynamoDunningRepository
         from chalicelib.dunning.service import DunningDeps
+        from chalicelib.notifications.service import dunning_message
         from chalicelib.tenants.service import update_settings
 
-        return DunningDeps(tenant=self.tenant, clock=self.clock,
-                           update_settings=lambda tenant_id, patch: update_settings(tenant_id, patch, self.tenants))
+        def tenant_ids() -> Iterator[str]:
+            cursor = None
+            while True:
+                page = self.tenant_repository.list(100, cursor)
+                yield from (tenant.id for tenant in page.items)
+                if page.next_cursor is None:
+                    return
+                cursor = page.next_cursor
+
+        return DunningDeps(
+            tenant=self.tenant, clock=self.clock, repo=DynamoDunningRepository(), ids=self.ids, events=self.events,
+            update_settings=lambda tenant_id, patch: update_settings(tenant_id, patch, self.tenants),
+            tenant_ids=tenant_ids, customer=self.customer, charge=self.charge,
+            charges_due=lambda tenant_id, dates: charges.open_charges_due(tenant_id, dates, self.collections),
+            mark_overdue=lambda tenant_id, charge_id: charges.mark_overdue(tenant_id, charge_id, self.collections),
+            payable_on=lambda tenant_id, charge, day: charges.payable_on(tenant_id, charge, day, self.collections),
+            send=lambda tenant, customer, due, day, channel, template, run_id: dunning_message(
+                tenant, customer, due, day, channel, template, run_id, self.notifications),
+            future_runs=self.settings.sandbox_enabled)
 
     # Metering
     @cached_property

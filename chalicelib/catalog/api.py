@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,6 +60,9 @@ class UpdateCustomerRequest(BaseModel):
     phone: Phone | None = None
     state_registration: StateRegistration | None = None
     address: Address | None = None
+    dunning_paused_until: date | None = Field(default=None, description=(
+        "A promise to pay: no dunning step is sent to this customer up to and including this day "
+        "(YYYY-MM-DD; null resumes at once)."))
 
 
 class CustomerResponse(BaseModel):
@@ -70,6 +74,7 @@ class CustomerResponse(BaseModel):
     phone: str | None
     state_registration: str | None
     address: Address
+    dunning_paused_until: date | None = None
     created_at: str
     updated_at: str
 

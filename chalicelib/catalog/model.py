@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
@@ -56,6 +57,7 @@ class Customer(Strict):
     phone: Phone | None = None
     state_registration: StateRegistration | None = None
     address: Address
+    dunning_paused_until: date | None = None  # a promise to pay: no dunning step before the day after
     created_at: str
     updated_at: str
     version: int = 1

@@ -172,6 +172,13 @@ class DynamoChargeRepository:
                            index=keys.charge_status_index(tenant_id, status, "x") if status else None,
                            filter_condition=condition)
 
+    def open_due_on(self, tenant_id: str, due_date: str) -> builtins.list[Charge]:
+        """A tenant's open charges due on a date: one key-condition query of the sparse due-date index
+        (the date's partition, the tenant's sort-key prefix), so it reads those charges and nothing else."""
+        partition = keys.charge_due_index(due_date, tenant_id, "x")
+        prefix = partition.sk.rsplit("#", 1)[0] + "#"
+        return [_charge(record) for record in ChargeRecord.gsi2.query(partition.pk, Gsi2.gsi2sk.startswith(prefix))]
+
     def pending_due_on(self, due_date: str) -> builtins.list[tuple[str, str]]:
         """(tenant_id, charge_id) of every pending charge due on a date, across tenants (the index holds
         open charges; overdue ones are left out)."""

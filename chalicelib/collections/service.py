@@ -67,6 +67,7 @@ class ChargeRepository(Protocol):
     def list(self, tenant_id: str, status: str | None, customer_id: str | None, due_before: str | None,
              limit: int, cursor: str | None) -> Page[Charge]: ...
     def pending_due_on(self, due_date: str) -> builtins.list[tuple[str, str]]: ...
+    def open_due_on(self, tenant_id: str, due_date: str) -> builtins.list[Charge]: ...
 
 
 @dataclass(frozen=True)
@@ -119,15 +120,20 @@ def today(deps: ChargeDeps) -> date:
 
 # --- creating charges ---------------------------------------------------------------------------
 
+def _payee(tenant_id: str, tenant: Tenant) -> Payee:
+    settings = tenant.settings.collections
+    return Payee(tenant_id=tenant_id, name=tenant.legal_name, city=tenant.address.city, cnpj=tenant.cnpj,
+                 bank_code=settings.bank_code, agency=settings.agency, account=settings.account,
+                 agreement=settings.agreement, pix_key=settings.pix_key)
+
+
 def _issue(tenant_id: str, specs: list[NewCharge], deps: ChargeDeps) -> list[Charge]:
     tenant = deps.tenant(tenant_id)
     settings = tenant.settings.collections
     with naming("customer_id"):
         customer = deps.customer(tenant_id, specs[0].customer_id)
     provider = deps.provider(settings.provider, tenant_id)
-    payee = Payee(tenant_id=tenant_id, name=tenant.legal_name, city=tenant.address.city, cnpj=tenant.cnpj,
-                  bank_code=settings.bank_code, agency=settings.agency, account=settings.account,
-                  agreement=settings.agreement, pix_key=settings.pix_key)
+    payee = _payee(tenant_id, tenant)
     payer = Payer(customer_id=customer.id, name=customer.name, document=customer.document, email=customer.email)
     boletos = sum(1 for s in specs if s.method == "boleto")
     numbers = iter(deps.repo.reserve_nosso_numeros(tenant_id, boletos) if boletos else [])
@@ -271,6 +277,22 @@ def mark_overdue_charges(deps: ChargeDeps) -> int:
             if mark_overdue(tenant_id, charge_id, deps).status == "overdue":
                 changed += 1
     return changed
+
+
+def open_charges_due(tenant_id: str, due_dates: builtins.list[date], deps: ChargeDeps) -> builtins.list[Charge]:
+    """The tenant's open charges due on these dates, read through the due-date index (the daily dunning
+    run reads what falls due, never every charge)."""
+    return [charge for day in sorted(set(due_dates)) for charge in deps.repo.open_due_on(tenant_id, day.isoformat())]
+
+
+def payable_on(tenant_id: str, charge: Charge, day: date, deps: ChargeDeps) -> Charge:
+    """The charge as its payer should see it on `day`: when late, its boleto and Pix are reissued for that
+    day's amount (fine and interest included) through the charge's provider; else it is as issued."""
+    if not charge.is_late_on(day):
+        return charge
+    tenant = deps.tenant(tenant_id)
+    issued = deps.provider(charge.provider, tenant_id).updated(charge, _payee(tenant_id, tenant), day, charge.amount_due_on(day))
+    return charge.model_copy(update={"boleto": issued.boleto, "pix": issued.pix, "card_link": issued.card_link})
 
 
 # --- payments -----------------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date as Date
+from typing import Any, Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.dunning import service
@@ -72,3 +75,68 @@ def list_dunning_templates(call: Call[DunningDeps]) -> Result:
     Each with its subject and text as a customer would read them (an example charge, the tenant's name)."""
     today = business_date(call.deps.clock.now())
     return Result({"data": service.templates(call.tenant_id, today, call.deps)})
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    date: Date | None = Field(default=None, description=(
+        "The day to run (YYYY-MM-DD, São Paulo); today when left out. Up to 60 days back (what a missed "
+        "day would have sent); in the sandbox also up to 31 ahead, to watch a régua unfold."))
+
+
+class RunResponse(BaseModel):
+    id: str
+    date: str
+    status: Literal["running", "completed"] = Field(description=(
+        "`running` while another call or the schedule is running the day (its counters so far)."))
+    overdue_marked: int = Field(description="Charges found late and marked `overdue`.")
+    steps_sent: int = Field(description="Charge steps sent (a message for 3 charges is 3 steps).")
+    messages_sent: int = Field(description="Messages sent (one per customer and step).")
+    charges_evaluated: int = Field(description="Open charges read: those the policy's steps fall on, and the late ones.")
+    created_at: str
+    completed_at: str | None
+
+
+class StepResponse(BaseModel):
+    offset_days: int
+    channel: Literal["email", "whatsapp", "sms"]
+    template: str
+    date: str = Field(description="The day of the run that took the step.")
+    sent_at: str | None
+    notification_id: str | None = Field(description="The message (GET /v1/notifications/{id}).")
+    status: Literal["sent", "skipped", "sending"] = Field(description=(
+        "`skipped` when the customer has no address for the channel (the notification says why)."))
+    run_id: str
+
+
+class StepListResponse(BaseModel):
+    data: list[StepResponse]
+
+
+def _run(doc: dict[str, Any]) -> dict[str, Any]:
+    return {name: doc.get(name) for name in RunResponse.model_fields}
+
+
+@api.route_spec("/v1/dunning/runs", "POST", scope="charges:write", request=RunRequest, response=RunResponse,
+                status=201, extra_statuses=(200,))
+def run_dunning(call: Call[DunningDeps]) -> Result:
+    """Run the dunning policy for a day
+    What the daily schedule does for every tenant, now: late charges become `overdue`, and each step that
+    falls on the day goes out once per charge, one message per customer and step, with today's amount and
+    what pays it. 201 with the run's figures; the same day again is 200 with the first run (nothing is sent
+    twice)."""
+    body: RunRequest = call.body
+    day = service.run_day(call.tenant_id, body.date, call.deps)
+    done, ran = service.run(call.tenant_id, day, call.deps)
+    return Result(_run(done), status=201 if ran else 200)
+
+
+@api.route_spec("/v1/charges/{charge_id}/dunning", scope="charges:read", response=StepListResponse,
+                extra_statuses=(404,))
+def charge_dunning(call: Call[DunningDeps], charge_id: str) -> Result:
+    """List the dunning steps a charge went through
+    Each step the policy took for it: offset, channel, template, when and which notification."""
+    fields = set(StepResponse.model_fields)
+    steps = service.steps_of_charge(call.tenant_id, charge_id, call.deps)
+    return Result({"data": [{k: v for k, v in s.items() if k in fields} for s in steps]})

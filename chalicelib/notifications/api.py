@@ -45,7 +45,8 @@ class NotificationResponse(BaseModel):
     charge_ids: list[str] = Field(default_factory=list)
     invoice_id: str | None = None
     attachments: list[AttachmentResponse] = Field(default_factory=list)
-    event_id: str
+    event_id: str | None = Field(default=None, description="The event that caused it (a new NF-e, a new charge).")
+    dunning_run_id: str | None = Field(default=None, description="The dunning run that sent it (a reminder).")
     provider_message_id: str | None = None
     skip_reason: str | None = None
     text: str | None = Field(default=None, description="What a WhatsApp or SMS message said (email keeps no copy).")

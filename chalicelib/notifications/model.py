@@ -36,9 +36,9 @@ def address_for(channel: Channel, email: str | None, phone: str | None) -> str |
 
 
 def record(notification_id: str, message: Message | None, *, channel: Channel, template: str, to: str | None,
-           status: Literal["sent", "skipped"], at: str, event_id: str, customer_id: str | None = None,
+           status: Literal["sent", "skipped"], at: str, event_id: str | None, customer_id: str | None = None,
            charge_ids: tuple[str, ...] = (), invoice_id: str | None = None, provider_message_id: str | None = None,
-           skip_reason: str | None = None) -> dict[str, Any]:
+           skip_reason: str | None = None, dunning_run_id: str | None = None) -> dict[str, Any]:
     """The `ntf_…` document the API lists: what was sent (or why not), to whom, about what."""
     return {
         "id": notification_id, "channel": channel, "to": to, "subject": message.subject if message else None,
@@ -46,7 +46,8 @@ def record(notification_id: str, message: Message | None, *, channel: Channel, t
         "created_at": at, "customer_id": customer_id, "charge_ids": list(charge_ids), "invoice_id": invoice_id,
         "attachments": [{"name": a.name, "content_type": a.content_type} for a in message.attachments]
         if message else [],
-        "event_id": event_id, "provider_message_id": provider_message_id, "skip_reason": skip_reason,
+        "event_id": event_id, "dunning_run_id": dunning_run_id, "provider_message_id": provider_message_id,
+        "skip_reason": skip_reason,
         # what was said, for channels whose provider keeps no copy we can show (WhatsApp, SMS)
         "text": message.text if message and channel != "email" else None,
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.notifications import templates
@@ -66,9 +67,11 @@ def tenant_context(tenant: Tenant) -> dict[str, Any]:
     return {"name": tenant.name, "legal_name": tenant.legal_name, "cnpj": tenant.cnpj, "email": tenant.email}
 
 
-def deliver(event: Event, tenant: Tenant, audience: Audience, channel: Channel, template: str,
-            context: dict[str, Any], deps: NotificationDeps, attachments: tuple[Attachment, ...] = ()) -> dict[str, Any]:
-    """Render `template` for the audience's customer, send it on `channel` (or record why not); the record."""
+def deliver(tenant: Tenant, audience: Audience, channel: Channel, template: str, context: dict[str, Any],
+            deps: NotificationDeps, attachments: tuple[Attachment, ...] = (), *, event_id: str | None = None,
+            dunning_run_id: str | None = None) -> dict[str, Any]:
+    """Render `template` for the audience's customer, send it on `channel` (or record why not); the record.
+    It names what caused it: an event, or a dunning run."""
     customer = audience.customer
     to = address_for(channel, customer.email, customer.phone)
     message: Message | None = None
@@ -82,12 +85,12 @@ def deliver(event: Event, tenant: Tenant, audience: Audience, channel: Channel, 
                           html=rendered.html, attachments=attachments if channel == "email" else (),
                           from_name=f"{tenant.name} via Retaguarda", reply_to=tenant.email)
         provider_id = deps.channels[channel].send(message)
-        deps.meter(event.tenant_id, "notifications")
+        deps.meter(tenant.id, "notifications")
     doc = record(deps.ids.new("ntf"), message, channel=channel, template=template, to=to,
-                 status="sent" if message else "skipped", at=rfc3339(deps.clock.now()), event_id=event.id,
+                 status="sent" if message else "skipped", at=rfc3339(deps.clock.now()), event_id=event_id,
                  customer_id=customer.id, charge_ids=audience.charge_ids, invoice_id=audience.invoice_id,
-                 provider_message_id=provider_id, skip_reason=skip_reason)
-    deps.repo.add(event.tenant_id, doc)
+                 provider_message_id=provider_id, skip_reason=skip_reason, dunning_run_id=dunning_run_id)
+    deps.repo.add(tenant.id, doc)
     return doc
 
 
@@ -106,8 +109,8 @@ def invoice_authorized(event: Event, deps: NotificationDeps) -> dict[str, Any] |
         attachments = (Attachment(f"NFe{key}.pdf", "application/pdf", pdf),
                        Attachment(f"NFe{key}-procNFe.xml", "application/xml", xml))
     context = {"invoice": {**invoice, "total_cents": (invoice.get("totals") or {}).get("total_cents")}}
-    return deliver(event, tenant, Audience(customer, invoice_id=invoice["id"]), "email", "invoice_authorized",
-                   context, deps, attachments)
+    return deliver(tenant, Audience(customer, invoice_id=invoice["id"]), "email", "invoice_authorized",
+                   context, deps, attachments, event_id=event.id)
 
 
 def charge_attachments(charge: Charge, tenant: Tenant, customer: Customer) -> tuple[Attachment, ...]:
@@ -139,5 +142,32 @@ def charge_created(event: Event, deps: NotificationDeps) -> dict[str, Any] | Non
         return None  # paid or cancelled before the message went out: nothing to pay any more
     customer = deps.customer(event.tenant_id, charge.customer_id)
     attachments = charge_attachments(charge, tenant, customer) if customer.email else ()
-    return deliver(event, tenant, Audience(customer, charge_ids=(charge.id,)), "email", "charge_created",
-                   charge_context(charge), deps, attachments)
+    return deliver(tenant, Audience(customer, charge_ids=(charge.id,)), "email", "charge_created",
+                   charge_context(charge), deps, attachments, event_id=event.id)
+
+
+def dunning_context(charges: list[Charge], day: date) -> dict[str, Any]:
+    """What a dunning template reads: each charge with its lateness, today's amount due and what pays it
+    (already reissued for today when late), and the total."""
+    from chalicelib.collections.interest import days_late
+
+    listed = [{**charge.model_dump(mode="python"), "days_late": days_late(charge.due_date, day),
+               "amount_due_cents": charge.amount_due_on(day)} for charge in charges]
+    return {"charges": listed, "total_due_cents": sum(c["amount_due_cents"] for c in listed)}
+
+
+def dunning_message(tenant: Tenant, customer: Customer, charges: list[Charge], day: date, channel: Channel,
+                    template: str, run_id: str, deps: NotificationDeps) -> dict[str, Any]:
+    """One dunning step to one customer, for every charge of theirs the step falls on today (one message,
+    not one per charge); an email carries each boleto (today's, for a late one) as a PDF."""
+    attachments: tuple[Attachment, ...] = ()
+    if channel == "email" and customer.email:
+        if len(charges) == 1:
+            attachments = charge_attachments(charges[0], tenant, customer)
+        else:
+            attachments = tuple(a for c in charges for a in charge_attachments(c.model_copy(update={"pix": None}),
+                                                                                tenant, customer))
+    context = {**dunning_context(charges, day), "pix_qr_cid": "pix-qrcode" if len(charges) == 1 and charges[0].pix
+               else None}
+    return deliver(tenant, Audience(customer, charge_ids=tuple(c.id for c in charges)), channel, template, context,
+                   deps, attachments, dunning_run_id=run_id)

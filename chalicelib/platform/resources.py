@@ -126,6 +126,15 @@ DEFINITIONS = Definitions(
             description="SQS collections queue → an order's charges created (or cancelled).",
             batch_size=1,
         ),
+        Consumer(
+            name="dunning",
+            handler="dunning_consumer",
+            event_types=("dunning.run_requested",),
+            module="chalicelib.dunning.handlers", deps="dunning",
+            description="SQS dunning queue → one tenant's daily run of its régua (once per tenant and day).",
+            batch_size=1,
+            visibility_timeout_seconds=900,
+        ),
     ),
     schedules=(
         # 03:05 UTC = 00:05 in São Paulo: the day's late charges become overdue.
@@ -133,6 +142,11 @@ DEFINITIONS = Definitions(
                  every_seconds_locally=300, module="chalicelib.collections.handlers", function="run_overdue",
                  deps="collections",
                  description="Daily: open charges past their due date (moved to the next business day) become overdue."),
+        # 11:00 UTC = 08:00 in São Paulo: reminders arrive in the morning, after the night's overdue marking.
+        Schedule(name="dunning-daily", handler="dunning_schedule", cron="0 11 * * ? *",
+                 every_seconds_locally=300, module="chalicelib.dunning.handlers", function="run_schedule",
+                 deps="dunning",
+                 description="Daily: one dunning run asked for each tenant (its queue runs it once per day)."),
     ),
 )
 

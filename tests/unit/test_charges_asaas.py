@@ -85,3 +85,18 @@ def test_asaas_out_of_reach_or_not_json_is_503_to_retry():
     with pytest.raises(asaas.InvalidRequestError) as caught:
         asaas.AsaasProvider("key", requests.Session()).issue(request())
     assert caught.value.errors[0].field == "api_key"
+
+
+@responses.activate
+def test_a_late_payment_is_read_again_from_asaas_which_recomputes_its_value():
+    from chalicelib.collections.model import Charge, PixInfo
+
+    base = asaas.SANDBOX_URL
+    responses.get(f"{base}/payments/pay_080225913252/pixQrCode", json=fixture("pix_qrcode.json"))
+    charge = Charge(id=CHARGE, customer_id="cus_01JAAAAAAAAAAAAAAAAAAAAAAA", description="Pedido", method="pix",
+                    amount_cents=15_000, due_date=date(2026, 11, 27), fine_percent=2, interest_monthly_percent=1,
+                    payer_is_consumer=True, provider="asaas", provider_charge_id="pay_080225913252",
+                    pix=PixInfo(txid="a" * 26, brcode="old"), created_at="x", updated_at="x")
+    issued = asaas.AsaasProvider("key", requests.Session()).updated(charge, request().payee, date(2026, 12, 4), 15_100)
+    assert issued.pix.brcode == fixture("pix_qrcode.json")["payload"] and issued.pix.txid == "a" * 26
+    assert [c.request.method for c in responses.calls] == ["GET"]  # nothing created or changed at Asaas

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from chalicelib.collections.model import BoletoInfo, CardLinkInfo, PixInfo
+from chalicelib.collections.model import BoletoInfo, CardLinkInfo, Charge, PixInfo
 from chalicelib.platform.errors import NotFoundError
 
 
@@ -80,3 +80,8 @@ class PaymentProvider(Protocol):
     name: str
 
     def issue(self, request: IssueRequest) -> Issued: ...
+
+    def updated(self, charge: Charge, payee: Payee, day: date, amount_cents: int) -> Issued:
+        """What pays a late charge today: the boleto and Pix for `amount_cents` (fine and interest
+        included), due on `day`, under the charge's own nosso número and txid."""
+        ...

@@ -17,8 +17,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from chalicelib.collections.model import BoletoInfo, CardLinkInfo, PixInfo
-from chalicelib.collections.providers import Issued, IssueRequest, PaymentNotice
+from chalicelib.collections.model import BoletoInfo, CardLinkInfo, Charge, PixInfo
+from chalicelib.collections.providers import Issued, IssueRequest, Payee, PaymentNotice
 from chalicelib.collections.signatures import InvalidSignatureError
 from chalicelib.platform.errors import FieldError, InvalidRequestError, ServiceUnavailableError, validation_errors
 from chalicelib.platform.ids import is_id
@@ -99,6 +99,22 @@ class AsaasProvider:
         if request.method == "card_link":
             card = CardLinkInfo(url=str(payment["invoiceUrl"]))
         return Issued(boleto=boleto, pix=pix, card_link=card, provider_charge_id=payment_id)
+
+    def updated(self, charge: Charge, payee: Payee, day: date, amount_cents: int) -> Issued:
+        """Asaas keeps a late payment payable with its own fine and interest: the same payment's linha
+        digitável and Pix payload, read again (Asaas recomputes the value; nothing to reissue here)."""
+        if charge.provider_charge_id is None:
+            return Issued(boleto=charge.boleto, pix=charge.pix, card_link=charge.card_link)
+        payment_id = charge.provider_charge_id
+        boleto = charge.boleto
+        if boleto is not None:
+            field = self._call("GET", f"/payments/{payment_id}/identificationField")
+            boleto = boleto.model_copy(update={"barcode": str(field["barCode"]),
+                                               "digitable_line": str(field["identificationField"])})
+        pix = charge.pix
+        if pix is not None:
+            pix = pix.model_copy(update={"brcode": str(self._call("GET", f"/payments/{payment_id}/pixQrCode")["payload"])})
+        return Issued(boleto=boleto, pix=pix, card_link=charge.card_link, provider_charge_id=payment_id)
 
 
 class AsaasPayment(BaseModel):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 
 from chalicelib.collections import boleto, pix
-from chalicelib.collections.model import BoletoInfo, CardLinkInfo, PixInfo
-from chalicelib.collections.providers import Issued, IssueRequest, PaymentNotice
+from chalicelib.collections.model import BoletoInfo, CardLinkInfo, Charge, PixInfo
+from chalicelib.collections.providers import Issued, IssueRequest, Payee, PaymentNotice
 from chalicelib.platform.errors import FieldError, InvalidRequestError
 
 NAME = "local"
@@ -72,6 +73,23 @@ class LocalProvider:
             card = CardLinkInfo(url=self._checkout_url(payee.tenant_id, request.charge_id))
         return Issued(boleto=issued_boleto, pix=PixInfo(txid=txid, brcode=brcode) if brcode else None,
                       card_link=card, provider_charge_id=None)
+
+    def updated(self, charge: Charge, payee: Payee, day: date, amount_cents: int) -> Issued:
+        """A 2ª via atualizada: the boleto keeps its nosso número (the campo livre) with today's vencimento
+        and amount; the cobv keeps its txid with today's amount; the card link is the same link."""
+        issued_boleto = None
+        if charge.boleto is not None:
+            barcode = boleto.build_barcode(charge.boleto.bank_code, boleto.fator_vencimento(day), amount_cents,
+                                           charge.boleto.barcode[19:])
+            issued_boleto = charge.boleto.model_copy(update={"barcode": barcode,
+                                                             "digitable_line": boleto.barcode_to_linha(barcode)})
+        issued_pix = None
+        if charge.pix is not None:
+            brcode = pix.build_brcode(name=payee.name, city=payee.city,
+                                      location=f"{PIX_LOCATION_HOST}/{charge.pix.txid}", amount_cents=amount_cents)
+            issued_pix = PixInfo(txid=charge.pix.txid, brcode=brcode)
+        return Issued(boleto=issued_boleto, pix=issued_pix, card_link=charge.card_link,
+                      provider_charge_id=charge.provider_charge_id)
 
 
 def notice_body(notice: PaymentNotice) -> bytes:
