@@ -6,33 +6,19 @@ charge so one message each, the Pix QR attached)."""
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import time
 from datetime import timedelta
 from typing import Any
 
-from bench.support import dynamodb_local_table
+from bench.support import LocalApi, local_api
 
 DUE = 100
 SIZES = (10_000, 100_000)
 
 
 def main() -> None:
-    from moto.server import ThreadedMotoServer
-
-    from local.services import free_port
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        with dynamodb_local_table() as (_, counter):
-            _run(f"http://127.0.0.1:{port}", os.environ["DYNAMODB_ENDPOINT"], counter)
-    finally:
-        server.stop()
+    with local_api() as api:
+        _run(api)
 
 
 def _background(tenant_id: str, template: Any, count: int, start: int, today: Any) -> None:
@@ -46,31 +32,12 @@ def _background(tenant_id: str, template: Any, count: int, start: int, today: An
             batch.save(_record(tenant_id, charge))
 
 
-def _run(aws_endpoint: str, dynamodb_endpoint: str, counter: Any) -> None:
-    import app as app_module
-    from app import install, root
-    from chalicelib.platform.aws import client, reset_clients
+def _run(api: LocalApi) -> None:
+    from app import root
     from chalicelib.platform.clock import business_date
-    from chalicelib.platform.config import get_settings
-    from local.gateway import test_client
-    from tests.api.conftest import tenant_body
     from tests.api.test_catalog import customer_body
 
-    os.environ.update(AWS_ENDPOINT=aws_endpoint, DYNAMODB_ENDPOINT=dynamodb_endpoint)
-    get_settings.cache_clear()
-    reset_clients()
-    install(None)
-    client("ses").verify_email_identity(EmailAddress=get_settings().notifications_sender)
-    http = test_client(app_module.app).http
-    admin = {"Authorization": f"Bearer {get_settings().admin_api_key}", "Content-Type": "application/json"}
-    tenant = json.loads(http.post("/v1/tenants", headers=admin, body=json.dumps(tenant_body()).encode()).body)
-    key = {"Authorization": f"Bearer {tenant['api_key']}", "Content-Type": "application/json"}
-
-    def call(method: str, path: str, body: object = None) -> Any:
-        answer = http.request(method, path, headers=key, body=json.dumps(body).encode() if body is not None else b"")
-        assert answer.status_code < 300, answer.body
-        return json.loads(answer.body)
-
+    tenant, counter, call = api.tenant, api.counter, api.call
     from validate_docbr import CPF
 
     today = business_date(root().clock.now())

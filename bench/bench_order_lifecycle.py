@@ -9,53 +9,27 @@ table should use per order."""
 from __future__ import annotations
 
 import json
-import logging
-import os
 from typing import Any
 
-from bench.support import dynamodb_local_table
+from bench.support import LocalApi, local_api
 
 ORDERS = 5
 
 
 def main() -> None:
-    from moto.server import ThreadedMotoServer
-
-    from local.services import free_port
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        with dynamodb_local_table() as (_, counter):
-            _run(f"http://127.0.0.1:{port}", os.environ["DYNAMODB_ENDPOINT"], counter)
-    finally:
-        server.stop()
+    with local_api() as api:
+        _run(api)
 
 
-def _run(aws_endpoint: str, dynamodb_endpoint: str, counter: Any) -> None:
+def _run(api: LocalApi) -> None:
     import app as app_module
-    from app import install, root
-    from chalicelib.platform.aws import client, reset_clients
+    from app import root
     from chalicelib.platform.clock import rfc3339
-    from chalicelib.platform.config import get_settings
     from chalicelib.platform.publisher import _mark_published
     from chalicelib.platform.resources import DEFINITIONS
-    from local.gateway import test_client
-    from tests.api.conftest import tenant_body
     from tests.api.test_catalog import customer_body, product_body
 
-    os.environ.update(AWS_ENDPOINT=aws_endpoint, DYNAMODB_ENDPOINT=dynamodb_endpoint)
-    get_settings.cache_clear()
-    reset_clients()
-    install(None)
-    client("s3").create_bucket(Bucket=get_settings().documents_bucket)
-    client("ses").verify_email_identity(EmailAddress=get_settings().notifications_sender)
-    http = test_client(app_module.app).http
-    admin = {"Authorization": f"Bearer {get_settings().admin_api_key}", "Content-Type": "application/json"}
-    tenant = json.loads(http.post("/v1/tenants", headers=admin, body=json.dumps(tenant_body()).encode()).body)
-    key = {"Authorization": f"Bearer {tenant['api_key']}", "Content-Type": "application/json"}
+    http, tenant, key, counter = api.http, api.tenant, api.key, api.counter
     delivered: set[str] = set()
 
     def post(path: str, body: Any) -> Any:

@@ -1,12 +1,14 @@
-"""Shared bench plumbing: a DynamoDB Local table, a call counter, capacity totals."""
+"""Shared bench plumbing: a DynamoDB Local table, a call counter, capacity totals, the API over them."""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
@@ -82,3 +84,56 @@ def dynamodb_local_table() -> Iterator[tuple[str, CallCounter]]:
         yield table, counter
     finally:
         stop(process)
+
+
+@dataclass
+class LocalApi:
+    """The API over DynamoDB Local and moto's server (S3, SES, Secrets Manager), with one fresh tenant."""
+
+    http: Any
+    tenant: dict[str, Any]
+    key: dict[str, str]
+    counter: CallCounter
+
+    def call(self, method: str, path: str, body: object = None) -> Any:
+        answer = self.http.request(method, path, headers=self.key,
+                                   body=json.dumps(body).encode() if body is not None else b"")
+        assert answer.status_code < 300, answer.body
+        return json.loads(answer.body)
+
+
+@contextmanager
+def local_api() -> Iterator[LocalApi]:
+    """DynamoDB Local for the table, moto's server for the other services, the app installed over them
+    and one tenant created through the admin API."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    from local.services import free_port
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        with dynamodb_local_table() as (_, counter):
+            import app as app_module
+            from chalicelib.platform.aws import client, reset_clients
+            from chalicelib.platform.config import get_settings
+            from local.gateway import test_client
+            from tests.api.conftest import tenant_body
+
+            os.environ.update(AWS_ENDPOINT=f"http://127.0.0.1:{port}")
+            get_settings.cache_clear()
+            reset_clients()
+            app_module.install(None)
+            client("s3").create_bucket(Bucket=get_settings().documents_bucket)
+            client("ses").verify_email_identity(EmailAddress=get_settings().notifications_sender)
+            http = test_client(app_module.app).http
+            admin = {"Authorization": f"Bearer {get_settings().admin_api_key}", "Content-Type": "application/json"}
+            tenant = json.loads(http.post("/v1/tenants", headers=admin, body=json.dumps(tenant_body()).encode()).body)
+            key = {"Authorization": f"Bearer {tenant['api_key']}", "Content-Type": "application/json"}
+            yield LocalApi(http, tenant, key, counter)
+    finally:
+        server.stop()

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_late_charge_hears_the_regua_until_it_is_paid(stack):
-    created = stack.call("POST", "/v1/tenants", stack.admin_key, tenant_body(cnpj="06990590000123"))
+    created = stack.call("POST", "/v1/tenants", stack.admin_key, tenant_body(cnpj="60701190000104"))
     assert created.status_code == 201, created.text
     key = created.json()["api_key"]
     customer = stack.call("POST", "/v1/customers", key, customer_body()).json()

@@ -44,9 +44,12 @@ def sent(tenant_id: str) -> list[dict]:
             if n.get("dunning_run_id")]
 
 
-def test_eight_runs_of_one_day_at_once_send_each_step_once(shop):
+def test_eight_runs_of_one_day_at_once_send_each_step_once(shop, store):
     from chalicelib.dunning import service
     from tests.deps import root
+
+    if store == "moto":
+        pytest.skip("moto's in-process DynamoDB does not serialize conditional writes across threads")
 
     tenant_id, charges = shop
     ran = run_concurrently(8, lambda _: "ran" if service.run(tenant_id, MONDAY, root().dunning)[1] else "first")
