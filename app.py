@@ -16,6 +16,7 @@ from chalicelib.collections.api import api as collections_api
 from chalicelib.dunning.api import api as dunning_api
 from chalicelib.eventlog.api import api as eventlog_api
 from chalicelib.invoicing.api import api as invoicing_api
+from chalicelib.ledger.api import api as ledger_api
 from chalicelib.metering.api import api as metering_api
 from chalicelib.notifications.api import api as notifications_api
 from chalicelib.orders.api import api as orders_api
@@ -57,10 +58,11 @@ orders_api.provide(lambda: root().orders)
 invoicing_api.provide(lambda: root().invoicing)
 collections_api.provide(lambda: root().collections)
 dunning_api.provide(lambda: root().dunning)
+ledger_api.provide(lambda: root().ledger)
 metering_api.provide(lambda: root().metering)
 
 for blueprint in (auth_blueprint, meta_api, tenants_api, metering_api, eventlog_api, notifications_api, catalog_api,
-                  stock_api, orders_api, invoicing_api, collections_api, dunning_api):
+                  stock_api, orders_api, invoicing_api, collections_api, dunning_api, ledger_api):
     app.register_blueprint(blueprint)
 
 

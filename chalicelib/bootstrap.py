@@ -39,6 +39,8 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.invoicing.repository import DynamoInvoiceRepository
     from chalicelib.invoicing.sefaz import SoapTransport
     from chalicelib.invoicing.service import InvoicingDeps
+    from chalicelib.ledger.repository import DynamoLedgerRepository
+    from chalicelib.ledger.service import LedgerDeps
     from chalicelib.metering.service import MeteringDeps
     from chalicelib.notifications.email import ChannelSender
     from chalicelib.notifications.model import Channel
@@ -352,6 +354,23 @@ class Container:
             send=lambda tenant, customer, due, day, channel, template, run_id: dunning_message(
                 tenant, customer, due, day, channel, template, run_id, self.notifications),
             future_runs=self.settings.sandbox_enabled)
+
+    # Ledger
+    @cached_property
+    def ledger_repository(self) -> DynamoLedgerRepository:
+        from chalicelib.ledger.repository import DynamoLedgerRepository
+
+        return DynamoLedgerRepository()
+
+    @cached_property
+    def ledger(self) -> LedgerDeps:
+        from chalicelib.ledger.service import LedgerDeps
+
+        return LedgerDeps(repo=self.ledger_repository, ids=self.ids, clock=self.clock, costs=self.unit_costs)
+
+    def unit_costs(self, tenant_id: str, skus: list[str]) -> dict[str, int]:
+        """The catalog's unit cost of each SKU (centavos), what the ledger books a shipment at."""
+        return {sku: product.cost_cents for sku, product in self.catalog_repository.get_products(tenant_id, skus).items()}
 
     # Metering
     @cached_property

@@ -217,6 +217,7 @@ def charge_event_data(charge: Charge) -> dict[str, Any]:
     """The `charge.*` event body the orders context (and outbound webhooks) consume."""
     return {"charge": {"id": charge.id, "order_id": charge.order_id, "customer_id": charge.customer_id,
                        "amount_cents": charge.amount_cents, "paid_amount_cents": charge.paid_amount_cents,
+                       "overpaid_cents": charge.overpaid_cents, "paid_at": charge.paid_at,
                        "status": charge.status, "method": charge.method, "due_date": charge.due_date.isoformat(),
                        "installment": charge.installment,
                        "unapplied_cents": charge.unapplied_cents,

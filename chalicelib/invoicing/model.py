@@ -70,6 +70,11 @@ class InvoiceTotals(BaseModel):
     products_cents: int
     shipping_cents: int
     total_cents: int
+    # The taxes inside the price (ICMSTot), which the ledger books as deductions; 0 on NF-e stored before.
+    icms_cents: int = 0
+    pis_cents: int = 0
+    cofins_cents: int = 0
+    icms_uf_dest_cents: int = 0  # the DIFAL owed to the destination state (vICMSUFDest)
 
 
 class InvoiceDoc(BaseModel):

@@ -255,7 +255,8 @@ def _process(tenant_id: str, tenant: Any, order: Any, invoice: InvoiceDoc, deps:
         return _finish(tenant_id, invoice, expected_version, deps, status="rejected", status_code=None,
                        status_reason=f"Not sent: {reason}"[:500])
     totals = InvoiceTotals(products_cents=built.totals.vprod, shipping_cents=built.totals.vfrete,
-                           total_cents=built.totals.vnf)
+                           total_cents=built.totals.vnf, icms_cents=built.totals.vicms, pis_cents=built.totals.vpis,
+                           cofins_cents=built.totals.vcofins, icms_uf_dest_cents=built.totals.vicms_uf_dest)
     invoice = invoice.model_copy(update={"access_key": built.chave, "totals": totals})
     deps.documents.put(tenant_id, invoice.id, "nfe.xml", signed, "application/xml")  # stored before it is sent
     try:

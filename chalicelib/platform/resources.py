@@ -135,6 +135,14 @@ DEFINITIONS = Definitions(
             batch_size=1,
             visibility_timeout_seconds=900,
         ),
+        Consumer(
+            name="ledger",
+            handler="ledger_consumer",
+            event_types=("invoice.authorized", "invoice.cancelled", "order.shipped", "charge.created",
+                         "charge.paid", "charge.cancelled", "charge.payment_unapplied"),
+            module="chalicelib.ledger.handlers", deps="ledger",
+            description="SQS ledger queue → the books: sales, shipments, payments and cancellations, once each.",
+        ),
     ),
     schedules=(
         # 03:05 UTC = 00:05 in São Paulo: the day's late charges become overdue.

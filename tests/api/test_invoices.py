@@ -39,7 +39,9 @@ def test_an_order_becomes_an_authorized_nfe_with_a_valid_key_and_nfeproc(http, t
     assert (invoice["status_code"], invoice["model"], invoice["series"], invoice["number"]) == ("100", "55", 1, 1)
     assert is_valid_chave(invoice["access_key"]) and invoice["access_key"][20:22] == "55"
     assert invoice["protocol"] and len(invoice["protocol"]) == 15 and invoice["environment"] == "homologacao"
-    assert invoice["totals"] == {"products_cents": 5780, "shipping_cents": 1500, "total_cents": 7280}
+    assert invoice["totals"] == {"products_cents": 5780, "shipping_cents": 1500, "total_cents": 7280,
+                                 "icms_cents": 0, "pis_cents": 0, "cofins_cents": 0,  # Simples Nacional: in the DAS
+                                 "icms_uf_dest_cents": 0}
     status, content_type, xml = xml_of(http, tenant, invoice["id"])
     assert status == 200 and content_type == "application/xml"
     assert xml.startswith("<?xml") and "<nfeProc" in xml and f"<chNFe>{invoice['access_key']}</chNFe>" in xml

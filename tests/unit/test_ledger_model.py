@@ -1,0 +1,114 @@
+"""The ledger's pure rules: an entry balances by construction, every posting of any figures balances,
+a reversal cancels its entry, the chart is a tree whose groups take no postings."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.ledger import model
+from chalicelib.ledger.model import DEFAULT_CHART, Entry, Line, Source, credit, debit
+from chalicelib.ledger.service import _brl
+
+cents = st.integers(min_value=0, max_value=10**11)
+
+
+def entry(lines) -> Entry:
+    return Entry(id="jnl_1", date="2026-03-02", memo="x", source=Source(event_id=None, type="manual"),
+                 lines=tuple(lines), created_at="2026-03-02T12:00:00.000Z")
+
+
+def balanced(lines) -> bool:
+    return sum(ln.debit_cents for ln in lines) == sum(ln.credit_cents for ln in lines)
+
+
+@pytest.mark.parametrize("lines", [
+    [debit("1.1.1.02", 100), credit("2.3.1.01", 99)],
+    [debit("1.1.1.02", 100)],
+    [],
+])
+def test_an_entry_that_does_not_balance_cannot_be_built(lines):
+    with pytest.raises(ValueError):
+        entry(lines)
+
+
+def test_a_line_is_one_sided():
+    for sides in ({"debit_cents": 1, "credit_cents": 1}, {}, {"debit_cents": 0, "credit_cents": 0}):
+        with pytest.raises(ValueError):
+            Line(account="1.1.1.02", **sides)
+    with pytest.raises(ValueError):
+        Line(account="1.1.1.02", debit_cents=-1)
+
+
+@given(total=cents, shipping=cents, icms=cents, pis=cents, cofins=cents, difal=cents)
+def test_an_nfe_of_any_figures_books_a_balanced_entry(total, shipping, icms, pis, cofins, difal):
+    posting = model.invoice_authorized({"id": "inv_1", "totals": {
+        "total_cents": total, "shipping_cents": shipping, "icms_cents": icms, "pis_cents": pis,
+        "cofins_cents": cofins, "icms_uf_dest_cents": difal}}, "2026-03-02")
+    if total == 0:
+        assert posting is None
+        return
+    assert balanced(posting.lines) and entry(posting.lines)
+    receivable = sum(ln.debit_cents for ln in posting.lines if ln.account == model.RECEIVABLES)
+    assert receivable == total
+
+
+@given(principal=st.integers(min_value=1, max_value=10**11), paid=cents, overpaid=cents)
+def test_a_payment_of_any_figures_books_a_balanced_entry(principal, paid, overpaid):
+    posting = model.charge_paid({"id": "chg_1", "amount_cents": principal, "paid_amount_cents": paid,
+                                 "overpaid_cents": overpaid}, "2026-03-02")
+    if paid == 0:
+        assert posting is None
+        return
+    assert balanced(posting.lines) and entry(posting.lines)
+    assert sum(ln.debit_cents for ln in posting.lines if ln.account == model.BANK) == paid
+
+
+@given(st.lists(st.tuples(st.sampled_from(["1.1.1.02", "2.3.1.01", "4.3.01"]), cents, st.booleans()), min_size=1))
+def test_a_reversal_cancels_its_entry_account_by_account(rows):
+    lines = [debit(a, c) if is_debit else credit(a, c) for a, c, is_debit in rows if c > 0]
+    net: dict[str, int] = {}
+    for line in [*model.net_lines(lines), *model.reversed_lines(model.net_lines(lines))]:
+        net[line.account] = net.get(line.account, 0) + line.debit_cents - line.credit_cents
+    assert all(v == 0 for v in net.values())
+
+
+def test_the_default_chart_is_a_tree_of_five_types_with_analytic_leaves():
+    for account in DEFAULT_CHART.values():
+        if account.parent:
+            parent = DEFAULT_CHART[account.parent]
+            assert parent.group, account.code
+            assert parent.type == account.type or (parent.code, account.type) == ("2", "equity")
+        assert account.group == any(a.parent == account.code for a in DEFAULT_CHART.values())
+    roles = [model.CASH, model.BANK, model.RECEIVABLES, model.INVENTORY, model.PAYABLES, model.SALES, model.COGS,
+             model.FINANCIAL_INCOME, model.CUSTOMER_REFUNDS, model.DISCOUNTS_GIVEN, model.ICMS_PAYABLE]
+    assert all(not DEFAULT_CHART[code].group for code in roles)
+    assert {a.type for a in DEFAULT_CHART.values()} == {"asset", "liability", "equity", "revenue", "expense"}
+
+
+def test_a_new_account_goes_one_level_under_a_group_of_its_type():
+    group, leaf = DEFAULT_CHART["4.2"], DEFAULT_CHART["4.2.01"]
+    assert model.check_new_account("4.2.10", group, None) == []
+    assert [f for f, _ in model.check_new_account("4.2.01.1", leaf, None)] == ["parent"]
+    assert [f for f, _ in model.check_new_account("4.3.10", group, None)] == ["code"]
+    assert [f for f, _ in model.check_new_account("4.2.10", group, "asset")] == ["type"]
+    assert [f for f, _ in model.check_new_account("9.1", None, None)] == ["parent"]
+
+
+def test_balances_read_in_each_accounts_normal_direction():
+    assert model.trial_balance_row(DEFAULT_CHART["1.1.1.02"], 500, 200)["balance_cents"] == 300
+    assert model.trial_balance_row(DEFAULT_CHART["3.1.01"], 200, 500)["balance_cents"] == 300
+    assert model.trial_balance_row(DEFAULT_CHART["3.2.02"], 180, 0)["balance_cents"] == -180  # a deduction
+
+
+def test_amounts_are_written_as_a_brazilian_spreadsheet_reads_them():
+    assert [_brl(c) for c in (0, 5, 123456, -1990, 10**8)] == ["0,00", "0,05", "1234,56", "-19,90", "1000000,00"]
+
+
+def test_an_entry_never_exceeds_one_transaction():
+    with pytest.raises(ValueError, match="at most 40 lines"):
+        model.Entry.model_validate({"id": "jnl_1", "date": "2026-03-02", "memo": "x",
+                                    "source": {"event_id": None, "type": "manual"}, "created_at": "x",
+                                    "lines": [{"account": "1.1.1.02", "debit_cents": 1}] * 21
+                                    + [{"account": "2.3.1.01", "credit_cents": 1}] * 21})
