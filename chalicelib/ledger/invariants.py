@@ -7,20 +7,20 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from chalicelib.ledger.model import add_totals
+
 
 def audit(tenant_id: str, repo: Any) -> list[str]:
     problems: list[str] = []
     entries = list(repo.entries_between(tenant_id, "0000-01-01", "9999-12-31"))
-    sums: dict[tuple[str, str], tuple[int, int]] = {}
+    by_month: dict[str, dict[str, tuple[int, int]]] = {}
     for entry in entries:
         debits = sum(line.debit_cents for line in entry.lines)
         credits = sum(line.credit_cents for line in entry.lines)
         if debits != credits:
             problems.append(f"{entry.id} does not balance: {debits} != {credits}")
-        for line in entry.lines:
-            key = (entry.date[:7], line.account)
-            d, c = sums.get(key, (0, 0))
-            sums[key] = (d + line.debit_cents, c + line.credit_cents)
+        add_totals(entry.lines, by_month.setdefault(entry.date[:7], {}))
+    sums = {(month, code): value for month, totals in by_month.items() for code, value in totals.items()}
     events = Counter(e.source.event_id for e in entries if e.source.event_id)
     problems += [f"event {event} posted {n} times" for event, n in events.items() if n > 1]
     reversed_ = Counter(e.reverses for e in entries if e.reverses)

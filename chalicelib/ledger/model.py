@@ -183,6 +183,14 @@ class Entry(BaseModel):
         return sorted({line.account for line in self.lines})
 
 
+def add_totals(lines: Iterable[Line], into: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """Add each line to its account's (debits, credits) in `into`, and return it."""
+    for line in lines:
+        debits, credits = into.get(line.account, (0, 0))
+        into[line.account] = (debits + line.debit_cents, credits + line.credit_cents)
+    return into
+
+
 def net_lines(lines: Iterable[Line]) -> tuple[Line, ...]:
     """Drop empty amounts and merge lines of one account and side (postings build lines from optional
     figures: a zero tax is no line)."""

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.expressions.condition import Condition
 
 from chalicelib.ledger import keys
-from chalicelib.ledger.model import Account, Entry
+from chalicelib.ledger.model import Account, Entry, add_totals
 from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, get_item, query_rows
 from chalicelib.platform.errors import ConflictError, FieldError, NotFoundError
 from chalicelib.platform.ids import is_id
@@ -56,6 +57,13 @@ def _already() -> None:
 
 def _entry(record: EntryRecord) -> Entry:
     return Entry.model_validate(record.doc)
+
+
+def _journal(tenant_id: str, first_day: str, last_day: str) -> tuple[str, Condition]:
+    """The journal index's partition and the key condition of the days first_day..last_day."""
+    low = keys.journal_index(tenant_id, first_day, "")
+    high = keys.journal_index(tenant_id, last_day, "~")
+    return low.pk, EntryRecord.gsi1sk.between(low.sk, high.sk)
 
 
 class DynamoLedgerRepository:
@@ -108,9 +116,7 @@ class DynamoLedgerRepository:
             uow.put(record, condition=(UnappliedRecord.pk.does_not_exist() if before == 0
                                        else UnappliedRecord.booked_cents == before), on_fail=_already)
         month = entry.date[:7]
-        for code in entry.accounts:
-            debits = sum(line.debit_cents for line in entry.lines if line.account == code)
-            credits = sum(line.credit_cents for line in entry.lines if line.account == code)
+        for code, (debits, credits) in add_totals(entry.lines, {}).items():
             uow.update(BalanceRecord.at(keys.balance(tenant_id, month, code)),
                        actions=[BalanceRecord.debit_cents.add(debits), BalanceRecord.credit_cents.add(credits),
                                 BalanceRecord.kind.set("ledger_balance")])
@@ -129,13 +135,6 @@ class DynamoLedgerRepository:
             return None
         return self.get_entry(tenant_id, str(record.entry_id)), record.reversed_by
 
-    def posted_entry_id(self, tenant_id: str, event_id: str) -> str | None:
-        key = keys.posted(tenant_id, event_id)
-        try:
-            return str(PostedRecord.get(key.pk, key.sk, consistent_read=True).entry_id)
-        except PostedRecord.DoesNotExist:
-            return None
-
     def unapplied_booked(self, tenant_id: str, charge_id: str) -> int:
         key = keys.unapplied(tenant_id, charge_id)
         try:
@@ -152,22 +151,18 @@ class DynamoLedgerRepository:
     def list_entries(self, tenant_id: str, first_day: str, last_day: str, account: str | None, limit: int,
                      cursor: str | None) -> Page[Entry]:
         """Entries dated first_day..last_day, in date order, through the journal index."""
-        low = keys.journal_index(tenant_id, first_day, "")
-        high = keys.journal_index(tenant_id, last_day, "~")
+        partition, dates = _journal(tenant_id, first_day, last_day)
         only = EntryRecord.accounts.contains(account) if account else None
 
         def fetch(n: int, position: dict[str, Any] | None) -> builtins.list[tuple[Entry, dict[str, str]]]:
-            rows = query_rows(EntryRecord, low.pk, EntryRecord.gsi1sk.between(low.sk, high.sk), n, position,
-                              by_gsi1=True, filter_condition=only)
+            rows = query_rows(EntryRecord, partition, dates, n, position, by_gsi1=True, filter_condition=only)
             return [(_entry(r), pos) for r, pos in rows]
 
         return paginate(f"{tenant_id}:ledger:{first_day}:{last_day}:{account or '*'}", limit, cursor, fetch)
 
     def entries_between(self, tenant_id: str, first_day: str, last_day: str) -> Iterator[Entry]:
         """Every entry dated first_day..last_day, in date order."""
-        low = keys.journal_index(tenant_id, first_day, "")
-        high = keys.journal_index(tenant_id, last_day, "~")
-        for record in EntryRecord.gsi1.query(low.pk, EntryRecord.gsi1sk.between(low.sk, high.sk)):
+        for record in EntryRecord.gsi1.query(*_journal(tenant_id, first_day, last_day)):
             yield _entry(record)  # type: ignore[arg-type]
 
     def totals_before(self, tenant_id: str, month: str) -> dict[str, tuple[int, int]]:

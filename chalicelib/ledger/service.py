@@ -23,6 +23,7 @@ from chalicelib.platform.dynamo import retry_lost_races
 from chalicelib.platform.errors import ConflictError, FieldError, InvalidRequestError
 from chalicelib.platform.events import Event
 from chalicelib.platform.ids import IdGenerator
+from chalicelib.platform.money import decimal_comma
 from chalicelib.platform.observability import logger
 from chalicelib.platform.pagination import Page
 
@@ -199,9 +200,7 @@ def trial_balance(tenant_id: str, as_of: date, deps: LedgerDeps) -> dict[str, An
     month = as_of.isoformat()[:7]
     totals = dict(deps.repo.totals_before(tenant_id, month))
     for entry in deps.repo.entries_between(tenant_id, f"{month}-01", as_of.isoformat()):
-        for line in entry.lines:
-            debits, credits = totals.get(line.account, (0, 0))
-            totals[line.account] = (debits + line.debit_cents, credits + line.credit_cents)
+        model.add_totals(entry.lines, totals)
     accounts = chart(tenant_id, deps)
     rows = [model.trial_balance_row(accounts[code], *totals[code]) for code in accounts if code in totals]
     return {"as_of": as_of.isoformat(), "accounts": rows,
@@ -215,12 +214,6 @@ def check_range(first: date, last: date, max_days: int | None = None) -> None:
     if max_days is not None and (last - first).days >= max_days:
         raise InvalidRequestError(f"Export at most {max_days} days at a time.",
                                   [FieldError("to", f"is more than {max_days} days after from")])
-
-
-def _brl(cents: int) -> str:
-    """Centavos as a Brazilian spreadsheet reads a number: comma decimals, no thousands separator."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
 
 
 EXPORT_HEADER = ("data", "lancamento", "conta", "nome_da_conta", "debito", "credito", "historico", "origem",
@@ -239,6 +232,6 @@ def export_csv(tenant_id: str, first: date, last: date, deps: LedgerDeps) -> str
         day = date.fromisoformat(entry.date).strftime("%d/%m/%Y")
         for line in entry.lines:
             account = accounts.get(line.account)
-            writer.writerow((day, entry.id, line.account, account.name if account else "", _brl(line.debit_cents),
-                             _brl(line.credit_cents), entry.memo, entry.source.type, entry.source.event_id or ""))
+            writer.writerow((day, entry.id, line.account, account.name if account else "", decimal_comma(line.debit_cents),
+                             decimal_comma(line.credit_cents), entry.memo, entry.source.type, entry.source.event_id or ""))
     return "\ufeff" + out.getvalue()

@@ -40,3 +40,9 @@ def format_brl(cents: int) -> str:
     reais, centavos = divmod(abs(cents), 100)
     sign = "-" if cents < 0 else ""
     return f"{sign}R$ {reais:,}".replace(",", ".") + f",{centavos:02d}"
+
+
+def decimal_comma(cents: int) -> str:
+    """'1234,56' for 123456: what a pt-BR spreadsheet reads as a number (no currency, no thousands dot)."""
+    reais, centavos = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{reais},{centavos:02d}"

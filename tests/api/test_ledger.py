@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -116,10 +118,7 @@ def test_a_manual_entry_is_in_the_journal_and_the_trial_balance(http, tenant):
 
 
 def test_a_back_dated_entry_counts_in_its_month_and_every_balance_after(http, tenant):
-    last_month = (app_today().replace(day=1).toordinal() - 3)
-    from datetime import date
-
-    earlier = date.fromordinal(last_month).isoformat()
+    earlier = (app_today().replace(day=1) - timedelta(days=3)).isoformat()  # in the month before
     call(http, tenant, "POST", "/v1/ledger/entries", manual(date=earlier))
     call(http, tenant, "POST", "/v1/ledger/entries", manual(memo="Tarifa", lines=[
         {"account": "4.3.01", "debit_cents": 1290}, {"account": "1.1.1.02", "credit_cents": 1290}]))
@@ -247,8 +246,6 @@ def test_another_tenants_entry_is_not_found_and_scopes_apply(http, tenant):
 
     entry = call(http, tenant, "POST", "/v1/ledger/entries", manual())[1]
     other = http.request("POST", "/v1/tenants", tenant_body(cnpj="60701190000104"), ADMIN)
-    import json
-
     other_key = {"Authorization": f"Bearer {json.loads(other.body)['api_key']}"}
     assert http.request("GET", f"/v1/ledger/entries/{entry['id']}", headers=other_key).status_code == 404
     key = call(http, tenant, "POST", "/v1/api-keys", {"name": "leitor", "scopes": ["ledger:read"]})[1]["key"]

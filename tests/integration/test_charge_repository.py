@@ -57,12 +57,11 @@ def test_charges_are_listed_newest_first_by_status_customer_and_due_date(shop):
 
 
 def test_the_due_date_index_holds_a_tenants_open_charges_only(shop):
+    from chalicelib.catalog import service as catalog
     from chalicelib.collections import service
 
     tenant, (ana, bia) = shop
     other = new_tenant("60701190000104")
-    from chalicelib.catalog import service as catalog
-
     foreign = catalog.create_customer(other, customer_body(), root().catalog).id
     kept, cancelled, paid = charge(tenant, ana, 3), charge(tenant, bia, 3), charge(tenant, ana, 3, 2000)
     charge(tenant, ana, 4)

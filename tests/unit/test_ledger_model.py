@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from chalicelib.ledger import model
 from chalicelib.ledger.model import DEFAULT_CHART, Entry, Line, Source, credit, debit
-from chalicelib.ledger.service import _brl
+from chalicelib.platform.money import decimal_comma
 
 cents = st.integers(min_value=0, max_value=10**11)
 
@@ -103,7 +103,7 @@ def test_balances_read_in_each_accounts_normal_direction():
 
 
 def test_amounts_are_written_as_a_brazilian_spreadsheet_reads_them():
-    assert [_brl(c) for c in (0, 5, 123456, -1990, 10**8)] == ["0,00", "0,05", "1234,56", "-19,90", "1000000,00"]
+    assert [decimal_comma(c) for c in (0, 5, 123456, -1990, 10**8)] == ["0,00", "0,05", "1234,56", "-19,90", "1000000,00"]
 
 
 def test_an_entry_never_exceeds_one_transaction():
