@@ -25,11 +25,14 @@ from chalicelib.platform.http import accept_any_when_unspecified, on_tenant_call
 from chalicelib.platform.meta_api import api as meta_api
 from chalicelib.platform.observability import logger
 from chalicelib.platform.resources import DEFINITIONS, Consumer, Schedule
+from chalicelib.reconciliation.api import api as reconciliation_api
 from chalicelib.stock.api import api as stock_api
 from chalicelib.tenants.api import api as tenants_api
 
 app = Chalice(app_name="retaguarda")
-app.api.binary_types = ["application/pdf", "image/png", "application/octet-stream"]
+# Bank files are bytes in the bank's charset (Windows-1252, Latin-1): API Gateway must not re-encode them
+# (OFX 2.x as XML is UTF-8 by its spec; the NF-e XML we answer is text).
+app.api.binary_types = ["application/pdf", "image/png", "application/octet-stream", "application/x-ofx", "text/plain"]
 
 _root: list[Container] = []
 
@@ -59,10 +62,12 @@ invoicing_api.provide(lambda: root().invoicing)
 collections_api.provide(lambda: root().collections)
 dunning_api.provide(lambda: root().dunning)
 ledger_api.provide(lambda: root().ledger)
+reconciliation_api.provide(lambda: root().reconciliation)
 metering_api.provide(lambda: root().metering)
 
 for blueprint in (auth_blueprint, meta_api, tenants_api, metering_api, eventlog_api, notifications_api, catalog_api,
-                  stock_api, orders_api, invoicing_api, collections_api, dunning_api, ledger_api):
+                  stock_api, orders_api, invoicing_api, collections_api, dunning_api, ledger_api,
+                  reconciliation_api):
     app.register_blueprint(blueprint)
 
 

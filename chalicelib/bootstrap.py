@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.orders.service import OrderDeps
     from chalicelib.platform.events import EventFactory
     from chalicelib.platform.publisher import EventBridgeBus
+    from chalicelib.reconciliation.service import ReconciliationDeps
     from chalicelib.stock.repository import DynamoStockRepository
     from chalicelib.stock.service import StockDeps
     from chalicelib.tenants.model import Tenant
@@ -371,6 +372,22 @@ class Container:
     def unit_costs(self, tenant_id: str, skus: list[str]) -> dict[str, int]:
         """The catalog's unit cost of each SKU (centavos), what the ledger books a shipment at."""
         return {sku: product.cost_cents for sku, product in self.catalog_repository.get_products(tenant_id, skus).items()}
+
+    # Reconciliation
+    @cached_property
+    def reconciliation(self) -> ReconciliationDeps:
+        from chalicelib.collections import service as charges
+        from chalicelib.collections.model import STATEMENT_SOURCE
+        from chalicelib.reconciliation.repository import DynamoReconciliationRepository
+        from chalicelib.reconciliation.service import ReconciliationDeps
+
+        return ReconciliationDeps(
+            repo=DynamoReconciliationRepository(), ids=self.ids, clock=self.clock, events=self.events,
+            charges=self.charge_repository.get_many, charge_ids_by_our_number=self.charge_repository.ids_by_our_number,
+            open_charges_due=lambda tenant_id, dates: charges.open_charges_due(tenant_id, dates, self.collections),
+            settle=lambda tenant_id, charge_id, amount, paid_at, method, line_id: charges.record_payment(
+                tenant_id, charge_id, amount, paid_at, method, self.collections, source=STATEMENT_SOURCE,
+                provider_event_id=line_id))
 
     # Metering
     @cached_property

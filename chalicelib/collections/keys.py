@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalicelib.platform.keys import Key, claim, part, tenant_index, tenant_item, tenant_partition
 
-claim("collections", "CHG#", "#CHGSTATUS#", "CHGDUE#", "CHGORD#", "NOSSONUM", "PSPEVT#", "PSPSECRET#")
+claim("collections", "CHG#", "#CHGSTATUS#", "CHGDUE#", "CHGORD#", "NOSSONUM", "PSPEVT#", "PSPSECRET#", "CHGNN#")
 
 
 def charge(tenant_id: str, charge_id: str) -> Key:
@@ -45,3 +45,9 @@ def psp_notice(tenant_id: str, provider: str, provider_event_id: str) -> Key:
 def psp_secret(tenant_id: str, provider: str) -> Key:
     """The tenant's webhook signing secret for one payment provider."""
     return tenant_item(tenant_id, "PSPSECRET#", provider)
+
+
+def charge_by_our_number(tenant_id: str, our_number: str) -> Key:
+    """The boleto's nosso número (without leading zeros) → its charge: written with the charge, read when a
+    bank statement or a CNAB retorno names the number."""
+    return tenant_item(tenant_id, "CHGNN#", our_number.lstrip("0") or "0")

@@ -27,7 +27,10 @@ from chalicelib.platform.states import transition
 ChargeStatus = Literal["pending", "overdue", "paid", "cancelled"]
 ChargeMethod = Literal["boleto", "pix", "card_link"]
 Action = Literal["pay", "overdue", "cancel"]
-PaymentOutcome = Literal["paid", "underpaid", "overpaid", "charge_cancelled", "charge_already_paid"]
+PaymentOutcome = Literal["paid", "underpaid", "overpaid", "charge_cancelled", "charge_already_paid", "confirmed"]
+# A bank statement line is the bank's view of money a provider's notice (or a person) may have recorded
+# already: the two are the same money when they agree on the amount (see `settle`).
+STATEMENT_SOURCE = "statement"
 
 # (status, action) -> new status. `pay` that leaves a remainder keeps the status (see `settle`).
 TRANSITIONS: Mapping[tuple[str, str], str] = {
@@ -118,6 +121,7 @@ class Payment(Strict):
     amount_due_cents: int  # what was owed on the payment date, before this payment
     recorded_at: str
     reported_paid_at: str | None = None  # the paid_at as reported, when it was later than recorded_at (clamped)
+    confirms: str | None = None  # outcome "confirmed": the payment recorded before that this one is the bank's view of
 
     @property
     def stated_paid_at(self) -> str:
@@ -193,6 +197,12 @@ def settle(charge: Charge, payment_id: str, amount_cents: int, paid_on: date, pa
     """
     owed = charge.owed_on(paid_on).total
     due_before = max(0, owed - charge.paid_amount_cents)
+    confirmed = _confirmed_payment(charge, amount_cents, source)
+    if confirmed is not None:
+        payment = Payment(id=payment_id, amount_cents=amount_cents, paid_at=paid_at, method=method, source=source,
+                          provider_event_id=provider_event_id, outcome="confirmed", amount_due_cents=due_before,
+                          recorded_at=now, reported_paid_at=reported_paid_at, confirms=confirmed.id)
+        return charge.model_copy(update={"payments": [*charge.payments, payment], "updated_at": now}), payment
     if charge.status == "cancelled" or charge.status == "paid":
         outcome: PaymentOutcome = "charge_cancelled" if charge.status == "cancelled" else "charge_already_paid"
         payment = Payment(id=payment_id, amount_cents=amount_cents, paid_at=paid_at, method=method, source=source,
@@ -211,6 +221,19 @@ def settle(charge: Charge, payment_id: str, amount_cents: int, paid_on: date, pa
                       recorded_at=now, reported_paid_at=reported_paid_at)
     changes["payments"] = [*charge.payments, payment]
     return charge.model_copy(update=changes), payment
+
+
+def _confirmed_payment(charge: Charge, amount_cents: int, source: str) -> Payment | None:
+    """The payment recorded before that this one is the same money as, if any: a statement line and a
+    provider's notice (or a manual payment) of the same amount, the first of them not confirmed yet.
+    So a charge is settled once whichever path comes first: notice, statement or a person."""
+    from_bank = source == STATEMENT_SOURCE
+    confirmed = {p.confirms for p in charge.payments if p.confirms}
+    for p in charge.payments:
+        if (p.outcome in ("paid", "overpaid", "underpaid") and (p.source == STATEMENT_SOURCE) != from_bank
+                and p.amount_cents == amount_cents and p.id not in confirmed):
+            return p
+    return None
 
 
 def charge_event_data(charge: Charge) -> dict[str, Any]:

@@ -62,6 +62,10 @@ class NoticeRecord(BaseRecord):
     outcome = UnicodeAttribute()
 
 
+class OurNumberRecord(BaseRecord):
+    charge_id = UnicodeAttribute()
+
+
 class SecretRecord(BaseRecord):
     secret = UnicodeAttribute()
 
@@ -89,6 +93,28 @@ class DynamoChargeRepository:
 
     def stage_new(self, uow: UnitOfWork, tenant_id: str, charge: Charge) -> None:
         uow.put(_record(tenant_id, charge), condition=ChargeRecord.pk.does_not_exist())
+        if charge.boleto is not None:
+            uow.put(OurNumberRecord.at(keys.charge_by_our_number(tenant_id, charge.boleto.our_number),
+                                       kind="charge_our_number", charge_id=charge.id))
+
+    def get_many(self, tenant_id: str, charge_ids: builtins.list[str]) -> dict[str, Charge]:
+        """The charges that exist among these ids (one BatchGetItem per 100)."""
+        wanted = [keys.charge(tenant_id, c) for c in dict.fromkeys(charge_ids) if is_id(c, "chg")]
+        found: dict[str, Charge] = {}
+        for start in range(0, len(wanted), 100):
+            for record in ChargeRecord.batch_get([(k.pk, k.sk) for k in wanted[start:start + 100]]):
+                charge = _charge(record)
+                found[charge.id] = charge
+        return found
+
+    def ids_by_our_number(self, tenant_id: str, our_numbers: builtins.list[str]) -> dict[str, str]:
+        """nosso número (without leading zeros) → charge id, for the numbers that name one of our boletos."""
+        wanted = [keys.charge_by_our_number(tenant_id, n) for n in dict.fromkeys(our_numbers)]
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 100):
+            for record in OurNumberRecord.batch_get([(k.pk, k.sk) for k in wanted[start:start + 100]]):
+                found[str(record.sk).rsplit("#", 1)[1]] = str(record.charge_id)
+        return found
 
     def stage_update(self, uow: UnitOfWork, tenant_id: str, charge: Charge, expected_version: int,
                      on_fail: Any) -> None:

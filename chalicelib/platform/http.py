@@ -242,7 +242,7 @@ class Api(Blueprint, Generic[D]):
                    status: int = 200, content_type: str = "application/json",
                    request_content_type: str = "application/json", list_of: bool = False,
                    extra_statuses: tuple[int, ...] = (), documented_request: type[BaseModel] | None = None,
-                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+                   also_accepts: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             doc = (view.__doc__ or "").strip()
             summary, _, description = doc.partition("\n")
@@ -256,7 +256,8 @@ class Api(Blueprint, Generic[D]):
             if auth != "public":
                 kwargs["authorizer"] = AUTHORIZER
             if request_content_type != "application/json":
-                kwargs["content_types"] = [request_content_type, "application/json", "text/plain"]
+                kwargs["content_types"] = list(dict.fromkeys(
+                    [request_content_type, *also_accepts, "application/json", "text/plain"]))
             self.route(path, **kwargs)(wrapped)
             return view
 

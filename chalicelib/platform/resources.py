@@ -143,6 +143,13 @@ DEFINITIONS = Definitions(
             module="chalicelib.ledger.handlers", deps="ledger",
             description="SQS ledger queue → the books: sales, shipments, payments and cancellations, once each.",
         ),
+        Consumer(
+            name="reconciliation",
+            handler="reconciliation_consumer",
+            event_types=("bank_transaction.matched",),
+            module="chalicelib.reconciliation.handlers", deps="reconciliation",
+            description="SQS reconciliation queue → the charge a matched statement line pays, settled once.",
+        ),
     ),
     schedules=(
         # 03:05 UTC = 00:05 in São Paulo: the day's late charges become overdue.
