@@ -378,6 +378,7 @@ class Container:
     def reconciliation(self) -> ReconciliationDeps:
         from chalicelib.collections import service as charges
         from chalicelib.collections.model import STATEMENT_SOURCE
+        from chalicelib.ledger import service as books
         from chalicelib.reconciliation.repository import DynamoReconciliationRepository
         from chalicelib.reconciliation.service import ReconciliationDeps
 
@@ -387,7 +388,10 @@ class Container:
             open_charges_due=lambda tenant_id, dates: charges.open_charges_due(tenant_id, dates, self.collections),
             settle=lambda tenant_id, charge_id, amount, paid_at, method, line_id: charges.record_payment(
                 tenant_id, charge_id, amount, paid_at, method, self.collections, source=STATEMENT_SOURCE,
-                provider_event_id=line_id))
+                provider_event_id=line_id),
+            bank_ledger_account=lambda tenant_id, name: books.bank_account_code(tenant_id, name, self.ledger),
+            postable_accounts=lambda tenant_id: books.postable_accounts(tenant_id, self.ledger),
+            ledger_balance=lambda tenant_id, code, day: books.account_balance(tenant_id, code, day, self.ledger))
 
     # Metering
     @cached_property

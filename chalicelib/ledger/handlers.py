@@ -10,7 +10,7 @@ from chalicelib.platform.events import Event
 
 CONSUMER = "ledger"
 BOOKED = ("invoice.authorized", "invoice.cancelled", "order.shipped", "charge.created", "charge.paid",
-          "charge.cancelled", "charge.payment_unapplied")
+          "charge.cancelled", "charge.payment_unapplied", "bank_transaction.matched", "bank_statement.imported")
 
 
 def on_event(event: Event, deps: LedgerDeps) -> None:

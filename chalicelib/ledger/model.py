@@ -106,7 +106,9 @@ DEFAULT_CHART: dict[str, Account] = _chart([
 
 # The accounts the postings use, by role.
 CASH = "1.1.1.01"
-BANK = "1.1.1.02"
+BANK = "1.1.1.02"  # where payment paths (notices, manual, CNAB retornos) book money in; statements move it on
+AVAILABLE = "1.1.1"  # each statement's bank account gets an analytic account of its own under it
+OPENING_BALANCES = "2.3.2.01"
 RECEIVABLES = "1.1.2.01"
 INVENTORY = "1.1.3.01"
 PAYABLES = "2.1.1.01"
@@ -286,6 +288,40 @@ def standalone_charge(charge: Mapping[str, Any], day: str) -> Posting | None:
     amount = int(charge["amount_cents"])
     return Posting(day, f"Cobrança avulsa {charge['id']}", _lines(debit(RECEIVABLES, amount),
                                                                   credit(OTHER_REVENUE, amount)), str(charge["id"]))
+
+
+def bank_line(line: Mapping[str, Any], bank_account: str | None, day: str) -> Posting | None:
+    """A bank statement line resolved (OFX: the account's own movements), in the statement's account:
+    a credit that paid a charge moves what the payment path booked in 1.1.1.02 into this account; a
+    line categorized to an account books straight against it (a fee, a transfer, rent). CNAB retorno
+    lines are the bank's report of boletos it settled, not movements of the account: they settle the
+    charges (charge.paid books them) and post nothing here."""
+    match = line.get("match") or {}
+    amount = int(line.get("amount_cents") or 0)
+    if not bank_account or line.get("source_format", "ofx") != "ofx" or amount == 0:
+        return None
+    if match.get("ledger_account"):
+        other = str(match["ledger_account"])
+    elif match.get("charge_id") and amount > 0:
+        other = BANK
+    else:
+        return None
+    lines = (debit(bank_account, amount), credit(other, amount)) if amount > 0 else \
+        (debit(other, -amount), credit(bank_account, -amount))
+    return Posting(day, f"Extrato: {str(line.get('description') or '')[:200]}", lines, str(line["id"]))
+
+
+def bank_opening(statement: Mapping[str, Any], day: str) -> Posting | None:
+    """The balance an account had before the first statement we read of it (its closing balance less that
+    statement's lines), against opening balances in equity, so the books start where the bank does."""
+    opening = int(statement.get("opening_balance_cents") or 0)
+    bank_account = statement.get("bank_ledger_account")
+    if opening == 0 or not bank_account:
+        return None
+    lines = (debit(bank_account, opening), credit(OPENING_BALANCES, opening)) if opening > 0 else \
+        (debit(OPENING_BALANCES, -opening), credit(bank_account, -opening))
+    return Posting(day, f"Saldo inicial da conta {statement.get('bank_account_id')}", lines,
+                   str(statement["bank_account_id"]))
 
 
 def trial_balance_row(account: Account, debits: int, credits: int) -> dict[str, Any]:

@@ -75,6 +75,35 @@ def add_account(tenant_id: str, code: str, name: str, parent: str, kind: str | N
     return account
 
 
+def bank_account_code(tenant_id: str, name: str, deps: LedgerDeps) -> str:
+    """The analytic account under 1.1.1 Disponível named `name` (a statement's bank account), added with the
+    next free code (1.1.1.10, 1.1.1.11, …) the first time; the same name again finds it."""
+    for _ in range(5):
+        accounts = chart(tenant_id, deps)
+        for account in accounts.values():
+            if account.parent == model.AVAILABLE and account.name == name:
+                return account.code
+        taken = {int(code.rsplit(".", 1)[1]) for code in accounts if code.startswith(model.AVAILABLE + ".")}
+        code = f"{model.AVAILABLE}.{max([9, *taken]) + 1:02d}"
+        try:
+            add_account(tenant_id, code, name, model.AVAILABLE, None, False, deps)
+        except ConflictError:  # another request took the code first: read again
+            continue
+        return code
+    raise ConflictError("The chart is changing too fast to add the bank's account; retry.")
+
+
+def postable_accounts(tenant_id: str, deps: LedgerDeps) -> set[str]:
+    """The analytic accounts of the chart (what a line may be booked to)."""
+    return {code for code, account in chart(tenant_id, deps).items() if not account.group}
+
+
+def account_balance(tenant_id: str, code: str, as_of: date, deps: LedgerDeps) -> int:
+    """One account's balance up to `as_of`, in its normal direction."""
+    rows = trial_balance(tenant_id, as_of, deps)["accounts"]
+    return next((int(row["balance_cents"]) for row in rows if row["code"] == code), 0)
+
+
 # Postings from events
 def _day(value: str | None, fallback: str) -> str:
     instant = value or fallback
@@ -144,6 +173,12 @@ def post_event(event: Event, deps: LedgerDeps) -> bool:
     elif event.type == "charge.paid":
         charge = data["charge"]
         posting = model.charge_paid(charge, _day(charge.get("paid_at"), event.occurred_at))
+    elif event.type == "bank_transaction.matched":
+        line = data["bank_transaction"]
+        posting = model.bank_line(line, data.get("bank_ledger_account"), line["posted_on"])
+    elif event.type == "bank_statement.imported":
+        statement = data["bank_statement"]
+        posting = model.bank_opening(statement, str(statement.get("opening_on") or _day(None, event.occurred_at)))
     elif event.type == "charge.payment_unapplied":
         charge = data["charge"]
         before = deps.repo.unapplied_booked(tenant_id, charge["id"])

@@ -139,9 +139,11 @@ DEFINITIONS = Definitions(
             name="ledger",
             handler="ledger_consumer",
             event_types=("invoice.authorized", "invoice.cancelled", "order.shipped", "charge.created",
-                         "charge.paid", "charge.cancelled", "charge.payment_unapplied"),
+                         "charge.paid", "charge.cancelled", "charge.payment_unapplied", "bank_transaction.matched",
+                         "bank_statement.imported"),
             module="chalicelib.ledger.handlers", deps="ledger",
-            description="SQS ledger queue → the books: sales, shipments, payments and cancellations, once each.",
+            description="SQS ledger queue → the books: sales, shipments, payments, cancellations and the bank "
+                        "statements' lines, once each.",
         ),
         Consumer(
             name="reconciliation",

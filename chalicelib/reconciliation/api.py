@@ -17,8 +17,18 @@ from chalicelib.reconciliation.service import ReconciliationDeps
 api: Api[ReconciliationDeps] = Api(__name__, tag="Bank statements and reconciliation")
 
 _ID = r"^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}$"
+_CODE = r"^[1-9](\.\d{1,3}){0,5}$"
 # What banks' files arrive as (the format itself is read from the content).
 STATEMENT_TYPES = ("application/x-ofx", "text/plain", "application/octet-stream", "application/xml", "text/xml")
+
+
+class BalanceCheck(BaseModel):
+    ledger_account: str | None = Field(description="The bank account's account in the ledger (under 1.1.1).")
+    statement_balance_cents: int
+    ledger_balance_cents: int
+    difference_cents: int
+    unmatched_lines: int = Field(description="Lines of the account up to that day still waiting for a person.")
+    balanced: bool
 
 
 class StatementResponse(BaseModel):
@@ -38,7 +48,11 @@ class StatementResponse(BaseModel):
     credits_cents: int
     debits_cents: int
     repairs: list[str] = Field(description="What the repair layer changed to read the file (charset, amounts, …).")
+    categorized: int = Field(default=0, description="Stored lines a bank rule booked to a ledger account.")
     created_at: str
+    balance_check: BalanceCheck | None = Field(default=None, description=(
+        "GET of one statement: the statement's closing balance against the books' bank account on that day "
+        "(OFX with a balance only)."))
 
 
 class StatementListResponse(BaseModel):
@@ -112,6 +126,33 @@ class MatchRequest(BaseModel):
         return self
 
 
+class CategorizeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ledger_account: str = Field(pattern=_CODE, description="An analytic account of the chart (4.3.01 Tarifas…).")
+
+
+class RuleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description_contains: str = Field(min_length=2, max_length=100, pattern=PRINTABLE, description=(
+        "Text the line's description holds (case and accents aside)."))
+    direction: Literal["credit", "debit"]
+    ledger_account: str = Field(pattern=_CODE)
+
+
+class RuleResponse(BaseModel):
+    id: str
+    description_contains: str
+    direction: Literal["credit", "debit"]
+    ledger_account: str
+    created_at: str
+
+
+class RuleListResponse(BaseModel):
+    data: list[RuleResponse]
+
+
 class IgnoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -143,7 +184,8 @@ def import_statement(call: Call[ReconciliationDeps]) -> Result:
     account is created on first sight; a line is stored once (account + FITID + content hash), so the same
     file again stores nothing and counts every line as a duplicate. New credits are matched to charges: a
     Pix txid or the boleto's nosso número first, then the amount within 10 days of the due date when
-    exactly one open charge fits; a match settles the charge like a payment notice (never twice)."""
+    exactly one open charge fits; a match settles the charge like a payment notice (never twice), through
+    the reconciliation queue within seconds. What is left is tried against the bank rules."""
     return Result(_statement(service.import_statement(call.tenant_id, call.raw_body, call.deps)), status=201)
 
 
@@ -159,8 +201,12 @@ def list_statements(call: Call[ReconciliationDeps]) -> Result:
 @api.route_spec("/v1/bank-statements/{statement_id}", scope="reconciliation:read", response=StatementResponse,
                 extra_statuses=(404,))
 def get_statement(call: Call[ReconciliationDeps], statement_id: str) -> Result:
-    """Get an imported statement"""
-    return Result(_statement(call.deps.repo.get_statement(call.tenant_id, statement_id)))
+    """Get an imported statement, with its balance check
+    `balance_check` compares the statement's closing balance with the books' bank account on its day:
+    `balanced` once every line up to then is matched or categorized (and the ledger consumer booked them)."""
+    statement = call.deps.repo.get_statement(call.tenant_id, statement_id)
+    return Result({**_statement(statement), "balance_check": service.balance_check(call.tenant_id, statement,
+                                                                                  call.deps)})
 
 
 @api.route_spec("/v1/bank-accounts", scope="reconciliation:read", query=ListQuery,
@@ -208,3 +254,42 @@ def ignore_transaction(call: Call[ReconciliationDeps], transaction_id: str) -> R
     It leaves the to-do list (an internal transfer, a line booked elsewhere). Only an `unmatched` line."""
     body: IgnoreRequest = call.body
     return Result(_line(service.ignore_line(call.tenant_id, transaction_id, body.reason, call.deps)))
+
+
+@api.route_spec("/v1/bank-transactions/{transaction_id}/categorize", "POST", scope="reconciliation:write",
+                request=CategorizeRequest, response=TransactionResponse, extra_statuses=(404, 409))
+def categorize_transaction(call: Call[ReconciliationDeps], transaction_id: str) -> Result:
+    """Book a line to a ledger account
+    A fee, a transfer, rent, a tax: the line becomes `matched` with `match.ledger_account`, and the ledger
+    books it against the statement's bank account. 400 naming `ledger_account` when it is no analytic
+    account of the chart; 409 when the line is not `unmatched`."""
+    body: CategorizeRequest = call.body
+    return Result(_line(service.categorize_line(call.tenant_id, transaction_id, body.ledger_account, call.deps)))
+
+
+@api.route_spec("/v1/bank-rules", scope="reconciliation:read", response=RuleListResponse)
+def list_rules(call: Call[ReconciliationDeps]) -> Result:
+    """List bank rules
+    In the order they are tried (oldest first); the first that fits a line categorizes it."""
+    return Result({"data": [r.model_dump(mode="json") for r in call.deps.repo.rules(call.tenant_id)]})
+
+
+@api.route_spec("/v1/bank-rules", "POST", scope="reconciliation:write", request=RuleRequest, response=RuleResponse,
+                status=201)
+def add_rule(call: Call[ReconciliationDeps]) -> Result:
+    """Add a bank rule
+    Lines imported from now on that go `direction` and whose description holds `description_contains` are
+    booked to `ledger_account` (bank fees, rent, taxes). 400 naming `ledger_account` when it is no
+    analytic account."""
+    body: RuleRequest = call.body
+    rule = service.add_rule(call.tenant_id, body.description_contains, body.direction, body.ledger_account,
+                            call.deps)
+    return Result(rule.model_dump(mode="json"), status=201)
+
+
+@api.route_spec("/v1/bank-rules/{rule_id}", "DELETE", scope="reconciliation:write", response=RuleResponse,
+                extra_statuses=(404,))
+def delete_rule(call: Call[ReconciliationDeps], rule_id: str) -> Result:
+    """Delete a bank rule
+    Answers the rule as it was. Lines it categorized stay as they are."""
+    return Result(call.deps.repo.delete_rule(call.tenant_id, rule_id).model_dump(mode="json"))

@@ -20,6 +20,8 @@ from typing import Protocol, TypeVar
 from chalicelib.reconciliation.model import StatementLine
 
 WINDOW_DAYS = 10
+# A late payment pays the principal with fine (≤ 10 %) and interest: at most this factor of it in the window.
+MAX_LATE_FACTOR = 1.25
 # Ours: "chg" + the 26-character ULID (pix.txid_from_id); any txid is 26..35 alphanumerics.
 _OUR_TXID = re.compile(r"\bchg([0-9A-HJKMNP-TV-Z]{26})\b")
 _NOSSO_NUMERO = re.compile(r"(?<!\d)(\d{10,20})(?!\d)")

@@ -98,8 +98,14 @@ class BankAccount(Strict):
     account: str
     balance_cents: int | None = None
     balance_at: str | None = None  # the date of the newest statement balance (YYYY-MM-DD)
-    ledger_account: str | None = None
+    ledger_account: str | None = None  # its analytic account in the ledger (under 1.1.1 Disponível)
+    opening_balance_cents: int | None = None  # the balance before the first statement with a balance
+    opening_on: date | None = None
     created_at: str
+
+    @property
+    def label(self) -> str:
+        return f"Banco {self.bank_code} ag {self.agency} cc {self.account}"
 
 
 class Match(Strict):
@@ -118,6 +124,7 @@ class BankTransaction(Strict):
     description: str
     fitid: str | None
     kind: str
+    source_format: StatementFormat = "ofx"
     reference: str | None = None
     our_number: str | None = None
     fee_cents: int = 0
@@ -149,4 +156,12 @@ class Statement(Strict):
     credits_cents: int
     debits_cents: int
     repairs: list[str]
+    created_at: str
+
+
+class BankRule(Strict):
+    id: str
+    description_contains: str
+    direction: Literal["credit", "debit"]
+    ledger_account: str
     created_at: str

@@ -22,7 +22,7 @@ from chalicelib.platform.events import Event, stage_event
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.pagination import Page, paginate
 from chalicelib.reconciliation import keys
-from chalicelib.reconciliation.model import BankAccount, BankTransaction, Statement
+from chalicelib.reconciliation.model import BankAccount, BankRule, BankTransaction, Statement
 
 LINES_PER_TRANSACTION = 50  # two items each (the line and its fingerprint): DynamoDB's 100-item limit
 
@@ -31,7 +31,18 @@ class DocRecord(BaseRecord):
     doc = JSONAttribute()
     version = NumberAttribute(null=True)
     bank_account_id = UnicodeAttribute(null=True)  # a line's account (the list filter)
-    balance_at = UnicodeAttribute(null=True)  # an account's newest statement balance day
+
+
+class AccountRecord(BaseRecord):
+    """A bank account: what the statement named (doc), and what later statements and the ledger set, each
+    its own attribute so one never overwrites another."""
+
+    doc = JSONAttribute()
+    balance_cents = NumberAttribute(null=True)
+    balance_at = UnicodeAttribute(null=True)
+    ledger_account = UnicodeAttribute(null=True)
+    opening_balance_cents = NumberAttribute(null=True)
+    opening_on = UnicodeAttribute(null=True)
 
 
 class RefRecord(BaseRecord):
@@ -46,8 +57,12 @@ def _lost() -> None:
     raise LostRaceError
 
 
-def _account(record: DocRecord) -> BankAccount:
-    return BankAccount.model_validate(record.doc)
+def _account(record: AccountRecord) -> BankAccount:
+    opening = record.opening_balance_cents
+    return BankAccount.model_validate({
+        **record.doc, "balance_cents": int(record.balance_cents) if record.balance_cents is not None else None,
+        "balance_at": record.balance_at, "ledger_account": record.ledger_account,
+        "opening_balance_cents": int(opening) if opening is not None else None, "opening_on": record.opening_on})
 
 
 def _line(record: DocRecord) -> BankTransaction:
@@ -77,9 +92,10 @@ class DynamoReconciliationRepository:
             uow = UnitOfWork()
             uow.put(RefRecord.at(ref, kind="bank_account_ref", ref_id=created.id),
                     condition=RefRecord.pk.does_not_exist(), on_fail=_lost)
-            uow.put(DocRecord.at(keys.bank_account(tenant_id, created.id), kind="bank_account",
-                                 doc=created.model_dump(mode="json"), version=1),
-                    condition=DocRecord.pk.does_not_exist())
+            uow.put(AccountRecord.at(keys.bank_account(tenant_id, created.id), kind="bank_account",
+                                     doc=created.model_dump(mode="json", include={"id", "bank_code", "agency",
+                                                                                  "account", "created_at"})),
+                    condition=AccountRecord.pk.does_not_exist())
             try:
                 uow.commit()
             except LostRaceError:
@@ -89,30 +105,42 @@ class DynamoReconciliationRepository:
 
     def get_account(self, tenant_id: str, account_id: str) -> BankAccount:
         key = keys.bank_account(tenant_id, account_id) if is_id(account_id, "bac") else None
-        return _account(get_item(DocRecord, key, NotFoundError(f"No bank account {account_id}.")))
+        return _account(get_item(AccountRecord, key, NotFoundError(f"No bank account {account_id}.")))
 
     def list_accounts(self, tenant_id: str, limit: int, cursor: str | None) -> Page[BankAccount]:
         prefix = keys.bank_account_prefix(tenant_id)
 
         def fetch(n: int, position: dict[str, Any] | None) -> builtins.list[tuple[BankAccount, dict[str, str]]]:
-            rows = query_rows(DocRecord, prefix.pk, DocRecord.sk.startswith(prefix.sk), n, position)
+            rows = query_rows(AccountRecord, prefix.pk, AccountRecord.sk.startswith(prefix.sk), n, position)
             return [(_account(r), pos) for r, pos in rows]
 
         return paginate(f"{tenant_id}:bank-accounts", limit, cursor, fetch)
 
-    def update_balance(self, tenant_id: str, account: BankAccount, balance_cents: int, balance_on: str) -> bool:
-        """Keep the newest statement balance: an older statement imported later changes nothing."""
-        doc = account.model_copy(update={"balance_cents": balance_cents, "balance_at": balance_on})
-        record = DocRecord.at(keys.bank_account(tenant_id, account.id))
-        newer = DocRecord.balance_at.does_not_exist() | (DocRecord.balance_at <= balance_on)
+    def _set(self, tenant_id: str, account_id: str, actions: builtins.list[Any], condition: Any) -> bool:
+        record = AccountRecord.at(keys.bank_account(tenant_id, account_id))
         try:
-            record.update(actions=[DocRecord.doc.set(doc.model_dump(mode="json")), DocRecord.balance_at.set(balance_on)],
-                          condition=DocRecord.pk.exists() & newer)
+            record.update(actions=actions, condition=AccountRecord.pk.exists() & condition)
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise
         return True
+
+    def update_balance(self, tenant_id: str, account: BankAccount, balance_cents: int, balance_on: str) -> bool:
+        """Keep the newest statement balance: an older statement imported later changes nothing."""
+        newer = AccountRecord.balance_at.does_not_exist() | (AccountRecord.balance_at <= balance_on)
+        return self._set(tenant_id, account.id, [AccountRecord.balance_cents.set(balance_cents),
+                                                 AccountRecord.balance_at.set(balance_on)], newer)
+
+    def set_ledger_account(self, tenant_id: str, account_id: str, code: str) -> bool:
+        return self._set(tenant_id, account_id, [AccountRecord.ledger_account.set(code)],
+                         AccountRecord.ledger_account.does_not_exist())
+
+    def set_opening(self, tenant_id: str, account_id: str, cents: int, day: str) -> bool:
+        """The balance before the account's first statement with one: set once (False when it was)."""
+        return self._set(tenant_id, account_id, [AccountRecord.opening_balance_cents.set(cents),
+                                                 AccountRecord.opening_on.set(day)],
+                         AccountRecord.opening_balance_cents.does_not_exist())
 
     # Lines
     def known_fingerprints(self, tenant_id: str, account_id: str, fingerprints: builtins.list[str]) -> set[str]:
@@ -160,6 +188,14 @@ class DynamoReconciliationRepository:
         if uow is None:
             mine.commit()
 
+    def count_unmatched(self, tenant_id: str, account_id: str, through: str) -> int:
+        """The account's unmatched lines dated up to `through` (GSI1, the account's sort-key prefix)."""
+        index = keys.line_status_index(tenant_id, "unmatched", account_id, "")
+        count = 0
+        for record in DocRecord.gsi1.query(index.pk, DocRecord.gsi1sk.startswith(index.sk)):
+            count += _line(record).posted_on.isoformat() <= through  # type: ignore[arg-type]
+        return count
+
     def stage_charge_claim(self, uow: UnitOfWork, tenant_id: str, charge_id: str, line_id: str,
                            on_fail: Callable[[], None]) -> None:
         uow.put(RefRecord.at(keys.charge_line(tenant_id, charge_id), kind="bank_transaction_charge", ref_id=line_id),
@@ -188,6 +224,22 @@ class DynamoReconciliationRepository:
             return [(_line(r), pos) for r, pos in rows]
 
         return paginate(scope, limit, cursor, fetch)
+
+    # Bank rules
+    def add_rule(self, tenant_id: str, rule: BankRule) -> None:
+        DocRecord.at(keys.rule(tenant_id, rule.id), kind="bank_rule", doc=rule.model_dump(mode="json")).save(
+            condition=DocRecord.pk.does_not_exist())
+
+    def rules(self, tenant_id: str) -> builtins.list[BankRule]:
+        """Every rule of the tenant, oldest first (the order they are tried in)."""
+        prefix = keys.rule_prefix(tenant_id)
+        return [BankRule.model_validate(r.doc) for r in DocRecord.query(prefix.pk, DocRecord.sk.startswith(prefix.sk))]
+
+    def delete_rule(self, tenant_id: str, rule_id: str) -> BankRule:
+        key = keys.rule(tenant_id, rule_id) if is_id(rule_id, "rul") else None
+        record = get_item(DocRecord, key, NotFoundError(f"No bank rule {rule_id}."))
+        record.delete()
+        return BankRule.model_validate(record.doc)
 
     # Statements
     def save_statement(self, tenant_id: str, statement: Statement, event: Event) -> None:

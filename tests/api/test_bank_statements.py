@@ -22,8 +22,13 @@ SAMPLES = Path(__file__).parent.parent / "fixtures" / "statements"
 
 
 def upload(http, tenant, raw: bytes, content_type: str = "application/x-ofx") -> tuple[int, Any]:
+    """Import a file, then do what the reconciliation queue does: settle the matched lines' charges (the test
+    client runs no queues; a redelivered event is a no-op)."""
     answer = http.request("POST", "/v1/bank-statements", raw=raw,
                           headers={**tenant["headers"], "Content-Type": content_type})
+    for event in call(http, tenant, "GET", "/v1/events?type=bank_transaction.matched&limit=100")[1]["data"]:
+        assert deliver_event("reconciliation_consumer", event["type"], tenant, event["data"],
+                             event["id"]) == {"batchItemFailures": []}
     return answer.status_code, json.loads(answer.body)
 
 
@@ -103,7 +108,11 @@ def test_each_banks_ofx_is_read_repaired_and_stored_once(http, tenant, sample):
         (first["bank_account_id"], bank, agency, account, balance)]
     stored = lines(http, tenant, f"?bank_account_id={first['bank_account_id']}")
     assert len(stored) == count and all(t["status"] == "unmatched" and t["id"].startswith("btx_") for t in stored)
-    assert call(http, tenant, "GET", f"/v1/bank-statements/{first['id']}") == (200, first)
+    status, got = call(http, tenant, "GET", f"/v1/bank-statements/{first['id']}")
+    check = got.pop("balance_check")
+    assert (status, got) == (200, first)
+    assert (check["statement_balance_cents"], check["unmatched_lines"], check["balanced"]) == (balance, count, False)
+    assert check["ledger_account"] == "1.1.1.10"
     assert [s["id"] for s in call(http, tenant, "GET", "/v1/bank-statements")[1]["data"]] == [again["id"], first["id"]]
 
 
@@ -298,3 +307,84 @@ def test_the_consumer_settles_a_match_a_crash_left_unsettled_and_a_repeat_change
     assert len(after["payments"]) == 1 and after["paid_amount_cents"] == 4_200
     imported = call(http, tenant, "GET", "/v1/events?type=bank_statement.imported")[1]["data"]
     assert imported[0]["data"]["bank_statement"]["matched"] == 1
+
+
+# --- the books: rules, categories, the balance check ---------------------------------------------------------
+
+def deliver_all(http, tenant, *event_types: str) -> None:
+    """Hand the tenant's events of these types to the ledger consumer (the test client runs no queues)."""
+    from tests.api.test_ledger import deliver
+
+    for event_type in event_types:
+        deliver(http, tenant, event_type)
+
+
+def trial(http, tenant) -> dict[str, int]:
+    from tests.api.test_ledger import balances
+
+    return balances(http, tenant)
+
+
+@pytest.fixture
+def audited(tenant):
+    yield
+    from chalicelib.ledger.invariants import audit
+    from tests.deps import root
+
+    assert audit(tenant["id"], root().ledger_repository) == []
+
+
+def test_rules_categorize_lines_on_import_and_bad_rules_are_400(http, tenant, audited):
+    status, rule = call(http, tenant, "POST", "/v1/bank-rules",
+                        {"description_contains": "tarifa pacote", "direction": "debit", "ledger_account": "4.3.01"})
+    assert status == 201 and rule["id"].startswith("rul_"), rule
+    for body, field in (({"description_contains": "x y", "direction": "debit", "ledger_account": "4.3"}, "ledger_account"),
+                        ({"description_contains": "x y", "direction": "debit", "ledger_account": "9.9"}, "ledger_account"),
+                        ({"description_contains": "x y", "direction": "sideways", "ledger_account": "4.3.01"}, "direction"),
+                        ({"description_contains": "", "direction": "debit", "ledger_account": "4.3.01"},
+                         "description_contains")):
+        status, problem = call(http, tenant, "POST", "/v1/bank-rules", body)
+        assert status == 400 and field in fields(problem), (body, problem)
+    status, body = upload(http, tenant, (SAMPLES / "bb_sgml_1252.ofx").read_bytes())
+    assert (body["transactions"], body["categorized"], body["matched"], body["unmatched"]) == (3, 1, 1, 2)
+    (fee,) = lines(http, tenant, "?status=matched")
+    assert fee["description"] == "Tarifa Pacote de Serviços"
+    assert fee["match"] == {"charge_id": None, "payable_id": None, "ledger_account": "4.3.01", "how": "rule"}
+    assert [r["id"] for r in call(http, tenant, "GET", "/v1/bank-rules")[1]["data"]] == [rule["id"]]
+    assert call(http, tenant, "DELETE", f"/v1/bank-rules/{rule['id']}") == (200, rule)
+    assert call(http, tenant, "DELETE", f"/v1/bank-rules/{rule['id']}")[0] == 404
+    assert call(http, tenant, "GET", "/v1/bank-rules")[1]["data"] == []
+
+
+def test_a_statement_reconciled_to_the_last_line_balances_with_the_books(http, tenant, customer, audited):
+    charge = new_charge(http, tenant, customer, method="pix", amount_cents=15_000)
+    today = app_today()
+    raw = ofx([(today, 15_000, f"PIX RECEBIDO {charge['pix']['txid']}", "B1"),
+               (today, -1_250, "TARIFA PACOTE", "B2"), (today, 50_000, "TED RECEBIDA SOCIO", "B3")],
+              balance_cents=100_000 + 15_000 - 1_250 + 50_000)  # the account held R$ 1.000,00 before
+    status, statement = upload(http, tenant, raw)
+    assert (statement["matched"], statement["unmatched"]) == (1, 2)
+    fee, capital = sorted(lines(http, tenant, "?status=unmatched"), key=lambda t: t["fitid"])
+    for line, account in ((fee, "4.3"), (fee, "1.1.1.10"), (fee, "7.7.7")):
+        status, problem = call(http, tenant, "POST", f"/v1/bank-transactions/{line['id']}/categorize",
+                               {"ledger_account": account})
+        assert status == 400 and "ledger_account" in fields(problem), problem
+    assert call(http, tenant, "POST", f"/v1/bank-transactions/{fee['id']}/categorize",
+                {"ledger_account": "4.3.01"})[1]["match"]["ledger_account"] == "4.3.01"
+    assert call(http, tenant, "POST", f"/v1/bank-transactions/{fee['id']}/categorize",
+                {"ledger_account": "4.3.01"})[0] == 409
+    check = call(http, tenant, "GET", f"/v1/bank-statements/{statement['id']}")[1]["balance_check"]
+    assert (check["unmatched_lines"], check["balanced"]) == (1, False)
+    call(http, tenant, "POST", f"/v1/bank-transactions/{capital['id']}/categorize", {"ledger_account": "2.3.1.01"})
+    deliver_all(http, tenant, "charge.created", "charge.paid", "bank_statement.imported", "bank_transaction.matched")
+    check = call(http, tenant, "GET", f"/v1/bank-statements/{statement['id']}")[1]["balance_check"]
+    assert check == {"ledger_account": "1.1.1.10", "statement_balance_cents": 163_750, "ledger_balance_cents": 163_750,
+                     "difference_cents": 0, "unmatched_lines": 0, "balanced": True}
+    books = trial(http, tenant)
+    assert books["1.1.1.10"] == 163_750 and books.get("1.1.1.02", 0) == 0  # the Pix moved on to the account
+    assert (books["2.3.2.01"], books["4.3.01"], books["2.3.1.01"]) == (100_000, 1_250, 50_000)
+    accounts = {a["code"]: a for a in call(http, tenant, "GET", "/v1/ledger/accounts")[1]["data"]}
+    assert accounts["1.1.1.10"]["name"] == "Banco 341 ag 412 cc 987654"
+    # Everything delivered again books nothing twice.
+    deliver_all(http, tenant, "bank_statement.imported", "bank_transaction.matched")
+    assert trial(http, tenant) == books

@@ -191,6 +191,8 @@ def test_no_line_settles_two_charges_and_no_charge_is_settled_twice(store, actio
                     amount_cents=charge.amount_cents, paid_at=rfc3339(NOW), method="boleto"), root().collections)
             elif action == "statement":  # the bank's retorno showing it (some files hold others too)
                 service.import_statement(tenant, _retorno([charge, *three[:i]]), deps)
+                for matched_line in deps.repo.list_lines(tenant, "matched", None, 100, None).items:
+                    service.settle_line(tenant, matched_line, "boleto", deps)  # what the queue's consumer does
             elif action == "manual_pay":
                 charges.record_payment(tenant, charge.id, charge.amount_cents, NOW, "boleto", root().collections)
             else:  # a person matches the unmatched line of this charge's amount to it

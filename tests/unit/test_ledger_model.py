@@ -112,3 +112,26 @@ def test_an_entry_never_exceeds_one_transaction():
                                     "source": {"event_id": None, "type": "manual"}, "created_at": "x",
                                     "lines": [{"account": "1.1.1.02", "debit_cents": 1}] * 21
                                     + [{"account": "2.3.1.01", "credit_cents": 1}] * 21})
+
+
+def test_a_statement_line_books_against_its_bank_account():
+    from chalicelib.ledger.model import bank_line, bank_opening
+
+    pix = {"id": "btx_1", "amount_cents": 15_000, "description": "PIX", "source_format": "ofx",
+           "match": {"charge_id": "chg_1"}}
+    entry = bank_line(pix, "1.1.1.10", "2026-12-01")
+    assert entry is not None and [(ln.account, ln.debit_cents, ln.credit_cents) for ln in entry.lines] == [
+        ("1.1.1.10", 15_000, 0), ("1.1.1.02", 0, 15_000)]
+    fee = {"id": "btx_2", "amount_cents": -1_250, "description": "TARIFA", "match": {"ledger_account": "4.3.01"}}
+    entry = bank_line(fee, "1.1.1.10", "2026-12-01")
+    assert entry is not None and [(ln.account, ln.debit_cents, ln.credit_cents) for ln in entry.lines] == [
+        ("4.3.01", 1_250, 0), ("1.1.1.10", 0, 1_250)]
+    assert bank_line({**pix, "source_format": "cnab240"}, "1.1.1.10", "2026-12-01") is None  # a cobrança report
+    assert bank_line({**pix, "match": {"charge_id": "chg_1"}, "amount_cents": -5}, "1.1.1.10", "2026-12-01") is None
+    assert bank_line(pix, None, "2026-12-01") is None
+    opening = bank_opening({"bank_account_id": "bac_1", "opening_balance_cents": -300,
+                            "bank_ledger_account": "1.1.1.10"}, "2026-12-01")
+    assert opening is not None and [(ln.account, ln.debit_cents, ln.credit_cents) for ln in opening.lines] == [
+        ("2.3.2.01", 300, 0), ("1.1.1.10", 0, 300)]
+    assert bank_opening({"bank_account_id": "bac_1", "opening_balance_cents": 0,
+                         "bank_ledger_account": "1.1.1.10"}, "2026-12-01") is None
