@@ -325,8 +325,10 @@ def trial(http, tenant) -> dict[str, int]:
     return balances(http, tenant)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def audited(tenant):
+    """The books' invariants (every entry balanced, each event posted once, totals equal the journal) after
+    every scenario."""
     yield
     from chalicelib.ledger.invariants import audit
     from tests.deps import root
@@ -334,7 +336,7 @@ def audited(tenant):
     assert audit(tenant["id"], root().ledger_repository) == []
 
 
-def test_rules_categorize_lines_on_import_and_bad_rules_are_400(http, tenant, audited):
+def test_rules_categorize_lines_on_import_and_bad_rules_are_400(http, tenant):
     status, rule = call(http, tenant, "POST", "/v1/bank-rules",
                         {"description_contains": "tarifa pacote", "direction": "debit", "ledger_account": "4.3.01"})
     assert status == 201 and rule["id"].startswith("rul_"), rule
@@ -356,7 +358,7 @@ def test_rules_categorize_lines_on_import_and_bad_rules_are_400(http, tenant, au
     assert call(http, tenant, "GET", "/v1/bank-rules")[1]["data"] == []
 
 
-def test_a_statement_reconciled_to_the_last_line_balances_with_the_books(http, tenant, customer, audited):
+def test_a_statement_reconciled_to_the_last_line_balances_with_the_books(http, tenant, customer):
     charge = new_charge(http, tenant, customer, method="pix", amount_cents=15_000)
     today = app_today()
     raw = ofx([(today, 15_000, f"PIX RECEBIDO {charge['pix']['txid']}", "B1"),
