@@ -13,7 +13,7 @@ CHALICELIB = Path(__file__).resolve().parents[2] / "chalicelib"
 # contexts share). Their one arrow is KERNEL_ARROWS: brazil uses platform's money and text types, platform
 # knows nothing of brazil, so the graph stays acyclic.
 RANK = {"platform": 0, "brazil": 0, "tenants": 1, "eventlog": 1, "stock": 2, "catalog": 3, "orders": 4,
-        "invoicing": 5, "collections": 5, "notifications": 6, "ledger": 6, "dunning": 7, "reconciliation": 7,
+        "invoicing": 5, "collections": 5, "notifications": 6, "ledger": 6, "dunning": 7, "reconciliation": 7, "payables": 7,
         "metering": 8}
 KERNEL_ARROWS = {("brazil", "platform")}
 # The vocabulary is pure: what it may import (a module, or anything inside it).
