@@ -20,7 +20,7 @@ from typing import Literal
 from chalicelib.collections import boleto
 from chalicelib.platform.errors import FieldError, InvalidRequestError
 
-Kind = Literal["bank_boleto", "arrecadacao"]
+Kind = Literal["bank_boleto", "arrecadacao", "pix"]
 
 SEGMENTS = {"1": "prefeituras", "2": "saneamento", "3": "energia elétrica e gás", "4": "telecomunicações",
             "5": "órgãos governamentais", "6": "carnês e empresas (CNPJ)", "7": "multas de trânsito",
@@ -31,13 +31,17 @@ _PUNCTUATION = re.compile(r"[\s.\-]")
 @dataclass(frozen=True)
 class PaymentCode:
     kind: Kind
-    barcode: str  # 44 digits
-    digitable_line: str  # 47 (bank boleto) or 48 digits (arrecadação)
+    barcode: str | None  # 44 digits (None for Pix)
+    digitable_line: str | None  # 47 (bank boleto) or 48 digits (arrecadação); the payload for Pix
     amount_cents: int | None  # None: the code carries no amount (a quantity of currency, or zero)
     due_date: date | None
     bank_code: str | None = None  # bank boletos
     segment: str | None = None  # arrecadação
     company: str | None = None  # arrecadação: FEBRABAN company code, or the CNPJ root (segment 6)
+    pix_key: str | None = None  # Pix: the payee's key (static) or the location of its dynamic charge
+    pix_location: str | None = None
+    payee_name: str | None = None
+    txid: str | None = None
 
 
 class PaymentCodeError(InvalidRequestError):
@@ -127,3 +131,18 @@ def decode(digitable_line: str | None, barcode: str | None, today: date) -> Paym
     return PaymentCode(kind="bank_boleto", barcode=barcode_digits, digitable_line=boleto.barcode_to_linha(barcode_digits),
                        amount_cents=decoded.amount_cents or None, due_date=decoded.due_date,
                        bank_code=decoded.bank_code)
+
+
+def from_pix(payload: str, field: str = "document.pix_brcode") -> PaymentCode:
+    """A Pix BR Code ("copia e cola") to pay: its CRC checked by collections' parser, the payee's key or
+    location, name and amount (None for a code that leaves the amount to the payer)."""
+    from chalicelib.collections import pix
+
+    try:
+        code = pix.parse_brcode(payload)
+    except pix.PixError as exc:
+        raise PaymentCodeError(f"The Pix BR Code is not valid: {exc.detail}", field,
+                               exc.errors[0].message if exc.errors else "is not a valid BR Code") from None
+    return PaymentCode(kind="pix", barcode=None, digitable_line=payload.strip(), amount_cents=code.amount_cents,
+                       due_date=None, pix_key=code.key, pix_location=code.location, payee_name=code.name,
+                       txid=code.txid)

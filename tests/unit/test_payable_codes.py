@@ -82,3 +82,17 @@ def test_malformed_codes_are_400_naming_the_field(line, barcode, field):
     with pytest.raises(PaymentCodeError) as caught:
         decode(line, barcode, TODAY)
     assert caught.value.errors[0].field == field
+
+
+def test_a_pix_brcode_gives_the_payee_and_the_amount_and_a_broken_crc_is_400():
+    from chalicelib.collections import pix
+    from chalicelib.payables.documents import from_pix
+
+    payload = pix.build_brcode(name="Fornecedor Exemplo", city="São Paulo", key="11222333000181",
+                               amount_cents=25_990, txid="NF12345")
+    code = from_pix(payload)
+    assert (code.kind, code.amount_cents, code.pix_key, code.payee_name, code.txid) == (
+        "pix", 25_990, "11222333000181", "Fornecedor Exemplo", "NF12345")
+    with pytest.raises(PaymentCodeError) as caught:
+        from_pix(payload[:-1] + ("0" if payload[-1] != "0" else "1"))
+    assert caught.value.errors[0].field == "document.pix_brcode"
