@@ -1,4 +1,4 @@
-"""HTTP routes of the catalog: customers and products."""
+"""HTTP routes of the catalog: customers, suppliers and products."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from chalicelib.catalog.model import (
     ProductName,
     Quantity,
     StateRegistration,
+    Supplier,
     Unit,
 )
 from chalicelib.catalog.service import CatalogDeps
@@ -38,7 +39,7 @@ from chalicelib.stock.model import Sku, is_sku
 api: Api[CatalogDeps] = Api(__name__, tag="Catalog")
 
 
-class CreateCustomerRequest(BaseModel):
+class _NewParty(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: CustomerName
@@ -46,10 +47,9 @@ class CreateCustomerRequest(BaseModel):
     email: Email | None = None
     phone: Phone | None = Field(default=None, description="Digits, optionally with a leading +: 5511987654321.")
     state_registration: StateRegistration | None = Field(default=None, description="Inscrição estadual, or ISENTO.")
-    address: Address
 
 
-class UpdateCustomerRequest(BaseModel):
+class _PartyPatch(BaseModel):
     """Every field optional; what is sent replaces the current value (null clears an optional one)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -60,12 +60,9 @@ class UpdateCustomerRequest(BaseModel):
     phone: Phone | None = None
     state_registration: StateRegistration | None = None
     address: Address | None = None
-    dunning_paused_until: date | None = Field(default=None, description=(
-        "A promise to pay: no dunning step is sent to this customer up to and including this day "
-        "(YYYY-MM-DD; null resumes at once)."))
 
 
-class CustomerResponse(BaseModel):
+class _PartyResponse(BaseModel):
     id: str
     name: str
     document: str
@@ -73,6 +70,21 @@ class CustomerResponse(BaseModel):
     email: str | None
     phone: str | None
     state_registration: str | None
+
+
+class CreateCustomerRequest(_NewParty):
+    address: Address
+
+
+class UpdateCustomerRequest(_PartyPatch):
+    """Every field optional; what is sent replaces the current value (null clears an optional one)."""
+
+    dunning_paused_until: date | None = Field(default=None, description=(
+        "A promise to pay: no dunning step is sent to this customer up to and including this day "
+        "(YYYY-MM-DD; null resumes at once)."))
+
+
+class CustomerResponse(_PartyResponse):
     address: Address
     dunning_paused_until: date | None = None
     created_at: str
@@ -86,6 +98,29 @@ class CustomerListResponse(BaseModel):
 
 class CustomerQuery(ListQuery):
     document: CpfOrCnpj | None = Field(default=None, description="Find the customer with this CPF/CNPJ.")
+
+
+class CreateSupplierRequest(_NewParty):
+    address: Address | None = None
+
+
+class UpdateSupplierRequest(_PartyPatch):
+    """Every field optional; what is sent replaces the current value (null clears an optional one)."""
+
+
+class SupplierResponse(_PartyResponse):
+    address: Address | None
+    created_at: str
+    updated_at: str
+
+
+class SupplierListResponse(BaseModel):
+    data: list[SupplierResponse]
+    next_cursor: str | None
+
+
+class SupplierQuery(ListQuery):
+    document: CpfOrCnpj | None = Field(default=None, description="Find the supplier with this CPF/CNPJ.")
 
 
 TAX_DESCRIPTION = ("The product's own NF-e tax profile (CSOSN or ICMS CST, rates, PIS/COFINS) over the tenant's "
@@ -146,7 +181,7 @@ class ProductListResponse(BaseModel):
     next_cursor: str | None
 
 
-def _customer(customer: Customer) -> dict[str, Any]:
+def _customer(customer: Customer | Supplier) -> dict[str, Any]:
     return customer.model_dump(mode="json", exclude={"version"})
 
 
@@ -192,6 +227,46 @@ def update_customer(call: Call[CatalogDeps], customer_id: str) -> Result:
     body: UpdateCustomerRequest = call.body
     patch = body.model_dump(mode="json", exclude_unset=True)
     return Result(_customer(service.update_customer(call.tenant_id, customer_id, patch, call.deps)))
+
+
+@api.route_spec("/v1/suppliers", "POST", scope="catalog:write", request=CreateSupplierRequest,
+                response=SupplierResponse, status=201, extra_statuses=(409,))
+def create_supplier(call: Call[CatalogDeps]) -> Result:
+    """Create a supplier
+    The document is a CPF or CNPJ with valid check digits, unique among the tenant's suppliers (409
+    `conflict`); a customer may have the same one. Supplier invoices find their supplier by it."""
+    body: CreateSupplierRequest = call.body
+    return Result(_customer(service.create_supplier(call.tenant_id, body.model_dump(mode="json"), call.deps)),
+                  status=201)
+
+
+@api.route_spec("/v1/suppliers", scope="catalog:read", query=SupplierQuery, response=SupplierListResponse)
+def list_suppliers(call: Call[CatalogDeps]) -> Result:
+    """List suppliers, newest first
+    Filter with `document` to find the supplier with a CPF/CNPJ."""
+    repo = call.deps.repo
+    if call.query.document:
+        found = repo.find_supplier_by_document(call.tenant_id, call.query.document)
+        return Result(page_body(Page([found] if found else [], None), _customer))
+    return Result(page_body(repo.list_suppliers(call.tenant_id, call.query.limit, call.query.cursor), _customer))
+
+
+@api.route_spec("/v1/suppliers/{supplier_id}", scope="catalog:read", response=SupplierResponse, extra_statuses=(404,))
+def get_supplier(call: Call[CatalogDeps], supplier_id: str) -> Result:
+    """Get a supplier"""
+    return Result(_customer(call.deps.repo.get_supplier(call.tenant_id, supplier_id)))
+
+
+@api.route_spec("/v1/suppliers/{supplier_id}", "PATCH", scope="catalog:write", request=UpdateSupplierRequest,
+                response=SupplierResponse, extra_statuses=(404, 409))
+def update_supplier(call: Call[CatalogDeps], supplier_id: str) -> Result:
+    """Update a supplier
+    Fields sent replace the current ones; a new document must be free among the suppliers."""
+    if not is_id(supplier_id, "sup"):
+        raise NotFoundError(f"No supplier {supplier_id}.")
+    body: UpdateSupplierRequest = call.body
+    patch = body.model_dump(mode="json", exclude_unset=True)
+    return Result(_customer(service.update_supplier(call.tenant_id, supplier_id, patch, call.deps)))
 
 
 @api.route_spec("/v1/products", "POST", scope="catalog:write", request=CreateProductRequest,

@@ -1,10 +1,10 @@
-"""The catalog context's DynamoDB keys: customers and products. Only this context's repository uses them."""
+"""The catalog context's DynamoDB keys: customers, suppliers and products. Only this context's repository uses them."""
 
 from __future__ import annotations
 
 from chalicelib.platform.keys import Key, claim, tenant_item
 
-claim("catalog", "CUS#", "CUSDOC#", "PRD#")
+claim("catalog", "CUS#", "CUSDOC#", "PRD#", "SUP#", "SUPDOC#")
 
 
 def customer(tenant_id: str, customer_id: str) -> Key:
@@ -18,6 +18,19 @@ def customer_prefix(tenant_id: str) -> Key:
 def customer_document_claim(tenant_id: str, document: str) -> Key:
     """One customer per CPF/CNPJ within a tenant: a uniqueness claim item."""
     return tenant_item(tenant_id, "CUSDOC#", document)
+
+
+def supplier(tenant_id: str, supplier_id: str) -> Key:
+    return tenant_item(tenant_id, "SUP#", supplier_id)
+
+
+def supplier_prefix(tenant_id: str) -> Key:
+    return tenant_item(tenant_id, "SUP#")
+
+
+def supplier_document_claim(tenant_id: str, document: str) -> Key:
+    """One supplier per CPF/CNPJ within a tenant (a customer may be a supplier too: claims of their own)."""
+    return tenant_item(tenant_id, "SUPDOC#", document)
 
 
 def product(tenant_id: str, sku: str) -> Key:

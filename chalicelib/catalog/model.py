@@ -48,7 +48,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Customer(Strict):
+class Party(Strict):
+    """What customers and suppliers both are."""
+
     id: str
     name: CustomerName
     document: CpfOrCnpj
@@ -56,8 +58,20 @@ class Customer(Strict):
     email: Email | None = None
     phone: Phone | None = None
     state_registration: StateRegistration | None = None
+
+
+class Customer(Party):
     address: Address
     dunning_paused_until: date | None = None  # a promise to pay: no dunning step before the day after
+    created_at: str
+    updated_at: str
+    version: int = 1
+
+
+class Supplier(Party):
+    """Who the tenant buys from: a party like a customer (its document unique among the suppliers)."""
+
+    address: Address | None = None  # an NF-e's emitter always has one; a hand-made supplier may not yet
     created_at: str
     updated_at: str
     version: int = 1

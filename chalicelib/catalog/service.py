@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib import stock
 from chalicelib.brazil.taxes import tax_rules_problems
-from chalicelib.catalog.model import Customer, Product, document_type
+from chalicelib.catalog.model import Customer, Product, Supplier, document_type
 from chalicelib.platform.clock import Clock, rfc3339
 from chalicelib.platform.dynamo import UnitOfWork
 from chalicelib.platform.errors import FieldError, InvalidRequestError, validation_errors
@@ -31,6 +31,12 @@ class CatalogRepository(Protocol):
     def get_customer(self, tenant_id: str, customer_id: str) -> Customer: ...
     def find_customer_by_document(self, tenant_id: str, document: str) -> Customer | None: ...
     def list_customers(self, tenant_id: str, limit: int, cursor: str | None) -> Page[Customer]: ...
+    def stage_new_supplier(self, uow: UnitOfWork, tenant_id: str, supplier: Supplier) -> None: ...
+    def stage_supplier_update(self, uow: UnitOfWork, tenant_id: str, supplier: Supplier, expected_version: int,
+                              previous_document: str) -> None: ...
+    def get_supplier(self, tenant_id: str, supplier_id: str) -> Supplier: ...
+    def find_supplier_by_document(self, tenant_id: str, document: str) -> Supplier | None: ...
+    def list_suppliers(self, tenant_id: str, limit: int, cursor: str | None) -> Page[Supplier]: ...
     def stage_new_product(self, uow: UnitOfWork, tenant_id: str, product: Product) -> None: ...
     def stage_product_update(self, uow: UnitOfWork, tenant_id: str, product: Product, expected_version: int) -> None: ...
     def get_product(self, tenant_id: str, sku: str) -> Product: ...
@@ -59,30 +65,53 @@ def _patched(model: Any, patch: dict[str, Any], cls: type[M]) -> M:
         raise InvalidRequestError("Some fields are invalid.", validation_errors(exc)) from None
 
 
-def create_customer(tenant_id: str, data: dict[str, Any], deps: CatalogDeps) -> Customer:
-    """A customer and its document claim: a second customer with the same CPF/CNPJ is a conflict."""
+P = TypeVar("P", Customer, Supplier)
+
+
+def _create_party(tenant_id: str, data: dict[str, Any], cls: type[P], noun: str, prefix: str,
+                  stage: Callable[[UnitOfWork, str, P], None], deps: CatalogDeps) -> P:
     now = rfc3339(deps.clock.now())
-    customer = Customer.model_validate({**data, "id": deps.ids.new("cus"), "created_at": now, "updated_at": now,
-                                        "document_type": document_type(data["document"])})
+    party = cls.model_validate({**data, "id": deps.ids.new(prefix), "created_at": now, "updated_at": now,
+                                "document_type": document_type(data["document"])})
     uow = UnitOfWork()
-    deps.repo.stage_new_customer(uow, tenant_id, customer)
-    stage_event(uow, deps.events.make(tenant_id, "customer.created", {"customer": _public(customer)}))
+    stage(uow, tenant_id, party)
+    stage_event(uow, deps.events.make(tenant_id, f"{noun}.created", {noun: _public(party)}))
     uow.commit()
-    return customer
+    return party
 
 
-def update_customer(tenant_id: str, customer_id: str, patch: dict[str, Any], deps: CatalogDeps) -> Customer:
-    current = deps.repo.get_customer(tenant_id, customer_id)
+def _update_party(tenant_id: str, current: P, patch: dict[str, Any], noun: str,
+                  stage: Callable[[UnitOfWork, str, P, int, str], None], deps: CatalogDeps) -> P:
     if patch.get("document"):
         patch = {**patch, "document_type": document_type(patch["document"])}
     updated = _patched(current, {**patch, "updated_at": rfc3339(deps.clock.now()), "version": current.version + 1},
-                       Customer)
+                       type(current))
     uow = UnitOfWork()
-    deps.repo.stage_customer_update(uow, tenant_id, updated, current.version, current.document)
-    stage_event(uow, deps.events.make(tenant_id, "customer.updated",
-                                      {"customer": _public(updated), "fields": sorted(patch)}))
+    stage(uow, tenant_id, updated, current.version, current.document)
+    stage_event(uow, deps.events.make(tenant_id, f"{noun}.updated", {noun: _public(updated), "fields": sorted(patch)}))
     uow.commit()
     return updated
+
+
+def create_customer(tenant_id: str, data: dict[str, Any], deps: CatalogDeps) -> Customer:
+    """A customer and its document claim: a second customer with the same CPF/CNPJ is a conflict."""
+    return _create_party(tenant_id, data, Customer, "customer", "cus", deps.repo.stage_new_customer, deps)
+
+
+def update_customer(tenant_id: str, customer_id: str, patch: dict[str, Any], deps: CatalogDeps) -> Customer:
+    return _update_party(tenant_id, deps.repo.get_customer(tenant_id, customer_id), patch, "customer",
+                         deps.repo.stage_customer_update, deps)
+
+
+def create_supplier(tenant_id: str, data: dict[str, Any], deps: CatalogDeps) -> Supplier:
+    """A supplier and its document claim: a second supplier with the same CPF/CNPJ is a conflict (a
+    customer with that document is not: a company may buy from its customer)."""
+    return _create_party(tenant_id, data, Supplier, "supplier", "sup", deps.repo.stage_new_supplier, deps)
+
+
+def update_supplier(tenant_id: str, supplier_id: str, patch: dict[str, Any], deps: CatalogDeps) -> Supplier:
+    return _update_party(tenant_id, deps.repo.get_supplier(tenant_id, supplier_id), patch, "supplier",
+                         deps.repo.stage_supplier_update, deps)
 
 
 def create_product(tenant_id: str, data: dict[str, Any], deps: CatalogDeps) -> Product:

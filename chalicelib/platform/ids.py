@@ -9,7 +9,7 @@ from ulid import ULID
 
 PREFIXES = frozenset(
     {"ten", "cus", "ord", "inv", "chg", "mov", "key", "evt", "whe", "stm", "btx", "ntf", "vod", "cce", "pay", "dun", "jnl",
-     "bac", "rul"}
+     "bac", "rul", "sup", "bil"}
 )
 _ID_RE = re.compile(r"^(?P<prefix>[a-z]{3})_(?P<ulid>[0-9A-HJKMNP-TV-Z]{26})$")
 

@@ -118,3 +118,25 @@ def test_another_tenants_customer_and_product_are_not_found(store):
     with pytest.raises(NotFoundError):
         repo.get_customer(tenant, "not-an-id")
     assert repo.find_customer_by_document(other, made.document) is None
+
+
+def test_suppliers_are_stored_like_customers_with_claims_of_their_own(store):
+    from tests.api.test_suppliers import CNPJ_SUPPLIER, supplier_body
+
+    tenant = new_tenant()
+    repo = root().catalog_repository
+    supplier = service.create_supplier(tenant, supplier_body(), root().catalog)
+    assert repo.get_supplier(tenant, supplier.id) == supplier
+    assert repo.find_supplier_by_document(tenant, CNPJ_SUPPLIER) == supplier
+    assert repo.find_customer_by_document(tenant, CNPJ_SUPPLIER) is None
+    customer = service.create_customer(tenant, customer_body(document=CNPJ_SUPPLIER), root().catalog)
+    assert repo.find_customer_by_document(tenant, CNPJ_SUPPLIER) == customer
+    with pytest.raises(ConflictError):
+        service.create_supplier(tenant, supplier_body(name="Outra"), root().catalog)
+    moved = service.update_supplier(tenant, supplier.id, {"document": OTHER_CPF}, root().catalog)
+    assert repo.find_supplier_by_document(tenant, OTHER_CPF) == moved
+    assert repo.find_supplier_by_document(tenant, CNPJ_SUPPLIER) is None
+    assert [s.id for s in read_all(lambda n, c: repo.list_suppliers(tenant, n, c), 1)] == [supplier.id]
+    assert [c.id for c in read_all(lambda n, c: repo.list_customers(tenant, n, c), 1)] == [customer.id]
+    with pytest.raises(NotFoundError):
+        repo.get_supplier(tenant, customer.id)
