@@ -20,6 +20,7 @@ from chalicelib.ledger.api import api as ledger_api
 from chalicelib.metering.api import api as metering_api
 from chalicelib.notifications.api import api as notifications_api
 from chalicelib.orders.api import api as orders_api
+from chalicelib.payables.api import api as payables_api
 from chalicelib.platform.auth import auth_blueprint, provide_key_resolver
 from chalicelib.platform.http import accept_any_when_unspecified, on_tenant_call, problem_from_chalice
 from chalicelib.platform.meta_api import api as meta_api
@@ -63,11 +64,12 @@ collections_api.provide(lambda: root().collections)
 dunning_api.provide(lambda: root().dunning)
 ledger_api.provide(lambda: root().ledger)
 reconciliation_api.provide(lambda: root().reconciliation)
+payables_api.provide(lambda: root().payables)
 metering_api.provide(lambda: root().metering)
 
 for blueprint in (auth_blueprint, meta_api, tenants_api, metering_api, eventlog_api, notifications_api, catalog_api,
                   stock_api, orders_api, invoicing_api, collections_api, dunning_api, ledger_api,
-                  reconciliation_api):
+                  reconciliation_api, payables_api):
     app.register_blueprint(blueprint)
 
 

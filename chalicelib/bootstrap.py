@@ -25,7 +25,7 @@ from chalicelib.platform.config import Settings, get_settings
 from chalicelib.platform.ids import IdGenerator, UlidGenerator
 
 if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily at run time
-    from chalicelib.catalog.model import Customer, Product
+    from chalicelib.catalog.model import Customer, Product, Supplier
     from chalicelib.catalog.repository import DynamoCatalogRepository
     from chalicelib.catalog.service import CatalogDeps
     from chalicelib.collections.credentials import SecretsManagerCredentialStore
@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.orders.model import Order
     from chalicelib.orders.repository import DynamoOrderRepository
     from chalicelib.orders.service import OrderDeps
+    from chalicelib.payables.service import PayableDeps
     from chalicelib.platform.events import EventFactory
     from chalicelib.platform.publisher import EventBridgeBus
     from chalicelib.reconciliation.service import ReconciliationDeps
@@ -392,6 +393,24 @@ class Container:
             bank_ledger_account=lambda tenant_id, name: books.bank_account_code(tenant_id, name, self.ledger),
             postable_accounts=lambda tenant_id: books.postable_accounts(tenant_id, self.ledger),
             ledger_balance=lambda tenant_id, code, day: books.account_balance(tenant_id, code, day, self.ledger))
+
+    # Payables
+    @cached_property
+    def payables(self) -> PayableDeps:
+        from chalicelib.ledger import service as books
+        from chalicelib.payables.repository import DynamoPayableRepository
+        from chalicelib.payables.service import PayableDeps
+
+        return PayableDeps(repo=DynamoPayableRepository(), ids=self.ids, clock=self.clock, events=self.events,
+                           supplier=self.supplier,
+                           postable_accounts=lambda tenant_id: books.postable_accounts(tenant_id, self.ledger))
+
+    def supplier(self, tenant_id: str, supplier_id: str) -> Supplier:
+        """The catalog's reader of a supplier, 404 naming `supplier_id`."""
+        from chalicelib.platform.errors import naming
+
+        with naming("supplier_id"):
+            return self.catalog_repository.get_supplier(tenant_id, supplier_id)
 
     # Metering
     @cached_property

@@ -10,7 +10,8 @@ from chalicelib.platform.events import Event
 
 CONSUMER = "ledger"
 BOOKED = ("invoice.authorized", "invoice.cancelled", "order.shipped", "charge.created", "charge.paid",
-          "charge.cancelled", "charge.payment_unapplied", "bank_transaction.matched", "bank_statement.imported")
+          "charge.cancelled", "charge.payment_unapplied", "bank_transaction.matched", "bank_statement.imported",
+          "payable.created", "payable.paid", "payable.cancelled")
 
 
 def on_event(event: Event, deps: LedgerDeps) -> None:

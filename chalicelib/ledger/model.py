@@ -118,6 +118,7 @@ SALES, FREIGHT_REVENUE, OTHER_REVENUE = "3.1.01", "3.1.02", "3.1.03"
 ICMS_ON_SALES, PIS_ON_SALES, COFINS_ON_SALES, DIFAL_ON_SALES = "3.2.02", "3.2.03", "3.2.04", "3.2.05"
 FINANCIAL_INCOME = "3.3.01"
 COGS = "4.1.01"
+LATE_FEES_PAID = "4.3.02"
 DISCOUNTS_GIVEN = "4.3.03"
 
 
@@ -288,6 +289,28 @@ def standalone_charge(charge: Mapping[str, Any], day: str) -> Posting | None:
     amount = int(charge["amount_cents"])
     return Posting(day, f"Cobrança avulsa {charge['id']}", _lines(debit(RECEIVABLES, amount),
                                                                   credit(OTHER_REVENUE, amount)), str(charge["id"]))
+
+
+def payable_created(payable: Mapping[str, Any], day: str) -> Posting | None:
+    """A bill registered by hand: its expense account against suppliers payable (a supplier invoice's
+    payables are booked by its acceptance, with the stock and the recoverable taxes)."""
+    amount = int(payable.get("amount_cents") or 0)
+    if payable.get("origin", "manual") != "manual" or amount <= 0 or not payable.get("ledger_account"):
+        return None
+    return Posting(day, f"Conta a pagar {payable['id']}: {str(payable.get('description') or '')[:150]}",
+                   _lines(debit(str(payable["ledger_account"]), amount), credit(PAYABLES, amount)), str(payable["id"]))
+
+
+def payable_paid(payable: Mapping[str, Any], day: str) -> Posting | None:
+    """A bill paid: suppliers payable against the bank; above its amount, late fees paid (expense); below
+    it, a discount obtained (financial income)."""
+    amount = int(payable.get("amount_cents") or 0)
+    paid = int(payable.get("paid_amount_cents") or 0)
+    if paid <= 0 or amount <= 0:
+        return None
+    lines = _lines(debit(PAYABLES, amount), credit(BANK, paid), _nonzero(debit, LATE_FEES_PAID, paid - amount),
+                   _nonzero(credit, FINANCIAL_INCOME, amount - paid))
+    return Posting(day, f"Pagamento da conta {payable['id']}", lines, str(payable["id"]))
 
 
 def bank_line(line: Mapping[str, Any], bank_account: str | None, day: str) -> Posting | None:

@@ -144,6 +144,7 @@ def _reverse(event: Event, kind: str, document_id: str, booked_at_all: bool, dep
 REVERSALS: dict[str, tuple[str, Callable[[Any, str], Posting | None]]] = {
     "invoice.cancelled": ("invoice", model.invoice_authorized),
     "charge.cancelled": ("charge", model.standalone_charge),
+    "payable.cancelled": ("payable", model.payable_created),
 }
 
 
@@ -173,6 +174,13 @@ def post_event(event: Event, deps: LedgerDeps) -> bool:
     elif event.type == "charge.paid":
         charge = data["charge"]
         posting = model.charge_paid(charge, _day(charge.get("paid_at"), event.occurred_at))
+    elif event.type == "payable.created":
+        payable = data["payable"]
+        posting = model.payable_created(payable, _day(payable.get("created_at"), event.occurred_at))
+        document = ("payable", payable["id"])
+    elif event.type == "payable.paid":
+        payable = data["payable"]
+        posting = model.payable_paid(payable, _day(payable.get("paid_at"), event.occurred_at))
     elif event.type == "bank_transaction.matched":
         line = data["bank_transaction"]
         posting = model.bank_line(line, data.get("bank_ledger_account"), line["posted_on"])

@@ -140,7 +140,7 @@ DEFINITIONS = Definitions(
             handler="ledger_consumer",
             event_types=("invoice.authorized", "invoice.cancelled", "order.shipped", "charge.created",
                          "charge.paid", "charge.cancelled", "charge.payment_unapplied", "bank_transaction.matched",
-                         "bank_statement.imported"),
+                         "bank_statement.imported", "payable.created", "payable.paid", "payable.cancelled"),
             module="chalicelib.ledger.handlers", deps="ledger",
             description="SQS ledger queue → the books: sales, shipments, payments, cancellations and the bank "
                         "statements' lines, once each.",

@@ -135,3 +135,20 @@ def test_a_statement_line_books_against_its_bank_account():
         ("2.3.2.01", 300, 0), ("1.1.1.10", 0, 300)]
     assert bank_opening({"bank_account_id": "bac_1", "opening_balance_cents": 0,
                          "bank_ledger_account": "1.1.1.10"}, "2026-12-01") is None
+
+
+def test_a_bill_books_its_expense_and_its_payment_with_the_late_fee():
+    from chalicelib.ledger.model import payable_created, payable_paid
+
+    bill = {"id": "bil_1", "amount_cents": 10_000, "ledger_account": "4.2.01", "origin": "manual",
+            "description": "Aluguel"}
+    entry = payable_created(bill, "2026-12-01")
+    assert entry is not None and [(ln.account, ln.debit_cents, ln.credit_cents) for ln in entry.lines] == [
+        ("4.2.01", 10_000, 0), ("2.1.1.01", 0, 10_000)]
+    assert payable_created({**bill, "origin": "inbound_invoice"}, "2026-12-01") is None  # its acceptance books it
+    late = payable_paid({**bill, "paid_amount_cents": 10_250}, "2026-12-02")
+    assert late is not None and sorted((ln.account, ln.debit_cents, ln.credit_cents) for ln in late.lines) == [
+        ("1.1.1.02", 0, 10_250), ("2.1.1.01", 10_000, 0), ("4.3.02", 250, 0)]
+    early = payable_paid({**bill, "paid_amount_cents": 9_800}, "2026-12-02")
+    assert early is not None and ("3.3.01", 0, 200) in [(ln.account, ln.debit_cents, ln.credit_cents)
+                                                         for ln in early.lines]

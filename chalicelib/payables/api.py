@@ -1,0 +1,163 @@
+"""HTTP routes of payables (contas a pagar): bills registered, listed, cancelled and paid by hand."""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from chalicelib.payables import service
+from chalicelib.payables.service import NewPayable, PayableDeps
+from chalicelib.platform.http import Api, Call, Result
+from chalicelib.platform.pagination import ListQuery, page_body
+from chalicelib.platform.text import PRINTABLE
+
+api: Api[PayableDeps] = Api(__name__, tag="Payables")
+
+_ID = r"^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}$"
+_CODE = r"^[1-9](\.\d{1,3}){0,5}$"
+Status = Literal["open", "scheduled", "paid", "overdue", "cancelled"]
+
+
+class DocumentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    digitable_line: str | None = Field(default=None, max_length=80, description=(
+        "A bank boleto's 47-digit linha digitável, or the 48-digit one of utilities and taxes (starts with 8); "
+        "dots and spaces ignored."))
+    barcode: str | None = Field(default=None, max_length=60, description="The 44-digit barcode.")
+    pix_brcode: str | None = Field(default=None, max_length=512, description="A Pix BR Code (copia e cola).")
+
+
+class NewPayableRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    supplier_id: str = Field(pattern=_ID)
+    description: str = Field(min_length=1, max_length=200, pattern=PRINTABLE)
+    amount_cents: int | None = Field(default=None, ge=1, le=9_999_999_999, description=(
+        "Centavos; defaults to what the code states."))
+    due_date: Date | None = Field(default=None, description="Defaults to the bank boleto's.")
+    ledger_account: str | None = Field(default=None, pattern=_CODE, description=(
+        "The expense it books (default 4.2.01 Despesas administrativas)."))
+    document: DocumentRequest | None = None
+
+
+class DocumentResponse(BaseModel):
+    kind: Literal["bank_boleto", "arrecadacao", "pix"]
+    digitable_line: str | None
+    barcode: str | None
+    pix_brcode: str | None
+    bank_code: str | None
+    segment: str | None
+    payee_name: str | None
+
+
+class PaymentResponse(BaseModel):
+    id: str
+    amount_cents: int
+    paid_at: str
+    method: str
+    source: str
+    reference: str | None
+    recorded_at: str
+
+
+class PayableResponse(BaseModel):
+    id: str
+    supplier_id: str
+    description: str
+    amount_cents: int
+    due_date: str
+    status: Status
+    ledger_account: str | None
+    document: DocumentResponse | None
+    origin: Literal["manual", "inbound_invoice"]
+    inbound_invoice_id: str | None
+    installment: int
+    scheduled_for: str | None
+    paid_at: str | None
+    paid_amount_cents: int
+    payments: list[PaymentResponse]
+    cancelled_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class PayableListResponse(BaseModel):
+    data: list[PayableResponse]
+    next_cursor: str | None
+
+
+class PayablesQuery(ListQuery):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = None
+    supplier_id: str | None = Field(default=None, pattern=_ID)
+    due_before: Date | None = None
+
+
+class PaymentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_cents: int = Field(ge=1, le=9_999_999_999)
+    paid_at: AwareDatetime = Field(description="RFC 3339, not in the future.")
+    method: Literal["boleto", "pix", "ted", "cash", "other"]
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@api.route_spec("/v1/payables", "POST", scope="payables:write", request=NewPayableRequest,
+                response=PayableResponse, status=201, extra_statuses=(404,))
+def create_payable(call: Call[PayableDeps]) -> Result:
+    """Register a bill
+    By hand, or from its code: a bank boleto's linha digitável or barcode (decoded and check-digit
+    verified; amount and due date default to the boleto's), a utility's or tax's 48-digit arrecadação code
+    (amount from it, due date required), or a Pix BR Code. A wrong digit is 400 naming the field
+    (`document.digitable_line`, `document.barcode`, `document.pix_brcode`); an unknown supplier 404."""
+    body: NewPayableRequest = call.body
+    doc = body.document or DocumentRequest()
+    payable = service.create_payable(call.tenant_id, NewPayable(
+        supplier_id=body.supplier_id, description=body.description, amount_cents=body.amount_cents,
+        due_date=body.due_date, ledger_account=body.ledger_account, digitable_line=doc.digitable_line,
+        barcode=doc.barcode, pix_brcode=doc.pix_brcode), call.deps)
+    return Result(service.public(payable), status=201)
+
+
+@api.route_spec("/v1/payables", scope="payables:read", query=PayablesQuery, response=PayableListResponse)
+def list_payables(call: Call[PayableDeps]) -> Result:
+    """List payables, newest first
+    Filter by `status`, `supplier_id` and `due_before`."""
+    q: PayablesQuery = call.query
+    page = call.deps.repo.list(call.tenant_id, q.status, q.supplier_id,
+                               q.due_before.isoformat() if q.due_before else None, q.limit, q.cursor)
+    return Result(page_body(page, service.public))
+
+
+@api.route_spec("/v1/payables/{payable_id}", scope="payables:read", response=PayableResponse,
+                extra_statuses=(404,))
+def get_payable(call: Call[PayableDeps], payable_id: str) -> Result:
+    """Get a payable"""
+    return Result(service.public(call.deps.repo.get(call.tenant_id, payable_id)))
+
+
+@api.route_spec("/v1/payables/{payable_id}/payments", "POST", scope="payables:write", request=PaymentRequest,
+                response=PayableResponse, extra_statuses=(404, 409))
+def pay_payable(call: Call[PayableDeps], payable_id: str) -> Result:
+    """Record a payment made by hand
+    Once: a payable paid (by any path) or cancelled is 409 `invalid_state`."""
+    body: PaymentRequest = call.body
+    paid_at: datetime = body.paid_at
+    return Result(service.public(service.record_payment(call.tenant_id, payable_id, body.amount_cents, paid_at,
+                                                        body.method, call.deps)))
+
+
+@api.route_spec("/v1/payables/{payable_id}/cancel", "POST", scope="payables:write", request=CancelRequest,
+                response=PayableResponse, extra_statuses=(404, 409))
+def cancel_payable(call: Call[PayableDeps], payable_id: str) -> Result:
+    """Cancel a payable
+    From `open` or `scheduled`; otherwise 409 `invalid_state`. Its expense entry is reversed."""
+    return Result(service.public(service.cancel_payable(call.tenant_id, payable_id, call.deps)))

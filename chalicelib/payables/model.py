@@ -1,0 +1,97 @@
+"""Payables' pure rules: a bill, its states as a table, and a payment applied once."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.platform.errors import FieldError, InvalidStateError
+
+PayableStatus = Literal["open", "scheduled", "paid", "overdue", "cancelled"]
+OPEN_STATUSES = frozenset({"open", "scheduled", "overdue"})
+DEFAULT_EXPENSE = "4.2.01"  # Despesas administrativas: a bill registered by hand with no account named
+
+# (status, action) → next status: the contract's table, row by row.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("open", "schedule"): "scheduled",
+    ("overdue", "schedule"): "scheduled",  # an overdue boleto may still be paid on the day (DOMAIN.md)
+    ("open", "pay"): "paid",
+    ("scheduled", "pay"): "paid",
+    ("overdue", "pay"): "paid",
+    ("open", "overdue"): "overdue",
+    ("open", "cancel"): "cancelled",
+    ("scheduled", "cancel"): "cancelled",
+}
+
+
+def next_status(status: str, action: str) -> str:
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise InvalidStateError(f"Cannot {action} a payable that is {status}.",
+                                [FieldError("status", f"is {status}")]) from None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PayableDocument(Strict):
+    kind: Literal["bank_boleto", "arrecadacao", "pix"]
+    digitable_line: str | None = None
+    barcode: str | None = None
+    pix_brcode: str | None = None
+    bank_code: str | None = None
+    segment: str | None = None
+    payee_name: str | None = None
+
+
+class PayablePayment(Strict):
+    id: str
+    amount_cents: int
+    paid_at: str
+    method: str
+    source: str  # manual, statement, or the provider's name
+    reference: str | None = None  # the provider's notice id or the statement line id
+    recorded_at: str
+
+
+class Payable(Strict):
+    id: str
+    supplier_id: str
+    description: str
+    amount_cents: int
+    due_date: date
+    status: PayableStatus = "open"
+    ledger_account: str | None = None  # the expense a hand-made bill books; None for a supplier invoice's
+    document: PayableDocument | None = None
+    origin: Literal["manual", "inbound_invoice"] = "manual"
+    inbound_invoice_id: str | None = None
+    installment: int = 1
+    scheduled_for: date | None = None
+    paid_at: str | None = None
+    paid_amount_cents: int = 0
+    payments: list[PayablePayment] = Field(default_factory=list)
+    cancelled_at: str | None = None
+    created_at: str
+    updated_at: str
+    version: int = 1
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def pay(payable: Payable, payment: PayablePayment) -> Payable:
+    """The payable paid by this payment (once: a paid or cancelled payable takes none)."""
+    status = next_status(payable.status, "pay")
+    return payable.model_copy(update={"status": status, "paid_at": payment.paid_at,
+                                      "paid_amount_cents": payment.amount_cents,
+                                      "payments": [*payable.payments, payment], "updated_at": payment.recorded_at})
+
+
+def payable_event_data(payable: Payable) -> dict[str, Any]:
+    return {"payable": payable.model_dump(mode="json", exclude={"payments", "document"})
+            | {"version": payable.version}}

@@ -1,0 +1,141 @@
+"""Payables through the API: bills registered by hand and from their codes (bank boleto, arrecadação, Pix),
+a wrong digit named by field, the state table row by row, paid exactly once (also by eight at once), and
+the ledger's entries (expense against suppliers payable, suppliers payable against the bank, reversed on
+cancel), audited after every scenario."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.api.test_catalog import call, fields
+from tests.api.test_suppliers import supplier_body
+from tests.clock import app_today, days_ahead, instant_before
+from tests.unit.test_payable_codes import ENERGY
+
+
+@pytest.fixture(autouse=True)
+def books_stay_right(tenant):
+    yield
+    from chalicelib.ledger.invariants import audit
+    from tests.deps import root
+
+    assert audit(tenant["id"], root().ledger_repository) == []
+
+
+@pytest.fixture
+def supplier(http, tenant) -> dict[str, Any]:
+    status, body = call(http, tenant, "POST", "/v1/suppliers", supplier_body())
+    assert status == 201, body
+    return body
+
+
+def bill(http, tenant, supplier, **overrides: Any) -> tuple[int, Any]:
+    body = {"supplier_id": supplier["id"], "description": "Aluguel de dezembro", "amount_cents": 350_000,
+            "due_date": days_ahead(10)}
+    body.update(overrides)
+    return call(http, tenant, "POST", "/v1/payables", {k: v for k, v in body.items() if v is not None})
+
+
+def boleto_line(amount: int, due_in: int) -> str:
+    from chalicelib.collections import boleto
+
+    barcode = boleto.build_barcode("341", boleto.fator_vencimento(app_today() + timedelta(days=due_in)), amount,
+                                   "1090000012345678901234567")
+    return boleto.format_linha(boleto.barcode_to_linha(barcode))
+
+
+def test_a_bill_by_hand_from_a_boleto_from_a_utility_code_and_from_a_pix_code(http, tenant, supplier):
+    status, rent = bill(http, tenant, supplier, ledger_account="4.2.01")
+    assert status == 201 and rent["id"].startswith("bil_") and rent["status"] == "open", rent
+    status, boleto = bill(http, tenant, supplier, amount_cents=None, due_date=None,
+                          document={"digitable_line": boleto_line(12_345, 7)})
+    assert status == 201, boleto
+    assert (boleto["amount_cents"], boleto["due_date"], boleto["document"]["kind"], boleto["document"]["bank_code"]) \
+        == (12_345, days_ahead(7), "bank_boleto", "341")
+    status, energy = bill(http, tenant, supplier, amount_cents=None, document={"digitable_line": ENERGY})
+    assert status == 201 and (energy["amount_cents"], energy["document"]["segment"]) == (6678, "3"), energy
+    from chalicelib.collections import pix
+
+    code = pix.build_brcode(name="Fornecedor", city="Sao Paulo", key="11222333000181", amount_cents=9_900)
+    status, by_pix = bill(http, tenant, supplier, amount_cents=None, document={"pix_brcode": code})
+    assert status == 201 and by_pix["amount_cents"] == 9_900 and by_pix["document"]["kind"] == "pix", by_pix
+    listed = call(http, tenant, "GET", f"/v1/payables?status=open&supplier_id={supplier['id']}")[1]["data"]
+    assert [p["id"] for p in listed] == [by_pix["id"], energy["id"], boleto["id"], rent["id"]]
+    assert [p["id"] for p in call(http, tenant, "GET", f"/v1/payables?due_before={days_ahead(8)}")[1]["data"]] == [
+        boleto["id"]]
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"document": {"digitable_line": ENERGY[:-1] + ("0" if ENERGY[-1] != "0" else "1")}}, "document.digitable_line"),
+    ({"document": {"barcode": "1" * 44}}, "document.barcode"),
+    ({"document": {"pix_brcode": "000201xyz"}}, "document.pix_brcode"),
+    ({"document": {"digitable_line": ENERGY}, "amount_cents": None, "due_date": None}, "due_date"),
+    ({"amount_cents": None}, "amount_cents"),
+    ({"amount_cents": 0}, "amount_cents"),
+    ({"ledger_account": "4.2"}, "ledger_account"),
+    ({"ledger_account": "9.9.9"}, "ledger_account"),
+    ({"supplier_id": "sup_x"}, "supplier_id"),
+    ({"description": ""}, "description"),
+    ({"document": {"barcode": "1" * 44, "digitable_line": ENERGY}}, "document"),
+])
+def test_bad_bills_are_400_naming_the_field(http, tenant, supplier, overrides, field):
+    status, problem = bill(http, tenant, supplier, **overrides)
+    assert status == 400 and field in fields(problem), problem
+    assert call(http, tenant, "GET", "/v1/payables")[1]["data"] == []
+
+
+def test_an_unknown_supplier_is_404_naming_it(http, tenant, supplier):
+    status, problem = bill(http, tenant, supplier, supplier_id="sup_01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    assert (status, fields(problem)) == (404, {"supplier_id"})
+
+
+def test_paid_once_and_the_state_table_row_by_row(http, tenant, supplier):
+    _, first = bill(http, tenant, supplier)
+    payment = {"amount_cents": 350_000, "paid_at": instant_before(minutes=5), "method": "pix"}
+    status, paid = call(http, tenant, "POST", f"/v1/payables/{first['id']}/payments", payment)
+    assert status == 200 and paid["status"] == "paid" and paid["paid_amount_cents"] == 350_000, paid
+    for path, body in (("payments", payment), ("cancel", {})):
+        status, problem = call(http, tenant, "POST", f"/v1/payables/{first['id']}/{path}", body)
+        assert (status, problem["code"]) == (409, "invalid_state"), (path, problem)
+    _, second = bill(http, tenant, supplier)
+    status, cancelled = call(http, tenant, "POST", f"/v1/payables/{second['id']}/cancel", {})
+    assert status == 200 and cancelled["status"] == "cancelled"
+    for path, body in (("payments", payment), ("cancel", {})):
+        assert call(http, tenant, "POST", f"/v1/payables/{second['id']}/{path}", body)[0] == 409
+    status, problem = call(http, tenant, "POST", f"/v1/payables/{second['id']}/payments",
+                           {**payment, "paid_at": "2999-01-01T00:00:00Z"})
+    assert status == 400 and "paid_at" in fields(problem)
+
+
+def test_the_books_see_the_expense_the_payment_and_the_cancellation(http, tenant, supplier):
+    from tests.api.test_ledger import balances, deliver
+
+    _, paid = bill(http, tenant, supplier, ledger_account="4.2.01")
+    call(http, tenant, "POST", f"/v1/payables/{paid['id']}/payments",
+         {"amount_cents": 351_000, "paid_at": instant_before(minutes=5), "method": "boleto"})  # R$ 10 late fee
+    _, cancelled = bill(http, tenant, supplier, amount_cents=5_000, ledger_account="4.2.02")
+    call(http, tenant, "POST", f"/v1/payables/{cancelled['id']}/cancel", {})
+    for event_type in ("payable.created", "payable.paid", "payable.cancelled"):
+        deliver(http, tenant, event_type)
+    books = balances(http, tenant)
+    assert (books["4.2.01"], books["4.3.02"], books["1.1.1.02"], books.get("2.1.1.01", 0)) == (
+        350_000, 1_000, -351_000, 0)
+    assert books.get("4.2.02", 0) == 0
+
+
+def test_eight_payments_at_once_pay_once(http, tenant, supplier):
+    from chalicelib.payables import service
+    from tests.deps import root
+    from tests.integration.test_stock_concurrency import run_concurrently
+
+    _, made = bill(http, tenant, supplier)
+    at = root().clock.now() - timedelta(minutes=1)
+    outcomes = run_concurrently(8, lambda i: service.record_payment(
+        tenant["id"], made["id"], 350_000, at, "pix", root().payables, source="local",
+        reference=f"notice-{i % 2}").status)
+    after = call(http, tenant, "GET", f"/v1/payables/{made['id']}")[1]
+    assert len(after["payments"]) == 1 and after["paid_amount_cents"] == 350_000, (outcomes, after)
+    assert set(outcomes) <= {"paid", "invalid_state", "conflict"}, outcomes
