@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.orders.model import Order
     from chalicelib.orders.repository import DynamoOrderRepository
     from chalicelib.orders.service import OrderDeps
+    from chalicelib.payables.model import Payable
     from chalicelib.payables.service import PayableDeps
     from chalicelib.platform.events import EventFactory
     from chalicelib.platform.publisher import EventBridgeBus
@@ -380,6 +381,7 @@ class Container:
         from chalicelib.collections import service as charges
         from chalicelib.collections.model import STATEMENT_SOURCE
         from chalicelib.ledger import service as books
+        from chalicelib.payables import service as bills
         from chalicelib.reconciliation.repository import DynamoReconciliationRepository
         from chalicelib.reconciliation.service import ReconciliationDeps
 
@@ -392,7 +394,12 @@ class Container:
                 provider_event_id=line_id),
             bank_ledger_account=lambda tenant_id, name: books.bank_account_code(tenant_id, name, self.ledger),
             postable_accounts=lambda tenant_id: books.postable_accounts(tenant_id, self.ledger),
-            ledger_balance=lambda tenant_id, code, day: books.account_balance(tenant_id, code, day, self.ledger))
+            ledger_balance=lambda tenant_id, code, day: books.account_balance(tenant_id, code, day, self.ledger),
+            open_payables=lambda tenant_id: bills.open_payables(tenant_id, self.payables),
+            payable=self.payable,
+            pay_payable=lambda tenant_id, payable_id, amount, paid_at, line_id: bills.record_payment(
+                tenant_id, payable_id, amount, paid_at, "statement", self.payables, source="statement",
+                reference=line_id))
 
     # Payables
     @cached_property
@@ -404,6 +411,13 @@ class Container:
         return PayableDeps(repo=DynamoPayableRepository(), ids=self.ids, clock=self.clock, events=self.events,
                            supplier=self.supplier,
                            postable_accounts=lambda tenant_id: books.postable_accounts(tenant_id, self.ledger))
+
+    def payable(self, tenant_id: str, payable_id: str) -> Payable:
+        """Payables' reader of a bill, 404 naming `payable_id`."""
+        from chalicelib.platform.errors import naming
+
+        with naming("payable_id"):
+            return self.payables.repo.get(tenant_id, payable_id)
 
     def supplier(self, tenant_id: str, supplier_id: str) -> Supplier:
         """The catalog's reader of a supplier, 404 naming `supplier_id`."""

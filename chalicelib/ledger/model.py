@@ -325,8 +325,8 @@ def bank_line(line: Mapping[str, Any], bank_account: str | None, day: str) -> Po
         return None
     if match.get("ledger_account"):
         other = str(match["ledger_account"])
-    elif match.get("charge_id") and amount > 0:
-        other = BANK
+    elif (match.get("charge_id") and amount > 0) or (match.get("payable_id") and amount < 0):
+        other = BANK  # the payment path booked it there; the statement moves it to (or from) this account
     else:
         return None
     lines = (debit(bank_account, amount), credit(other, amount)) if amount > 0 else \

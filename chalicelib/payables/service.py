@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.catalog.model import Supplier
 
 MAX_CENTS = 9_999_999_999  # a boleto's amount field
+STATEMENT = "statement"
 MAX_DAYS_AHEAD = 3660
 
 
@@ -158,12 +159,19 @@ def record_payment(tenant_id: str, payable_id: str, amount_cents: int, paid_at: 
     if amount_cents <= 0:
         raise InvalidRequestError("A payment is a positive amount.", [FieldError("amount_cents", "must be > 0")])
     if paid_at > deps.clock.now():
-        raise InvalidRequestError("A payment cannot be in the future.", [FieldError("paid_at", "is in the future")])
+        if source == "manual":
+            raise InvalidRequestError("A payment cannot be in the future.", [FieldError("paid_at", "is in the future")])
+        paid_at = deps.clock.now()  # a statement's day (taken at midday) or a provider's clock ahead of ours
 
     def attempt() -> Payable:
         if reference is not None and deps.repo.reference(tenant_id, source, reference) == payable_id:
             return deps.repo.get(tenant_id, payable_id)
         current = deps.repo.get(tenant_id, payable_id)
+        if reference is not None and _same_money(current, amount_cents, source):
+            uow = UnitOfWork()  # the bank's view of a payment recorded before: remembered, paid once
+            deps.repo.stage_reference(uow, tenant_id, source, reference, payable_id, on_fail=_lost)
+            uow.commit()
+            return current
         if not current.is_open:
             raise InvalidStateError(f"Cannot pay a payable that is {current.status}.",
                                     [FieldError("status", f"is {current.status}")])
@@ -180,6 +188,29 @@ def record_payment(tenant_id: str, payable_id: str, amount_cents: int, paid_at: 
         return updated
 
     return retry_lost_races(attempt, retry_on=(_LostRace,), attempts=10, what="payable")
+
+
+def _same_money(payable: Payable, amount_cents: int, source: str) -> bool:
+    """A statement line and a provider's notice (or a person's payment) of a paid bill's amount are the same
+    money, whichever came first."""
+    if payable.status != "paid" or not payable.payments or source == "manual":
+        return False
+    first = payable.payments[0]
+    return first.amount_cents == amount_cents and (first.source == STATEMENT) != (source == STATEMENT)
+
+
+def open_payables(tenant_id: str, deps: PayableDeps) -> list[Payable]:
+    """Every bill still to pay (open, scheduled, overdue): what a statement's debits are matched against."""
+    out: list[Payable] = []
+    for status in ("open", "scheduled", "overdue"):
+        cursor = None
+        while True:
+            page = deps.repo.list(tenant_id, status, None, None, 100, cursor)
+            out += page.items
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    return out
 
 
 def public(payable: Payable) -> dict[str, Any]:

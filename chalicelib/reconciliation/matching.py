@@ -69,6 +69,28 @@ def by_amount(line: StatementLine, candidates: Iterable[C], taken: set[str]) -> 
     return next(iter(found.values())) if len(found) == 1 else None
 
 
+class Bill(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def amount_cents(self) -> int: ...
+    @property
+    def due_date(self) -> date: ...
+    @property
+    def scheduled_for(self) -> date | None: ...
+
+
+B = TypeVar("B", bound=Bill)
+
+
+def bill_for_debit(line: StatementLine, bills: Iterable[B], taken: set[str]) -> B | None:
+    """The one bill still to pay whose amount the debit is, due (or scheduled) within the window."""
+    days = set(window(line.posted_on))
+    found = [b for b in bills if b.id not in taken and -line.amount_cents == b.amount_cents
+             and (b.due_date in days or b.scheduled_for in days)]
+    return found[0] if len(found) == 1 else None
+
+
 def by_reference(refs: References, lookup: Callable[[str], C | None],
                  by_number: Callable[[str], C | None], taken: set[str]) -> C | None:
     for charge_id in refs.charge_ids:

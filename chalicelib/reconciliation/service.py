@@ -94,6 +94,11 @@ class ReconciliationDeps:
     bank_ledger_account: Callable[[str, str], str]
     postable_accounts: Callable[[str], set[str]]
     ledger_balance: Callable[[str, str, date], int]
+    # Payables', likewise: the bills still to pay, one bill (404 naming payable_id), and paying one from a
+    # debit line (tenant, payable id, amount, paid at, line id); a repeat is a replay.
+    open_payables: Callable[[str], builtins.list[Any]]
+    payable: Callable[[str, str], Any]
+    pay_payable: Callable[[str, str, int, datetime, str], Any]
 
 
 class _LostRace(Exception):
@@ -250,14 +255,19 @@ def _as_line(t: BankTransaction) -> Any:
 
 def _match_new_lines(tenant_id: str, account: BankAccount, lines: builtins.list[BankTransaction],
                      deps: ReconciliationDeps) -> set[str]:
-    """Match the new credits to charges; the ids of the lines matched."""
+    """Match the new credits to charges and the debits to bills; the ids of the lines matched."""
     credits = [t for t in lines if t.amount_cents > 0]
+    debits = [t for t in lines if t.amount_cents < 0 and t.source_format == "ofx"]
     matched: set[str] = set()
-    if not credits:
-        return matched
-    candidates = _Candidates(tenant_id, credits, deps)
     taken: set[str] = set()
-    decisions: builtins.list[tuple[BankTransaction, Charge, str]] = []
+    decisions: builtins.list[tuple[BankTransaction, Match]] = []
+    bills = deps.open_payables(tenant_id) if debits else []
+    for line in debits:
+        bill = matching.bill_for_debit(_as_line(line), bills, taken)
+        if bill is not None:
+            taken.add(bill.id)
+            decisions.append((line, Match(payable_id=bill.id, how="amount_date")))
+    candidates = _Candidates(tenant_id, credits, deps)
     for line in credits:
         statement_line = _as_line(line)
         found = matching.by_reference(matching.references(statement_line), candidates.charge,
@@ -269,7 +279,7 @@ def _match_new_lines(tenant_id: str, account: BankAccount, lines: builtins.list[
         if found is None:
             continue
         taken.add(found.id)
-        decisions.append((line, found, how))
+        decisions.append((line, Match(charge_id=found.id, how=how)))
     for start in range(0, len(decisions), MATCHES_PER_TRANSACTION):
         matched |= _commit_matches(tenant_id, account, decisions[start:start + MATCHES_PER_TRANSACTION], deps)
     return matched
@@ -283,33 +293,35 @@ def _taken() -> None:
     raise _Taken
 
 
-def _stage_match(uow: UnitOfWork, tenant_id: str, account: BankAccount, line: BankTransaction, charge: Charge,
-                 how: str, deps: ReconciliationDeps) -> BankTransaction:
-    """The line matched to the charge, its claim of the charge and its event, staged in `uow`."""
-    updated = line.model_copy(update={"status": "matched", "match": Match(charge_id=charge.id, how=how),
+def _stage_match(uow: UnitOfWork, tenant_id: str, account: BankAccount, line: BankTransaction, match: Match,
+                 deps: ReconciliationDeps) -> BankTransaction:
+    """The line matched to a charge or a bill, its claim of it (one line each) and its event, staged."""
+    updated = line.model_copy(update={"status": "matched", "match": match,
                                       "updated_at": rfc3339(deps.clock.now()), "version": line.version + 1})
     deps.repo.save_line(tenant_id, updated, line.version, uow, on_fail=_lost)
-    deps.repo.stage_charge_claim(uow, tenant_id, charge.id, line.id, on_fail=_taken)
+    target = match.charge_id or match.payable_id
+    assert target is not None
+    deps.repo.stage_charge_claim(uow, tenant_id, target, line.id, on_fail=_taken)
     stage_event(uow, deps.events.make(tenant_id, "bank_transaction.matched", _event_data(updated, account)))
     return updated
 
 
-def _commit_matches(tenant_id: str, account: BankAccount, decisions: builtins.list[tuple[BankTransaction, Any, str]],
+def _commit_matches(tenant_id: str, account: BankAccount, decisions: builtins.list[tuple[BankTransaction, Match]],
                     deps: ReconciliationDeps) -> set[str]:
     """An import's matches, many per transaction (the line, the charge's claim, the event: 3 items each);
     when one of them lost a race, each is tried on its own. The charges are settled by this context's
     consumer of `bank_transaction.matched` (the import stays fast however many lines match)."""
     uow = UnitOfWork()
-    for line, charge, how in decisions:
-        _stage_match(uow, tenant_id, account, line, charge, how, deps)
+    for line, match in decisions:
+        _stage_match(uow, tenant_id, account, line, match, deps)
     try:
         uow.commit()
-        return {line.id for line, _, _ in decisions}
+        return {line.id for line, _ in decisions}
     except (_Taken, _LostRace):
         pass
     done = set()
-    for line, charge, how in decisions:
-        if _match_to_charge(tenant_id, account, line, charge, how, deps, strict=False, settle_now=False):
+    for line, match in decisions:
+        if _match_to(tenant_id, account, line, match, deps, strict=False, settle_now=False):
             done.add(line.id)
     return done
 
@@ -360,12 +372,13 @@ def _resolve(tenant_id: str, account: BankAccount, line: BankTransaction, match:
     return retry_lost_races(attempt, retry_on=(_LostRace,), attempts=5, what="bank transaction")
 
 
-def _match_to_charge(tenant_id: str, account: BankAccount, line: BankTransaction, charge: Charge, how: str,
-                     deps: ReconciliationDeps, *, strict: bool, settle_now: bool = True) -> BankTransaction | None:
-    """Claim the charge for the line (one line per charge), mark the line matched with its event, then settle
-    (`settle_now`; else, and after a crash, the event's consumer does).
+def _match_to(tenant_id: str, account: BankAccount, line: BankTransaction, match: Match, deps: ReconciliationDeps,
+              *, strict: bool, settle_now: bool = True, method: str = "") -> BankTransaction | None:
+    """Claim the charge or bill for the line (one line each), mark the line matched with its event, then
+    settle (`settle_now`; else, and after a crash, the event's consumer does).
 
-    `strict` (a person's match): a line not unmatched or a charge taken is 409; on import it is skipped."""
+    `strict` (a person's match): a line not unmatched or a target taken is 409; on import it is skipped."""
+    target = match.charge_id or match.payable_id
     current = line
     for _ in range(5):
         if current.status != "unmatched":
@@ -374,14 +387,16 @@ def _match_to_charge(tenant_id: str, account: BankAccount, line: BankTransaction
                                         [FieldError("status", f"is {current.status}")])
             return None
         uow = UnitOfWork()
-        updated = _stage_match(uow, tenant_id, account, current, charge, how, deps)
+        updated = _stage_match(uow, tenant_id, account, current, match, deps)
         try:
             uow.commit()
         except _Taken:
             if strict:
-                other = deps.repo.charge_line(tenant_id, charge.id)
-                raise InvalidStateError(f"Charge {charge.id} is matched to bank transaction {other} already.",
-                                        [FieldError("charge_id", f"is matched to {other}")]) from None
+                assert target is not None
+                other = deps.repo.charge_line(tenant_id, target)
+                field = "charge_id" if match.charge_id else "payable_id"
+                raise InvalidStateError(f"{target} is matched to bank transaction {other} already.",
+                                        [FieldError(field, f"is matched to {other}")]) from None
             return None
         except _LostRace:
             current = deps.repo.get_line(tenant_id, line.id)
@@ -389,19 +404,22 @@ def _match_to_charge(tenant_id: str, account: BankAccount, line: BankTransaction
         if not settle_now:
             return updated
         try:
-            settle_line(tenant_id, updated, charge.method, deps)
+            settle_line(tenant_id, updated, method, deps)
         except Exception:  # noqa: BLE001 - the match stands; its event's consumer settles it again
             logger.exception("settlement after a match failed; the consumer will retry",
-                             extra={"tenant_id": tenant_id, "line_id": line.id, "charge_id": charge.id})
+                             extra={"tenant_id": tenant_id, "line_id": line.id, "target": target})
         return updated
     raise InvalidStateError(f"Bank transaction {line.id} is changing; retry.")
 
 
 def settle_line(tenant_id: str, line: BankTransaction, method: str, deps: ReconciliationDeps) -> None:
-    """Settle the charge a matched line names (again, after a crash: the repeat is a replay)."""
-    if line.match is None or line.match.charge_id is None:
+    """Settle the charge or pay the bill a matched line names (again, after a crash: the repeat is a replay)."""
+    if line.match is None:
         return
-    deps.settle(tenant_id, line.match.charge_id, line.amount_cents, _paid_at(line.posted_on), method, line.id)
+    if line.match.charge_id is not None:
+        deps.settle(tenant_id, line.match.charge_id, line.amount_cents, _paid_at(line.posted_on), method, line.id)
+    elif line.match.payable_id is not None:
+        deps.pay_payable(tenant_id, line.match.payable_id, -line.amount_cents, _paid_at(line.posted_on), line.id)
 
 
 def transaction_event_data(line: BankTransaction) -> dict[str, Any]:
@@ -414,23 +432,32 @@ def transaction_event_data(line: BankTransaction) -> dict[str, Any]:
 
 def match_line(tenant_id: str, line_id: str, charge_id: str | None, payable_id: str | None,
                deps: ReconciliationDeps) -> BankTransaction:
-    """`POST /v1/bank-transactions/{id}/match`: settle a charge with this line (once; 409 when the line is
-    not unmatched or the charge has its line)."""
+    """`POST /v1/bank-transactions/{id}/match`: settle a charge with this credit, or pay a bill with this
+    debit (once; 409 when the line is not unmatched or the charge or bill has its line)."""
     line = deps.repo.get_line(tenant_id, line_id)
-    if payable_id is not None:
-        raise NotFoundError(f"No payable {payable_id}.", [FieldError("payable_id", "no such payable")])
-    assert charge_id is not None
     if line.status != "unmatched":
         raise InvalidStateError(f"Bank transaction {line.id} is {line.status}.",
                                 [FieldError("status", f"is {line.status}")])
+    account = _with_ledger_account(tenant_id, deps.repo.get_account(tenant_id, line.bank_account_id), deps)
+    if payable_id is not None:
+        if line.amount_cents >= 0:
+            raise InvalidRequestError("A credit pays no bill; match it to a charge or categorize it.",
+                                      [FieldError("payable_id", "a credit line pays no payable")])
+        bill = deps.payable(tenant_id, payable_id)
+        if bill.status == "cancelled":
+            raise InvalidStateError(f"Payable {payable_id} is cancelled.", [FieldError("payable_id", "is cancelled")])
+        updated = _match_to(tenant_id, account, line, Match(payable_id=payable_id, how="manual"), deps, strict=True)
+        assert updated is not None
+        return updated
+    assert charge_id is not None
     if line.amount_cents <= 0:
         raise InvalidRequestError("A debit cannot pay a charge; categorize it or match it to a payable.",
                                   [FieldError("charge_id", "a debit line pays no charge")])
     charge = deps.charges(tenant_id, [charge_id]).get(charge_id)
     if charge is None:
         raise NotFoundError(f"No charge {charge_id}.", [FieldError("charge_id", "no such charge")])
-    account = _with_ledger_account(tenant_id, deps.repo.get_account(tenant_id, line.bank_account_id), deps)
-    updated = _match_to_charge(tenant_id, account, line, charge, "manual", deps, strict=True)
+    updated = _match_to(tenant_id, account, line, Match(charge_id=charge.id, how="manual"), deps, strict=True,
+                        method=charge.method)
     assert updated is not None
     return updated
 
@@ -511,7 +538,17 @@ def handle_matched(event: Event, deps: ReconciliationDeps) -> None:
     """`bank_transaction.matched`: settle the charge (a replay when the import or the person did already)."""
     data = event.data["bank_transaction"]
     line = deps.repo.get_line(event.tenant_id, data["id"])
-    if line.match is None or line.match.charge_id is None:
+    if line.match is None:
+        return
+    if line.match.payable_id is not None:
+        try:
+            settle_line(event.tenant_id, line, "", deps)
+        except InvalidStateError:  # money left for a bill cancelled or paid otherwise: a person decides
+            logger.warning("a statement debit matched a bill that cannot be paid",
+                           extra={"tenant_id": event.tenant_id, "line_id": line.id,
+                                  "payable_id": line.match.payable_id})
+        return
+    if line.match.charge_id is None:
         return
     charge = deps.charges(event.tenant_id, [line.match.charge_id]).get(line.match.charge_id)
     if charge is not None:

@@ -1,5 +1,5 @@
 """Payables through the API: bills registered by hand and from their codes (bank boleto, arrecadação, Pix),
-a wrong digit named by field, the state table row by row, paid exactly once (also by eight at once), and
+a wrong digit named by field, the state table row by row, paid exactly once whichever path comes first, and
 the ledger's entries (expense against suppliers payable, suppliers payable against the bank, reversed on
 cancel), audited after every scenario."""
 
@@ -126,16 +126,47 @@ def test_the_books_see_the_expense_the_payment_and_the_cancellation(http, tenant
     assert books.get("4.2.02", 0) == 0
 
 
-def test_eight_payments_at_once_pay_once(http, tenant, supplier):
-    from chalicelib.payables import service
-    from tests.deps import root
-    from tests.integration.test_stock_concurrency import run_concurrently
+def test_a_statement_debit_pays_its_bill_once_whichever_comes_first(http, tenant, supplier):
+    from tests.api.test_bank_statements import ofx, upload
+    from tests.api.test_ledger import balances, deliver
 
-    _, made = bill(http, tenant, supplier)
-    at = root().clock.now() - timedelta(minutes=1)
-    outcomes = run_concurrently(8, lambda i: service.record_payment(
-        tenant["id"], made["id"], 350_000, at, "pix", root().payables, source="local",
-        reference=f"notice-{i % 2}").status)
-    after = call(http, tenant, "GET", f"/v1/payables/{made['id']}")[1]
-    assert len(after["payments"]) == 1 and after["paid_amount_cents"] == 350_000, (outcomes, after)
-    assert set(outcomes) <= {"paid", "invalid_state", "conflict"}, outcomes
+    today = app_today()
+    _, rent = bill(http, tenant, supplier, amount_cents=350_000, due_date=days_ahead(2))
+    _, energy = bill(http, tenant, supplier, amount_cents=6_678, due_date=days_ahead(1))
+    call(http, tenant, "POST", f"/v1/payables/{energy['id']}/payments",  # paid by hand before the statement came
+         {"amount_cents": 6_678, "paid_at": instant_before(minutes=5), "method": "boleto"})
+    _, water = bill(http, tenant, supplier, amount_cents=4_321, due_date=days_ahead(25))  # outside the window
+    status, statement = upload(http, tenant, ofx([(today, -350_000, "PAGTO BOLETO ALUGUEL", "D1"),
+                                                  (today, -6_678, "PAGTO CONTA ENERGIA", "D2"),
+                                                  (today, -4_321, "PAGTO AGUA", "D3")],
+                                                 balance_cents=1_000_000 - 350_000 - 6_678 - 4_321))
+    assert (status, statement["matched"], statement["unmatched"]) == (201, 1, 2), statement  # rent by amount
+    after = call(http, tenant, "GET", f"/v1/payables/{rent['id']}")[1]
+    assert (after["status"], after["payments"][0]["source"]) == ("paid", "statement")
+    lines = {t["fitid"]: t for t in call(http, tenant, "GET", "/v1/bank-transactions")[1]["data"]}
+    assert lines["D1"]["match"]["payable_id"] == rent["id"]
+    # The energy bill was paid by hand: its line confirms that payment, it pays nothing twice.
+    status, confirmed = call(http, tenant, "POST", f"/v1/bank-transactions/{lines['D2']['id']}/match",
+                             {"payable_id": energy["id"]})
+    assert status == 200 and confirmed["status"] == "matched", confirmed
+    after = call(http, tenant, "GET", f"/v1/payables/{energy['id']}")[1]
+    assert (after["status"], len(after["payments"])) == ("paid", 1)
+    # A second line for the same bill, or a credit, is refused.
+    status, problem = call(http, tenant, "POST", f"/v1/bank-transactions/{lines['D3']['id']}/match",
+                           {"payable_id": rent["id"]})
+    assert (status, problem["code"]) == (409, "invalid_state") and "payable_id" in fields(problem)
+    assert call(http, tenant, "POST", f"/v1/bank-transactions/{lines['D3']['id']}/match",
+                {"payable_id": "bil_01ARZ3NDEKTSV4RRFFQ69G5FAV"})[0] == 404
+    status, _ = call(http, tenant, "POST", f"/v1/bank-transactions/{lines['D3']['id']}/match",
+                        {"payable_id": water["id"]})
+    assert status == 200 and call(http, tenant, "GET", f"/v1/payables/{water['id']}")[1]["status"] == "paid"
+    # A person paying it again by hand is refused: the bank paid it.
+    assert call(http, tenant, "POST", f"/v1/payables/{water['id']}/payments",
+                {"amount_cents": 4_321, "paid_at": instant_before(minutes=1), "method": "pix"})[0] == 409
+    for event_type in ("payable.created", "payable.paid", "bank_statement.imported", "bank_transaction.matched"):
+        deliver(http, tenant, event_type)
+    books = balances(http, tenant)
+    assert books["1.1.1.10"] == 1_000_000 - 350_000 - 6_678 - 4_321 and books.get("1.1.1.02", 0) == 0
+    assert books.get("2.1.1.01", 0) == 0
+    check = call(http, tenant, "GET", f"/v1/bank-statements/{statement['id']}")[1]["balance_check"]
+    assert check["balanced"] is True, check
