@@ -338,25 +338,26 @@ class Container:
         from chalicelib.notifications.service import dunning_message
         from chalicelib.tenants.service import update_settings
 
-        def tenant_ids() -> Iterator[str]:
-            cursor = None
-            while True:
-                page = self.tenant_repository.list(100, cursor)
-                yield from (tenant.id for tenant in page.items)
-                if page.next_cursor is None:
-                    return
-                cursor = page.next_cursor
-
         return DunningDeps(
             tenant=self.tenant, clock=self.clock, repo=DynamoDunningRepository(), ids=self.ids, events=self.events,
             update_settings=lambda tenant_id, patch: update_settings(tenant_id, patch, self.tenants),
-            tenant_ids=tenant_ids, customer=self.customer, charge=self.charge,
+            tenant_ids=self.tenant_ids, customer=self.customer, charge=self.charge,
             charges_due=lambda tenant_id, dates: charges.open_charges_due(tenant_id, dates, self.collections),
             mark_overdue=lambda tenant_id, charge_id: charges.mark_overdue(tenant_id, charge_id, self.collections),
             payable_on=lambda tenant_id, charge, day: charges.payable_on(tenant_id, charge, day, self.collections),
             send=lambda tenant, customer, due, day, channel, template, run_id: dunning_message(
                 tenant, customer, due, day, channel, template, run_id, self.notifications),
             future_runs=self.settings.sandbox_enabled)
+
+    def tenant_ids(self) -> Iterator[str]:
+        """Every tenant's id (the daily runs)."""
+        cursor = None
+        while True:
+            page = self.tenant_repository.list(100, cursor)
+            yield from (tenant.id for tenant in page.items)
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
     # Ledger
     @cached_property
@@ -410,7 +411,9 @@ class Container:
 
         return PayableDeps(repo=DynamoPayableRepository(), ids=self.ids, clock=self.clock, events=self.events,
                            supplier=self.supplier,
-                           postable_accounts=lambda tenant_id: books.postable_accounts(tenant_id, self.ledger))
+                           postable_accounts=lambda tenant_id: books.postable_accounts(tenant_id, self.ledger),
+                           tenant_ids=self.tenant_ids,
+                           provider_of=lambda tenant_id: self.tenant(tenant_id).settings.collections.provider)
 
     def payable(self, tenant_id: str, payable_id: str) -> Payable:
         """Payables' reader of a bill, 404 naming `payable_id`."""

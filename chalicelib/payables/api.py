@@ -77,6 +77,7 @@ class PayableResponse(BaseModel):
     inbound_invoice_id: str | None
     installment: int
     scheduled_for: str | None
+    schedule_note: str | None = Field(description="Why the payment day is not the one asked for (cut-off, holiday).")
     paid_at: str | None
     paid_amount_cents: int
     payments: list[PaymentResponse]
@@ -108,6 +109,18 @@ class PaymentRequest(BaseModel):
 
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ScheduleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pay_on: Date = Field(description="Today or later; after the cut-off, or on a holiday, the next business day.")
+
+
+class SandboxPayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_cents: int | None = Field(default=None, ge=1, le=9_999_999_999, description="Default: the bill's amount.")
 
 
 @api.route_spec("/v1/payables", "POST", scope="payables:write", request=NewPayableRequest,
@@ -161,3 +174,32 @@ def cancel_payable(call: Call[PayableDeps], payable_id: str) -> Result:
     """Cancel a payable
     From `open` or `scheduled`; otherwise 409 `invalid_state`. Its expense entry is reversed."""
     return Result(service.public(service.cancel_payable(call.tenant_id, payable_id, call.deps)))
+
+
+@api.route_spec("/v1/payables/{payable_id}/schedule", "POST", scope="payables:write", request=ScheduleRequest,
+                response=PayableResponse, extra_statuses=(404, 409))
+def schedule_payable(call: Call[PayableDeps], payable_id: str) -> Result:
+    """Schedule a bill's payment
+    The payment provider pays it on `pay_on` (bill payment by its code). After the provider's cut-off (18:00
+    in Brasília; 16:00 for utilities and taxes and above R$ 250.000,00), or on a weekend or bank holiday, the
+    day moves to the next business day and `schedule_note` says so. The local provider pays scheduled bills
+    when the day's run fires. From `open` or `overdue`; else 409 `invalid_state`."""
+    body: ScheduleRequest = call.body
+    return Result(service.public(service.schedule_payable(call.tenant_id, payable_id, body.pay_on, call.deps)))
+
+
+@api.route_spec("/v1/sandbox/payables/{payable_id}/pay", "POST", scope="payables:write", request=SandboxPayRequest,
+                response=PayableResponse, extra_statuses=(404, 409))
+def sandbox_pay(call: Call[PayableDeps], payable_id: str) -> Result:
+    """Make the local provider pay a bill now (local and sandbox only)
+    Through the same notice path as the day's run: the bill is paid once (a paid one is 409)."""
+    from uuid import uuid4
+
+    from chalicelib.platform.config import get_settings
+    from chalicelib.platform.errors import NotFoundError
+
+    if not get_settings().sandbox_enabled:
+        raise NotFoundError("The sandbox is off in this environment.")
+    body: SandboxPayRequest = call.body
+    return Result(service.public(service.provider_paid(call.tenant_id, payable_id, f"sbx{uuid4().hex}", call.deps,
+                                                       body.amount_cents)))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.collections.interest import next_business_day
 from chalicelib.platform.errors import FieldError, InvalidStateError
 
 PayableStatus = Literal["open", "scheduled", "paid", "overdue", "cancelled"]
@@ -71,6 +72,7 @@ class Payable(Strict):
     inbound_invoice_id: str | None = None
     installment: int = 1
     scheduled_for: date | None = None
+    schedule_note: str | None = None  # why the payment day is not the one asked for (cut-off, holiday)
     paid_at: str | None = None
     paid_amount_cents: int = 0
     payments: list[PayablePayment] = Field(default_factory=list)
@@ -82,6 +84,27 @@ class Payable(Strict):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+# The bill-payment cut-offs (Asaas's, DOMAIN.md): 18:00 in Brasília, 16:00 for utilities and taxes and
+# for amounts above R$ 250.000,00.
+CUTOFF, EARLY_CUTOFF, EARLY_ABOVE_CENTS = time(18, 0), time(16, 0), 25_000_000
+
+
+def payment_day(payable: Payable, pay_on: date, now_local: datetime) -> tuple[date, str | None]:
+    """The day a bill asked to be paid on `pay_on` is paid, and why it moved (None when it did not): past
+    the day's cut-off it is the next business day; a weekend or bank holiday moves to the next one."""
+    early = (payable.document is not None and payable.document.kind == "arrecadacao") \
+        or payable.amount_cents > EARLY_ABOVE_CENTS
+    cutoff = EARLY_CUTOFF if early else CUTOFF
+    day, reason = pay_on, None
+    if day == now_local.date() and now_local.time() >= cutoff:
+        day, reason = day + timedelta(days=1), f"asked after today's {cutoff:%H:%M} cut-off"
+    business = next_business_day(day)
+    if business != day:
+        reason = reason or f"{day.isoformat()} is not a business day"
+        day = business
+    return day, (f"moved to {day.isoformat()}: {reason}" if reason else None)
 
 
 def pay(payable: Payable, payment: PayablePayment) -> Payable:

@@ -9,10 +9,11 @@ comes first). Each change emits its `payable.*` event in its transaction; the le
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
 from chalicelib.payables import documents
 from chalicelib.payables.model import (
@@ -23,6 +24,7 @@ from chalicelib.payables.model import (
     next_status,
     pay,
     payable_event_data,
+    payment_day,
 )
 from chalicelib.platform.clock import Clock, business_date, rfc3339
 from chalicelib.platform.dynamo import UnitOfWork, retry_lost_races
@@ -34,6 +36,7 @@ from chalicelib.platform.pagination import Page
 if TYPE_CHECKING:
     from chalicelib.catalog.model import Supplier
 
+BRASILIA = ZoneInfo("America/Sao_Paulo")
 MAX_CENTS = 9_999_999_999  # a boleto's amount field
 STATEMENT = "statement"
 MAX_DAYS_AHEAD = 3660
@@ -59,6 +62,8 @@ class PayableDeps:
     events: EventFactory
     supplier: Callable[[str, str], Supplier]  # the catalog's reader (404 naming supplier_id when missing)
     postable_accounts: Callable[[str], set[str]]  # the ledger's analytic accounts
+    tenant_ids: Callable[[], Iterator[str]]  # every tenant (the daily run)
+    provider_of: Callable[[str], str]  # the tenant's payment provider (the local one pays on the day's run)
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,56 @@ def record_payment(tenant_id: str, payable_id: str, amount_cents: int, paid_at: 
         return updated
 
     return retry_lost_races(attempt, retry_on=(_LostRace,), attempts=10, what="payable")
+
+
+def schedule_payable(tenant_id: str, payable_id: str, pay_on: date, deps: PayableDeps) -> Payable:
+    """`POST /v1/payables/{id}/schedule`: the provider pays it that day, or the next business day after the
+    cut-off (the answer's `schedule_note` says so); a day before today is 400 naming pay_on."""
+    now = deps.clock.now()
+    if pay_on < business_date(now):
+        raise InvalidRequestError("A payment is scheduled for today or later.",
+                                  [FieldError("pay_on", "is before today")])
+
+    def change(current: Payable, _: str) -> Payable:
+        day, note = payment_day(current, pay_on, now.astimezone(BRASILIA))
+        return current.model_copy(update={"status": next_status(current.status, "schedule"), "scheduled_for": day,
+                                          "schedule_note": note})
+
+    return _change(tenant_id, payable_id, change, "payable.scheduled", deps)
+
+
+def provider_paid(tenant_id: str, payable_id: str, notice_id: str, deps: PayableDeps,
+                  amount_cents: int | None = None) -> Payable:
+    """The local provider's notice that it paid a bill (the day's run, the sandbox): once per notice id."""
+    bill = deps.repo.get(tenant_id, payable_id)
+    return record_payment(tenant_id, payable_id, amount_cents or bill.amount_cents, deps.clock.now(), "boleto"
+                          if bill.document is not None and bill.document.kind != "pix" else "pix", deps,
+                          source="local", reference=notice_id)
+
+
+def run_daily(deps: PayableDeps) -> dict[str, int]:
+    """The day's run: bills past their due date and still open become `overdue`; the local provider pays
+    the bills scheduled for today or before (one notice per bill and day, so a rerun pays nothing twice)."""
+    today = business_date(deps.clock.now())
+    overdue = paid = 0
+    for tenant_id in deps.tenant_ids():
+        pays_locally = deps.provider_of(tenant_id) == "local"
+        for status in ("open", "scheduled"):
+            cursor = None
+            while True:
+                page = deps.repo.list(tenant_id, status, None, None, 100, cursor)
+                for bill in page.items:
+                    if status == "open" and bill.due_date < today:
+                        _change(tenant_id, bill.id, lambda p, _: p.model_copy(
+                            update={"status": next_status(p.status, "overdue")}), "payable.overdue", deps)
+                        overdue += 1
+                    elif status == "scheduled" and pays_locally and bill.scheduled_for and bill.scheduled_for <= today:
+                        provider_paid(tenant_id, bill.id, f"run-{bill.id}-{bill.scheduled_for.isoformat()}", deps)
+                        paid += 1
+                if page.next_cursor is None:
+                    break
+                cursor = page.next_cursor
+    return {"overdue": overdue, "paid": paid}
 
 
 def _same_money(payable: Payable, amount_cents: int, source: str) -> bool:

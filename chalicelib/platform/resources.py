@@ -164,6 +164,11 @@ DEFINITIONS = Definitions(
                  every_seconds_locally=300, module="chalicelib.dunning.handlers", function="run_schedule",
                  deps="dunning",
                  description="Daily: one dunning run asked for each tenant (its queue runs it once per day)."),
+        # 09:00 UTC = 06:00 in São Paulo: the day's bills go out before the banks' cut-offs.
+        Schedule(name="payables-daily", handler="payables_daily", cron="0 9 * * ? *",
+                 every_seconds_locally=300, module="chalicelib.payables.handlers", function="run_daily",
+                 deps="payables",
+                 description="Daily: late bills become overdue; the local provider pays the bills scheduled for the day."),
     ),
 )
 

@@ -170,3 +170,67 @@ def test_a_statement_debit_pays_its_bill_once_whichever_comes_first(http, tenant
     assert books.get("2.1.1.01", 0) == 0
     check = call(http, tenant, "GET", f"/v1/bank-statements/{statement['id']}")[1]["balance_check"]
     assert check["balanced"] is True, check
+
+
+def _at(hour: int, minute: int = 0, day: str = "2026-03-02"):
+    """The application's clock at that time of a day in Brasília (2026-03-02 is a Monday)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from chalicelib.platform.clock import FixedClock
+    from tests.deps import use
+
+    clock = FixedClock(datetime.fromisoformat(f"{day}T{hour:02d}:{minute:02d}:00").replace(
+        tzinfo=ZoneInfo("America/Sao_Paulo")))
+    use(clock=clock)
+    return clock
+
+
+@pytest.mark.parametrize("hour, document, pay_on, expected, moved", [
+    (10, None, "2026-03-02", "2026-03-02", False),
+    (18, None, "2026-03-02", "2026-03-03", True),           # after 18:00
+    (16, "energy", "2026-03-02", "2026-03-03", True),       # utilities close at 16:00
+    (15, "energy", "2026-03-02", "2026-03-02", False),
+    (10, None, "2026-03-07", "2026-03-09", True),           # a Saturday
+    (17, None, "2026-04-03", "2026-04-06", True),           # Good Friday 2026, a bank holiday
+])
+def test_a_schedule_moves_past_the_cut_off_and_holidays_and_says_so(http, tenant, supplier, hour, document,
+                                                                    pay_on, expected, moved):
+    _at(hour)
+    extra = {"document": {"digitable_line": ENERGY}, "amount_cents": None} if document else {}
+    _, made = bill(http, tenant, supplier, due_date="2026-03-20", **extra)
+    status, scheduled = call(http, tenant, "POST", f"/v1/payables/{made['id']}/schedule", {"pay_on": pay_on})
+    assert status == 200 and scheduled["status"] == "scheduled", scheduled
+    assert scheduled["scheduled_for"] == expected and (scheduled["schedule_note"] is not None) == moved, scheduled
+    assert call(http, tenant, "POST", f"/v1/payables/{made['id']}/schedule", {"pay_on": pay_on})[0] == 409
+
+
+def test_a_schedule_for_a_past_day_is_400(http, tenant, supplier):
+    _, made = bill(http, tenant, supplier)
+    status, problem = call(http, tenant, "POST", f"/v1/payables/{made['id']}/schedule", {"pay_on": days_ahead(-1)})
+    assert status == 400 and "pay_on" in fields(problem)
+
+
+def test_the_days_run_marks_late_bills_and_pays_the_scheduled_ones_once(http, tenant, supplier):
+    from tests.deps import root
+
+    _at(10)
+    _, late = bill(http, tenant, supplier, due_date="2026-03-01")
+    _, due = bill(http, tenant, supplier, due_date="2026-03-05")
+    call(http, tenant, "POST", f"/v1/payables/{due['id']}/schedule", {"pay_on": "2026-03-02"})
+    _, later = bill(http, tenant, supplier, due_date="2026-03-20")
+    call(http, tenant, "POST", f"/v1/payables/{later['id']}/schedule", {"pay_on": "2026-03-10"})
+    from chalicelib.payables.service import run_daily
+
+    assert run_daily(root().payables) == {"overdue": 1, "paid": 1}
+    assert run_daily(root().payables) == {"overdue": 0, "paid": 0}
+    states = {p["id"]: p for p in call(http, tenant, "GET", "/v1/payables")[1]["data"]}
+    assert (states[late["id"]]["status"], states[due["id"]]["status"], states[later["id"]]["status"]) == (
+        "overdue", "paid", "scheduled")
+    assert states[due["id"]]["payments"][0]["source"] == "local"
+    types = [e["type"] for e in call(http, tenant, "GET", "/v1/events?limit=100")[1]["data"]]
+    assert types.count("payable.overdue") == 1 and types.count("payable.scheduled") == 2
+    # The sandbox pays the late one now, through the same notice path; a second time is 409.
+    status, paid = call(http, tenant, "POST", f"/v1/sandbox/payables/{late['id']}/pay", {})
+    assert status == 200 and paid["status"] == "paid" and paid["payments"][0]["source"] == "local"
+    assert call(http, tenant, "POST", f"/v1/sandbox/payables/{late['id']}/pay", {})[0] == 409
