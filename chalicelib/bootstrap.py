@@ -351,13 +351,9 @@ class Container:
 
     def tenant_ids(self) -> Iterator[str]:
         """Every tenant's id (the daily runs)."""
-        cursor = None
-        while True:
-            page = self.tenant_repository.list(100, cursor)
-            yield from (tenant.id for tenant in page.items)
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        from chalicelib.platform.pagination import every
+
+        return (tenant.id for tenant in every(lambda cursor: self.tenant_repository.list(100, cursor)))
 
     # Ledger
     @cached_property

@@ -12,7 +12,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.catalog import keys
 from chalicelib.catalog.model import Customer, Product, Supplier
-from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, get_item, query_rows
+from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, batch_get, get_item, query_rows
 from chalicelib.platform.errors import ConflictError, FieldError, NotFoundError
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.keys import Key
@@ -170,14 +170,8 @@ class DynamoCatalogRepository:
             raise NotFoundError(f"No product with SKU {sku}.") from None
 
     def get_products(self, tenant_id: str, skus: Iterable[str]) -> dict[str, Product]:
-        wanted = sorted(set(skus))
-        found: dict[str, Product] = {}
-        for start in range(0, len(wanted), 100):
-            batch = [keys.product(tenant_id, sku) for sku in wanted[start:start + 100]]
-            for record in ProductRecord.batch_get([(k.pk, k.sk) for k in batch]):
-                product = _product_from(record)
-                found[product.sku] = product
-        return found
+        wanted = [keys.product(tenant_id, sku) for sku in sorted(set(skus))]
+        return {product.sku: product for product in map(_product_from, batch_get(ProductRecord, wanted))}
 
     def list_products(self, tenant_id: str, limit: int, cursor: str | None) -> Page[Product]:
         prefix = keys.product_prefix(tenant_id)

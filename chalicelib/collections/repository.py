@@ -15,7 +15,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.collections import keys
 from chalicelib.collections.model import Charge
-from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, get_item, newest_page
+from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, batch_get, get_item, newest_page
 from chalicelib.platform.errors import ConflictError, FieldError, NotFoundError
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.keys import tenant_of_partition
@@ -99,22 +99,14 @@ class DynamoChargeRepository:
 
     def get_many(self, tenant_id: str, charge_ids: builtins.list[str]) -> dict[str, Charge]:
         """The charges that exist among these ids (one BatchGetItem per 100)."""
-        wanted = [keys.charge(tenant_id, c) for c in dict.fromkeys(charge_ids) if is_id(c, "chg")]
-        found: dict[str, Charge] = {}
-        for start in range(0, len(wanted), 100):
-            for record in ChargeRecord.batch_get([(k.pk, k.sk) for k in wanted[start:start + 100]]):
-                charge = _charge(record)
-                found[charge.id] = charge
-        return found
+        wanted = [keys.charge(tenant_id, c) for c in charge_ids if is_id(c, "chg")]
+        return {charge.id: charge for charge in map(_charge, batch_get(ChargeRecord, wanted))}
 
     def ids_by_our_number(self, tenant_id: str, our_numbers: builtins.list[str]) -> dict[str, str]:
         """nosso número (without leading zeros) → charge id, for the numbers that name one of our boletos."""
-        wanted = [keys.charge_by_our_number(tenant_id, n) for n in dict.fromkeys(our_numbers)]
-        found: dict[str, str] = {}
-        for start in range(0, len(wanted), 100):
-            for record in OurNumberRecord.batch_get([(k.pk, k.sk) for k in wanted[start:start + 100]]):
-                found[str(record.sk).rsplit("#", 1)[1]] = str(record.charge_id)
-        return found
+        wanted = [keys.charge_by_our_number(tenant_id, n) for n in our_numbers]
+        return {str(record.sk).rsplit("#", 1)[1]: str(record.charge_id)
+                for record in batch_get(OurNumberRecord, wanted)}
 
     def stage_update(self, uow: UnitOfWork, tenant_id: str, charge: Charge, expected_version: int,
                      on_fail: Any) -> None:

@@ -31,7 +31,7 @@ from chalicelib.platform.dynamo import UnitOfWork, retry_lost_races
 from chalicelib.platform.errors import FieldError, InvalidRequestError, InvalidStateError
 from chalicelib.platform.events import EventFactory, stage_event
 from chalicelib.platform.ids import IdGenerator
-from chalicelib.platform.pagination import Page
+from chalicelib.platform.pagination import Page, every
 
 if TYPE_CHECKING:
     from chalicelib.catalog.model import Supplier
@@ -226,22 +226,17 @@ def run_daily(deps: PayableDeps) -> dict[str, int]:
     today = business_date(deps.clock.now())
     overdue = paid = 0
     for tenant_id in deps.tenant_ids():
-        pays_locally = deps.provider_of(tenant_id) == "local"
-        for status in ("open", "scheduled"):
-            cursor = None
-            while True:
-                page = deps.repo.list(tenant_id, status, None, None, 100, cursor)
-                for bill in page.items:
-                    if status == "open" and bill.due_date < today:
-                        _change(tenant_id, bill.id, lambda p, _: p.model_copy(
-                            update={"status": next_status(p.status, "overdue")}), "payable.overdue", deps)
-                        overdue += 1
-                    elif status == "scheduled" and pays_locally and bill.scheduled_for and bill.scheduled_for <= today:
-                        provider_paid(tenant_id, bill.id, f"run-{bill.id}-{bill.scheduled_for.isoformat()}", deps)
-                        paid += 1
-                if page.next_cursor is None:
-                    break
-                cursor = page.next_cursor
+        for bill in list(_every(tenant_id, "open", deps)):  # read first: marking moves them out of the index
+            if bill.due_date < today:
+                _change(tenant_id, bill.id, lambda p, _: p.model_copy(
+                    update={"status": next_status(p.status, "overdue")}), "payable.overdue", deps)
+                overdue += 1
+        if deps.provider_of(tenant_id) != "local":
+            continue
+        for bill in list(_every(tenant_id, "scheduled", deps)):
+            if bill.scheduled_for and bill.scheduled_for <= today:
+                provider_paid(tenant_id, bill.id, f"run-{bill.id}-{bill.scheduled_for.isoformat()}", deps)
+                paid += 1
     return {"overdue": overdue, "paid": paid}
 
 
@@ -256,16 +251,11 @@ def _same_money(payable: Payable, amount_cents: int, source: str) -> bool:
 
 def open_payables(tenant_id: str, deps: PayableDeps) -> list[Payable]:
     """Every bill still to pay (open, scheduled, overdue): what a statement's debits are matched against."""
-    out: list[Payable] = []
-    for status in ("open", "scheduled", "overdue"):
-        cursor = None
-        while True:
-            page = deps.repo.list(tenant_id, status, None, None, 100, cursor)
-            out += page.items
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
-    return out
+    return [bill for status in ("open", "scheduled", "overdue") for bill in _every(tenant_id, status, deps)]
+
+
+def _every(tenant_id: str, status: str, deps: PayableDeps) -> Iterator[Payable]:
+    return every(lambda cursor: deps.repo.list(tenant_id, status, None, None, 100, cursor))
 
 
 def public(payable: Payable) -> dict[str, Any]:

@@ -125,6 +125,16 @@ def _record_classes() -> Iterator[type[Model]]:
         stack.extend(cls.__subclasses__())
 
 
+BATCH_GET_LIMIT = 100  # DynamoDB's BatchGetItem
+
+
+def batch_get(cls: type[R], keys: list[Key], consistent_read: bool = False) -> Iterator[R]:
+    """The records that exist at these keys (duplicates read once), one BatchGetItem per 100."""
+    wanted = list(dict.fromkeys((k.pk, k.sk) for k in keys))
+    for start in range(0, len(wanted), BATCH_GET_LIMIT):
+        yield from cls.batch_get(wanted[start:start + BATCH_GET_LIMIT], consistent_read=consistent_read)
+
+
 def get_item(cls: type[R], key: Key | None, missing: Exception, consistent_read: bool = True) -> R:
     """The item at `key`, or `missing` raised: also when `key` is None (an id of the wrong shape, which
     can name nothing, so no read is spent on it)."""

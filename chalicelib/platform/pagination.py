@@ -11,7 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -29,6 +29,17 @@ MAX_LIMIT = 100
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+
+def every(page_of: Callable[[str | None], Page[T]]) -> Iterator[T]:
+    """Every item of a listing, page after page (`page_of(cursor)`), to its end."""
+    cursor: str | None = None
+    while True:
+        page = page_of(cursor)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
 
 
 def _sign(scope: str, payload: bytes) -> str:

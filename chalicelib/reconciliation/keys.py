@@ -56,6 +56,7 @@ def rule_prefix(tenant_id: str) -> Key:
     return tenant_item(tenant_id, "BRULE#")
 
 
-def charge_line(tenant_id: str, charge_id: str) -> Key:
-    """The one statement line a charge is matched to: claimed with the match, so no charge takes two lines."""
-    return tenant_item(tenant_id, "BTXCHG#", charge_id)
+def target_line(tenant_id: str, target_id: str) -> Key:
+    """The one statement line a charge or a bill (by its prefixed id) is matched to: claimed with the match,
+    so neither takes two lines."""
+    return tenant_item(tenant_id, "BTXCHG#", target_id)

@@ -105,19 +105,18 @@ def parse_amount(value: str) -> Decimal:
 
 
 def _repair_amounts(body: str, repairs: list[str]) -> str:
-    changed: dict[str, int] = {}
+    changed: dict[str, None] = {}  # the repairs made, in order, once each
 
     def fix(match: re.Match[str]) -> str:
-        tag, value = match.group(1).upper(), match.group(2)
-        stripped = value.strip()
-        if re.fullmatch(r"-?\d+\.\d+|-?\d+", stripped) and not (tag == "BALAMT" and re.fullmatch(r"-?\d+", stripped)):
-            return match.group(0)
-        amount = parse_amount(stripped)
+        tag, stripped = match.group(1).upper(), match.group(2).strip()
         if tag == "BALAMT" and re.fullmatch(r"[+-]?\d+", stripped.replace(" ", "")):
-            amount = amount / 100  # Itaú: a balance with no decimal separator is in centavos
-            changed["BALAMT without a decimal separator read as centavos"] = 1
+            amount = parse_amount(stripped) / 100  # Itaú: a balance with no decimal separator is in centavos
+            changed["BALAMT without a decimal separator read as centavos"] = None
+        elif re.fullmatch(r"-?\d+(\.\d+)?", stripped):
+            return match.group(0)  # already what ofxtools reads
         else:
-            changed[f"{tag} with a decimal comma or padding normalized"] = 1
+            amount = parse_amount(stripped)
+            changed[f"{tag} with a decimal comma or padding normalized"] = None
         return f"<{match.group(1)}>{amount:f}"
 
     out = re.sub(r"<(TRNAMT|BALAMT)>([^<\r\n]*)", fix, body, flags=re.IGNORECASE)

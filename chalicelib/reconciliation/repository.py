@@ -16,7 +16,7 @@ from typing import Any
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, get_item, newest_page, query_rows
+from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, batch_get, get_item, newest_page, query_rows
 from chalicelib.platform.errors import ConflictError, NotFoundError
 from chalicelib.platform.events import Event, stage_event
 from chalicelib.platform.ids import is_id
@@ -145,13 +145,8 @@ class DynamoReconciliationRepository:
     # Lines
     def known_fingerprints(self, tenant_id: str, account_id: str, fingerprints: builtins.list[str]) -> set[str]:
         """Which of these fingerprints are stored (one BatchGetItem per 100)."""
-        found: set[str] = set()
         wanted = [keys.fingerprint(tenant_id, account_id, fp) for fp in fingerprints]
-        for start in range(0, len(wanted), 100):
-            batch = wanted[start:start + 100]
-            for record in RefRecord.batch_get([(k.pk, k.sk) for k in batch], consistent_read=True):
-                found.add(str(record.sk).rsplit("#", 1)[1])
-        return found
+        return {str(record.sk).rsplit("#", 1)[1] for record in batch_get(RefRecord, wanted, consistent_read=True)}
 
     def store_lines(self, tenant_id: str, lines: builtins.list[BankTransaction]) -> builtins.list[BankTransaction]:
         """Store the lines whose fingerprint is new; the ones a concurrent import stored first are left out."""
@@ -196,13 +191,14 @@ class DynamoReconciliationRepository:
             count += _line(record).posted_on.isoformat() <= through  # type: ignore[arg-type]
         return count
 
-    def stage_charge_claim(self, uow: UnitOfWork, tenant_id: str, charge_id: str, line_id: str,
+    def stage_target_claim(self, uow: UnitOfWork, tenant_id: str, target_id: str, line_id: str,
                            on_fail: Callable[[], None]) -> None:
-        uow.put(RefRecord.at(keys.charge_line(tenant_id, charge_id), kind="bank_transaction_charge", ref_id=line_id),
+        """The charge or bill a line settles, claimed for it: no charge or bill takes two lines."""
+        uow.put(RefRecord.at(keys.target_line(tenant_id, target_id), kind="bank_transaction_target", ref_id=line_id),
                 condition=RefRecord.pk.does_not_exist(), on_fail=on_fail)
 
-    def charge_line(self, tenant_id: str, charge_id: str) -> str | None:
-        key = keys.charge_line(tenant_id, charge_id)
+    def line_of_target(self, tenant_id: str, target_id: str) -> str | None:
+        key = keys.target_line(tenant_id, target_id)
         try:
             return str(RefRecord.get(key.pk, key.sk, consistent_read=True).ref_id)
         except RefRecord.DoesNotExist:

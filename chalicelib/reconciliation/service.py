@@ -39,6 +39,7 @@ from chalicelib.reconciliation.model import (
     Match,
     Statement,
     StatementFile,
+    StatementLine,
     line_fingerprints,
 )
 from chalicelib.reconciliation.ofx import BRASILIA
@@ -67,9 +68,9 @@ class ReconciliationRepository(Protocol):
     def get_line(self, tenant_id: str, line_id: str) -> BankTransaction: ...
     def save_line(self, tenant_id: str, line: BankTransaction, expected_version: int,
                   uow: UnitOfWork | None = None, on_fail: Callable[[], None] = ...) -> None: ...
-    def stage_charge_claim(self, uow: UnitOfWork, tenant_id: str, charge_id: str, line_id: str,
+    def stage_target_claim(self, uow: UnitOfWork, tenant_id: str, target_id: str, line_id: str,
                            on_fail: Callable[[], None]) -> None: ...
-    def charge_line(self, tenant_id: str, charge_id: str) -> str | None: ...
+    def line_of_target(self, tenant_id: str, target_id: str) -> str | None: ...
     def list_lines(self, tenant_id: str, status: str | None, account_id: str | None, limit: int,
                    cursor: str | None) -> Page[BankTransaction]: ...
     def save_statement(self, tenant_id: str, statement: Statement, event: Event) -> None: ...
@@ -103,6 +104,13 @@ class ReconciliationDeps:
 
 class _LostRace(Exception):
     pass
+
+
+def _require_unmatched(line: BankTransaction) -> None:
+    """A person's decision is about an `unmatched` line: any other is 409 invalid_state."""
+    if line.status != "unmatched":
+        raise InvalidStateError(f"Bank transaction {line.id} is {line.status}.",
+                                [FieldError("status", f"is {line.status}")])
 
 
 def _lost() -> None:
@@ -246,9 +254,7 @@ class _Candidates:
         return [self._loaded[charge_id] for _, charge_id in self._by_amount[low:high]]
 
 
-def _as_line(t: BankTransaction) -> Any:
-    from chalicelib.reconciliation.model import StatementLine
-
+def _as_line(t: BankTransaction) -> StatementLine:
     return StatementLine(fitid=t.fitid, posted_on=t.posted_on, amount_cents=t.amount_cents,
                          description=t.description, kind=t.kind, reference=t.reference, our_number=t.our_number)
 
@@ -286,22 +292,23 @@ def _match_new_lines(tenant_id: str, account: BankAccount, lines: builtins.list[
 
 
 class _Taken(Exception):
-    """The charge has its line already."""
+    """The charge or bill has its line already."""
 
 
 def _taken() -> None:
     raise _Taken
 
 
-def _stage_match(uow: UnitOfWork, tenant_id: str, account: BankAccount, line: BankTransaction, match: Match,
-                 deps: ReconciliationDeps) -> BankTransaction:
-    """The line matched to a charge or a bill, its claim of it (one line each) and its event, staged."""
+def _stage_matched(uow: UnitOfWork, tenant_id: str, account: BankAccount, line: BankTransaction, match: Match,
+                   deps: ReconciliationDeps) -> BankTransaction:
+    """The line matched (to a charge, a bill or a ledger account) under its version, with its event, staged;
+    a charge or a bill is also claimed (one line each)."""
     updated = line.model_copy(update={"status": "matched", "match": match,
                                       "updated_at": rfc3339(deps.clock.now()), "version": line.version + 1})
     deps.repo.save_line(tenant_id, updated, line.version, uow, on_fail=_lost)
     target = match.charge_id or match.payable_id
-    assert target is not None
-    deps.repo.stage_charge_claim(uow, tenant_id, target, line.id, on_fail=_taken)
+    if target is not None:
+        deps.repo.stage_target_claim(uow, tenant_id, target, line.id, on_fail=_taken)
     stage_event(uow, deps.events.make(tenant_id, "bank_transaction.matched", _event_data(updated, account)))
     return updated
 
@@ -313,7 +320,7 @@ def _commit_matches(tenant_id: str, account: BankAccount, decisions: builtins.li
     consumer of `bank_transaction.matched` (the import stays fast however many lines match)."""
     uow = UnitOfWork()
     for line, match in decisions:
-        _stage_match(uow, tenant_id, account, line, match, deps)
+        _stage_matched(uow, tenant_id, account, line, match, deps)
     try:
         uow.commit()
         return {line.id for line, _ in decisions}
@@ -334,8 +341,8 @@ def _apply_rules(tenant_id: str, account: BankAccount, lines: builtins.list[Bank
     rules = deps.repo.rules(tenant_id)
     done = 0
     for line in lines:
-        rule = next((r for r in rules if matching.rule_matches(r.description_contains, r.direction, _as_line(line))),
-                    None)
+        read = _as_line(line)
+        rule = next((r for r in rules if matching.rule_matches(r.description_contains, r.direction, read)), None)
         if rule is not None and _resolve(tenant_id, account, line, Match(ledger_account=rule.ledger_account,
                                                                          how="rule"), deps) is not None:
             done += 1
@@ -355,17 +362,12 @@ def _resolve(tenant_id: str, account: BankAccount, line: BankTransaction, match:
              deps: ReconciliationDeps) -> BankTransaction | None:
     """An unmatched line booked to a ledger account (a rule's or a person's), with its event; None when the
     line was resolved otherwise meanwhile."""
-    now = rfc3339(deps.clock.now())
-
     def attempt() -> BankTransaction | None:
         current = deps.repo.get_line(tenant_id, line.id)
         if current.status != "unmatched":
             return None
-        updated = current.model_copy(update={"status": "matched", "match": match, "updated_at": now,
-                                             "version": current.version + 1})
         uow = UnitOfWork()
-        deps.repo.save_line(tenant_id, updated, current.version, uow, on_fail=_lost)
-        stage_event(uow, deps.events.make(tenant_id, "bank_transaction.matched", _event_data(updated, account)))
+        updated = _stage_matched(uow, tenant_id, account, current, match, deps)
         uow.commit()
         return updated
 
@@ -383,17 +385,16 @@ def _match_to(tenant_id: str, account: BankAccount, line: BankTransaction, match
     for _ in range(5):
         if current.status != "unmatched":
             if strict:
-                raise InvalidStateError(f"Bank transaction {line.id} is {current.status}.",
-                                        [FieldError("status", f"is {current.status}")])
+                _require_unmatched(current)
             return None
         uow = UnitOfWork()
-        updated = _stage_match(uow, tenant_id, account, current, match, deps)
+        updated = _stage_matched(uow, tenant_id, account, current, match, deps)
         try:
             uow.commit()
         except _Taken:
             if strict:
                 assert target is not None
-                other = deps.repo.charge_line(tenant_id, target)
+                other = deps.repo.line_of_target(tenant_id, target)
                 field = "charge_id" if match.charge_id else "payable_id"
                 raise InvalidStateError(f"{target} is matched to bank transaction {other} already.",
                                         [FieldError(field, f"is matched to {other}")]) from None
@@ -435,9 +436,7 @@ def match_line(tenant_id: str, line_id: str, charge_id: str | None, payable_id: 
     """`POST /v1/bank-transactions/{id}/match`: settle a charge with this credit, or pay a bill with this
     debit (once; 409 when the line is not unmatched or the charge or bill has its line)."""
     line = deps.repo.get_line(tenant_id, line_id)
-    if line.status != "unmatched":
-        raise InvalidStateError(f"Bank transaction {line.id} is {line.status}.",
-                                [FieldError("status", f"is {line.status}")])
+    _require_unmatched(line)
     account = _with_ledger_account(tenant_id, deps.repo.get_account(tenant_id, line.bank_account_id), deps)
     if payable_id is not None:
         if line.amount_cents >= 0:
@@ -469,14 +468,11 @@ def categorize_line(tenant_id: str, line_id: str, ledger_account: str, deps: Rec
     line = deps.repo.get_line(tenant_id, line_id)
     account = _with_ledger_account(tenant_id, deps.repo.get_account(tenant_id, line.bank_account_id), deps)
     _check_account(tenant_id, ledger_account, deps, own=account.ledger_account)
-    if line.status != "unmatched":
-        raise InvalidStateError(f"Bank transaction {line.id} is {line.status}.",
-                                [FieldError("status", f"is {line.status}")])
+    _require_unmatched(line)
     updated = _resolve(tenant_id, account, line, Match(ledger_account=ledger_account, how="manual"), deps)
     if updated is None:
-        current = deps.repo.get_line(tenant_id, line_id)
-        raise InvalidStateError(f"Bank transaction {line.id} is {current.status}.",
-                                [FieldError("status", f"is {current.status}")])
+        _require_unmatched(deps.repo.get_line(tenant_id, line_id))  # resolved by someone else meanwhile
+    assert updated is not None
     return updated
 
 
@@ -522,9 +518,7 @@ def balance_check(tenant_id: str, statement: Statement, deps: ReconciliationDeps
 def ignore_line(tenant_id: str, line_id: str, reason: str | None, deps: ReconciliationDeps) -> BankTransaction:
     def attempt() -> BankTransaction:
         line = deps.repo.get_line(tenant_id, line_id)
-        if line.status != "unmatched":
-            raise InvalidStateError(f"Bank transaction {line.id} is {line.status}.",
-                                    [FieldError("status", f"is {line.status}")])
+        _require_unmatched(line)
         updated = line.model_copy(update={"status": "ignored", "ignored_reason": reason,
                                           "updated_at": rfc3339(deps.clock.now()),
                                           "version": line.version + 1})

@@ -15,7 +15,7 @@ from pynamodb.attributes import BooleanAttribute, JSONAttribute, MapAttribute, N
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib.platform.dynamo import BaseRecord, OnFail, UnitOfWork, newest_page, query_rows
+from chalicelib.platform.dynamo import BaseRecord, OnFail, UnitOfWork, batch_get, newest_page, query_rows
 from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.keys import Key
 from chalicelib.platform.pagination import Page, paginate
@@ -30,8 +30,6 @@ from chalicelib.stock.model import (
     WarehouseLevel,
     built_in_warehouse,
 )
-
-BATCH_GET_LIMIT = 100
 
 
 class StockLevelRecord(BaseRecord):
@@ -89,13 +87,9 @@ class DynamoStockRepository:
 
     def get_levels(self, tenant_id: str, skus: Iterable[str]) -> dict[str, StockLevel]:
         """The levels of the SKUs that exist (missing ones are absent), one BatchGetItem per 100."""
-        wanted = sorted(set(skus))
-        found: dict[str, StockLevel] = {}
-        for start in range(0, len(wanted), BATCH_GET_LIMIT):
-            batch = [keys.stock_level(tenant_id, sku) for sku in wanted[start:start + BATCH_GET_LIMIT]]
-            for record in StockLevelRecord.batch_get([(k.pk, k.sk) for k in batch], consistent_read=True):
-                found[record.sku] = _level_from(record)
-        return found
+        wanted = [keys.stock_level(tenant_id, sku) for sku in sorted(set(skus))]
+        return {record.sku: _level_from(record)
+                for record in batch_get(StockLevelRecord, wanted, consistent_read=True)}
 
     def stage_new_level(self, uow: UnitOfWork, tenant_id: str, level: StockLevel,
                         on_fail: OnFail = None) -> None:

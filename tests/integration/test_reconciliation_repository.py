@@ -109,13 +109,13 @@ def test_a_line_moves_under_its_version_and_a_charge_takes_one_line(store):
 
     def claim(line_id: str) -> None:
         uow = UnitOfWork()
-        repo().stage_charge_claim(uow, tenant, "chg_01JCHARGECHARGECHARGECHARG", line_id, on_fail=_taken)
+        repo().stage_target_claim(uow, tenant, "chg_01JCHARGECHARGECHARGECHARG", line_id, on_fail=_taken)
         uow.commit()
 
     claim(stored[1].id)
     with pytest.raises(_Taken):
         claim(first.id)
-    assert repo().charge_line(tenant, "chg_01JCHARGECHARGECHARGECHARG") == stored[1].id
+    assert repo().line_of_target(tenant, "chg_01JCHARGECHARGECHARGECHARG") == stored[1].id
 
 
 class _Taken(Exception):
