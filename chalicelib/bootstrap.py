@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.orders.repository import DynamoOrderRepository
     from chalicelib.orders.service import OrderDeps
     from chalicelib.payables.model import Payable
+    from chalicelib.payables.providers import BillPayer
     from chalicelib.payables.service import PayableDeps
     from chalicelib.platform.events import EventFactory
     from chalicelib.platform.publisher import EventBridgeBus
@@ -408,8 +409,26 @@ class Container:
         return PayableDeps(repo=DynamoPayableRepository(), ids=self.ids, clock=self.clock, events=self.events,
                            supplier=self.supplier,
                            postable_accounts=lambda tenant_id: books.postable_accounts(tenant_id, self.ledger),
-                           tenant_ids=self.tenant_ids,
-                           provider_of=lambda tenant_id: self.tenant(tenant_id).settings.collections.provider)
+                           tenant_ids=self.tenant_ids, provider_of=self.provider_of, bill_payer=self.bill_payer,
+                           provider_secret=lambda tenant_id, provider: self.charge_repository.webhook_secret(
+                               tenant_id, provider, create=False))
+
+    def provider_of(self, tenant_id: str) -> str:
+        """The tenant's payment provider (settings.collections.provider)."""
+        return self.tenant(tenant_id).settings.collections.provider
+
+    def bill_payer(self, tenant_id: str) -> BillPayer | None:
+        """A real provider's bill payment for the tenant (Asaas with its credentials); None for the local
+        provider, which pays on the day's run."""
+        name = self.provider_of(tenant_id)
+        if name == "local":
+            return None
+        from chalicelib.collections.providers.asaas import AsaasProvider
+        from chalicelib.payables.asaas import AsaasBillPayer
+
+        provider = self.payment_provider(name, tenant_id)
+        assert isinstance(provider, AsaasProvider)
+        return AsaasBillPayer(provider)
 
     def payable(self, tenant_id: str, payable_id: str) -> Payable:
         """Payables' reader of a bill, 404 naming `payable_id`."""

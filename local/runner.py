@@ -5,13 +5,15 @@
 - drains each consumer's SQS queue into its handler with Lambda-shaped SQS events,
   deleting only the messages the handler did not report as failed (the rest come back
   after their visibility timeout, and SQS moves them to the DLQ after maxReceiveCount);
-- fires the schedules on a clock (moto stores schedules but never fires them).
+- fires the schedules on a clock (moto stores schedules but never fires them), each every
+  `every_seconds_locally`, or as often as LOCAL_SCHEDULES says (`payables-daily=2,dunning-daily=60`).
 The stream position is checkpointed to a file, so a restart resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import uuid
@@ -20,6 +22,18 @@ from typing import Any
 
 from chalicelib.platform.observability import logger
 from chalicelib.platform.resources import DEFINITIONS, OUTBOX_SK_PREFIX
+
+
+def local_intervals(setting: str) -> dict[str, float]:
+    """LOCAL_SCHEDULES (`name=seconds,...`): how often `make run` fires a schedule instead of its default."""
+    intervals = {}
+    for part in filter(None, (p.strip() for p in setting.split(","))):
+        name, _, seconds = part.partition("=")
+        try:
+            intervals[name.strip()] = max(0.5, float(seconds))
+        except ValueError:
+            raise SystemExit(f"LOCAL_SCHEDULES: '{part}' is not name=seconds") from None
+    return intervals
 
 
 class LambdaContext:
@@ -181,7 +195,9 @@ class EventRunner:
     # Schedules
     def _schedule_loop(self, schedule: Any) -> None:
         fn = getattr(self._app, schedule.handler)
-        while not self._stop.wait(schedule.every_seconds_locally):
+        every = local_intervals(os.environ.get("LOCAL_SCHEDULES", "")).get(schedule.name,
+                                                                           schedule.every_seconds_locally)
+        while not self._stop.wait(every):
             fn({"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "resources": [], "detail": {}},
                LambdaContext(schedule.handler))

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from chalicelib.payables import service
+from chalicelib.payables.asaas import AsaasBillEvent
 from chalicelib.payables.service import NewPayable, PayableDeps
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.pagination import ListQuery, page_body
@@ -54,6 +55,18 @@ class DocumentResponse(BaseModel):
     payee_name: str | None
 
 
+class SubmissionResponse(BaseModel):
+    provider: str
+    status: Literal["pending", "submitted", "failed"] = Field(description=(
+        "`pending` while the provider's answer is awaited (a lost answer is looked up before any new "
+        "submission), then `submitted` or `failed` with the reason."))
+    reference: str
+    pay_on: str
+    provider_payment_id: str | None
+    reason: str | None
+    at: str
+
+
 class PaymentResponse(BaseModel):
     id: str
     amount_cents: int
@@ -78,6 +91,8 @@ class PayableResponse(BaseModel):
     installment: int
     scheduled_for: str | None
     schedule_note: str | None = Field(description="Why the payment day is not the one asked for (cut-off, holiday).")
+    submission: SubmissionResponse | None = Field(description=(
+        "The bill as handed to a real payment provider (Asaas); null for the local one."))
     paid_at: str | None
     paid_amount_cents: int
     payments: list[PaymentResponse]
@@ -182,10 +197,33 @@ def schedule_payable(call: Call[PayableDeps], payable_id: str) -> Result:
     """Schedule a bill's payment
     The payment provider pays it on `pay_on` (bill payment by its code). After the provider's cut-off (18:00
     in Brasília; 16:00 for utilities and taxes and above R$ 250.000,00), or on a weekend or bank holiday, the
-    day moves to the next business day and `schedule_note` says so. The local provider pays scheduled bills
-    when the day's run fires. From `open` or `overdue`; else 409 `invalid_state`."""
+    day moves to the next business day and `schedule_note` says so. An overdue boleto is paid only on the
+    day (a later `pay_on` is 400). The local provider pays scheduled bills when the day's run fires; Asaas
+    (`settings.collections.provider: asaas`) is handed the linha digitável at once (`POST /v3/bill`,
+    `submission` says what it answered; a refusal is 400 with Asaas's reasons, an unreachable Asaas 503 to
+    retry, which looks the first attempt up before submitting again). From `open` or `overdue`; else 409
+    `invalid_state`."""
     body: ScheduleRequest = call.body
     return Result(service.public(service.schedule_payable(call.tenant_id, payable_id, body.pay_on, call.deps)))
+
+
+class BillNoticeAnswer(BaseModel):
+    received: bool
+    payable_id: str | None
+    status: Status | None
+
+
+@api.route_spec("/v1/psp/{provider}/bill-webhooks", "POST", auth="public", response=BillNoticeAnswer,
+                extra_statuses=(401, 404, 409), documented_request=AsaasBillEvent)
+def bill_webhook(call: Call[PayableDeps], provider: str) -> Result:
+    """Receive a payment provider's notices about bills it pays
+    `asaas`: Asaas's `BILL_*` webhook events (register this URL in Asaas for them), authenticated by the
+    same `asaas-access-token` as its payment webhooks (`GET /v1/psp/asaas/webhook-secret`). `BILL_PAID`
+    pays the bill once (its value plus the fine and interest paid, less discounts; a repeat changes nothing;
+    the statement's debit line confirms it); `BILL_FAILED` and `BILL_CANCELLED` put a scheduled bill back to
+    `open`; the other events are acknowledged and change nothing."""
+    bill = service.receive_bill_webhook(provider, call.raw_body, call.headers, call.deps)
+    return Result({"received": True, "payable_id": bill.id if bill else None, "status": bill.status if bill else None})
 
 
 @api.route_spec("/v1/sandbox/payables/{payable_id}/pay", "POST", scope="payables:write", request=SandboxPayRequest,

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.collections.interest import next_business_day
-from chalicelib.platform.errors import FieldError, InvalidStateError
+from chalicelib.platform.errors import FieldError, InvalidRequestError, InvalidStateError
 
 PayableStatus = Literal["open", "scheduled", "paid", "overdue", "cancelled"]
 OPEN_STATUSES = frozenset({"open", "scheduled", "overdue"})
@@ -24,6 +24,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("open", "overdue"): "overdue",
     ("open", "cancel"): "cancelled",
     ("scheduled", "cancel"): "cancelled",
+    ("scheduled", "unschedule"): "open",  # the provider gave up (failed, cancelled): a person decides again
 }
 
 
@@ -59,6 +60,19 @@ class PayablePayment(Strict):
     recorded_at: str
 
 
+class ProviderSubmission(Strict):
+    """A bill handed to a real payment provider: `pending` from just before the call until its answer
+    (after a lost answer the next attempt looks for it first), then `submitted` or `failed`."""
+
+    provider: str
+    status: Literal["pending", "submitted", "failed"]
+    reference: str
+    pay_on: date
+    provider_payment_id: str | None = None
+    reason: str | None = None
+    at: str
+
+
 class Payable(Strict):
     id: str
     supplier_id: str
@@ -73,6 +87,7 @@ class Payable(Strict):
     installment: int = 1
     scheduled_for: date | None = None
     schedule_note: str | None = None  # why the payment day is not the one asked for (cut-off, holiday)
+    submission: ProviderSubmission | None = None
     paid_at: str | None = None
     paid_amount_cents: int = 0
     payments: list[PayablePayment] = Field(default_factory=list)
@@ -105,6 +120,16 @@ def payment_day(payable: Payable, pay_on: date, now_local: datetime) -> tuple[da
         reason = reason or f"{day.isoformat()} is not a business day"
         day = business
     return day, (f"moved to {day.isoformat()}: {reason}" if reason else None)
+
+
+def check_late_code(payable: Payable, day: date, today: date) -> None:
+    """An overdue boleto or utility bill is paid only on the day it is handed over (its amount with the
+    fine and interest is the day's; a bank takes no schedule for it): any later day is 400 naming pay_on."""
+    coded = payable.document is not None and payable.document.kind != "pix"
+    if coded and payable.due_date < today and day != today:
+        raise InvalidRequestError("An overdue boleto is paid only on the day.", [FieldError(
+            "pay_on", f"must be today, before the cut-off: the bill was due {payable.due_date.isoformat()} and "
+                      f"would be paid on {day.isoformat()}")])
 
 
 def pay(payable: Payable, payment: PayablePayment) -> Payable:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -21,14 +21,23 @@ from chalicelib.payables.model import (
     Payable,
     PayableDocument,
     PayablePayment,
+    ProviderSubmission,
+    check_late_code,
     next_status,
     pay,
     payable_event_data,
     payment_day,
 )
+from chalicelib.payables.providers import BillNotice, BillPayer, BillRequest
 from chalicelib.platform.clock import Clock, business_date, rfc3339
 from chalicelib.platform.dynamo import UnitOfWork, retry_lost_races
-from chalicelib.platform.errors import FieldError, InvalidRequestError, InvalidStateError
+from chalicelib.platform.errors import (
+    FieldError,
+    InvalidRequestError,
+    InvalidStateError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
 from chalicelib.platform.events import EventFactory, stage_event
 from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.pagination import Page, every
@@ -64,6 +73,8 @@ class PayableDeps:
     postable_accounts: Callable[[str], set[str]]  # the ledger's analytic accounts
     tenant_ids: Callable[[], Iterator[str]]  # every tenant (the daily run)
     provider_of: Callable[[str], str]  # the tenant's payment provider (the local one pays on the day's run)
+    bill_payer: Callable[[str], BillPayer | None]  # a real provider's bill payment; None for the local one
+    provider_secret: Callable[[str, str], str | None]  # (tenant, provider) → the webhooks' access token
 
 
 @dataclass(frozen=True)
@@ -137,15 +148,19 @@ def create_payable(tenant_id: str, cmd: NewPayable, deps: PayableDeps) -> Payabl
     return payable
 
 
-def _change(tenant_id: str, payable_id: str, change: Callable[[Payable, str], Payable], event_type: str,
+def _change(tenant_id: str, payable_id: str, change: Callable[[Payable, str], Payable], event_type: str | None,
             deps: PayableDeps) -> Payable:
     def attempt() -> Payable:
         current = deps.repo.get(tenant_id, payable_id)
         now = rfc3339(deps.clock.now())
-        updated = change(current, now).model_copy(update={"updated_at": now, "version": current.version + 1})
+        changed = change(current, now)
+        if changed is current:
+            return current  # nothing to change (a notice about a bill that moved on)
+        updated = changed.model_copy(update={"updated_at": now, "version": current.version + 1})
         uow = UnitOfWork()
         deps.repo.stage_update(uow, tenant_id, updated, current.version, on_fail=_lost)
-        stage_event(uow, deps.events.make(tenant_id, event_type, payable_event_data(updated)))
+        if event_type is not None:  # a provider submission's bookkeeping is no event of the contract
+            stage_event(uow, deps.events.make(tenant_id, event_type, payable_event_data(updated)))
         uow.commit()
         return updated
 
@@ -197,47 +212,162 @@ def record_payment(tenant_id: str, payable_id: str, amount_cents: int, paid_at: 
 
 def schedule_payable(tenant_id: str, payable_id: str, pay_on: date, deps: PayableDeps) -> Payable:
     """`POST /v1/payables/{id}/schedule`: the provider pays it that day, or the next business day after the
-    cut-off (the answer's `schedule_note` says so); a day before today is 400 naming pay_on."""
+    cut-off (the answer's `schedule_note` says so); a day before today is 400 naming pay_on, and so is a
+    later day for an overdue boleto. A real provider (Asaas) is handed the bill's code at once and the bill
+    is `scheduled` once it took it; the local provider pays when the day's run fires."""
     now = deps.clock.now()
-    if pay_on < business_date(now):
+    today = business_date(now)
+    if pay_on < today:
         raise InvalidRequestError("A payment is scheduled for today or later.",
                                   [FieldError("pay_on", "is before today")])
 
-    def change(current: Payable, _: str) -> Payable:
+    def day_of(current: Payable) -> tuple[date, str | None]:
+        next_status(current.status, "schedule")  # 409 before anything is asked of a provider
         day, note = payment_day(current, pay_on, now.astimezone(BRASILIA))
-        return current.model_copy(update={"status": next_status(current.status, "schedule"), "scheduled_for": day,
-                                          "schedule_note": note})
+        check_late_code(current, day, today)
+        return day, note
 
-    return _change(tenant_id, payable_id, change, "payable.scheduled", deps)
+    payer = deps.bill_payer(tenant_id)
+    if payer is None:
+        def change(current: Payable, _: str) -> Payable:
+            day, note = day_of(current)
+            return current.model_copy(update={"status": "scheduled", "scheduled_for": day, "schedule_note": note})
+
+        return _change(tenant_id, payable_id, change, "payable.scheduled", deps)
+    return _submit(tenant_id, payable_id, day_of, today, payer, deps)
+
+
+def _submit(tenant_id: str, payable_id: str, day_of: Callable[[Payable], tuple[date, str | None]], today: date,
+            payer: BillPayer, deps: PayableDeps) -> Payable:
+    """Hand the bill to the provider: mark the submission `pending` (a crash or a lost answer after this
+    leaves a trace the next attempt resolves with `find`, never a second payment), call, then record."""
+    current = deps.repo.get(tenant_id, payable_id)
+    day, note = day_of(current)
+    code = current.document.digitable_line if current.document is not None else None
+    if code is None:
+        raise InvalidRequestError(f"{payer.name} pays a bill by its boleto's or utility's code.", [FieldError(
+            "document", "has no linha digitável: pay this bill by hand (POST /v1/payables/{id}/payments)")])
+    earlier = current.submission if current.submission and current.submission.status == "pending" else None
+    reference = f"{tenant_id}:{payable_id}"
+
+    def pending(p: Payable, now: str) -> Payable:
+        day_of(p)
+        return p.model_copy(update={"submission": ProviderSubmission(provider=payer.name, status="pending",
+                                                                     reference=reference, pay_on=day, at=now)})
+
+    _change(tenant_id, payable_id, pending, None, deps)
+    provider_id = payer.find(reference) if earlier is not None else None
+    if provider_id is None:
+        try:
+            provider_id = payer.submit(BillRequest(reference=reference, digitable_line=code,
+                                                   amount_cents=current.amount_cents,
+                                                   description=current.description,
+                                                   schedule_date=None if day == today else day))
+        except InvalidRequestError as refused:
+            reason = "; ".join(e.message for e in refused.errors)[:500] or "refused"
+            _change(tenant_id, payable_id, lambda p, now: p.model_copy(update={"submission": p.submission.model_copy(
+                update={"status": "failed", "reason": reason, "at": now}) if p.submission else None}), None, deps)
+            raise
+    return _change(tenant_id, payable_id, lambda p, now: p.model_copy(update={
+        "status": next_status(p.status, "schedule"), "scheduled_for": day, "schedule_note": note,
+        "submission": ProviderSubmission(provider=payer.name, status="submitted", reference=reference, pay_on=day,
+                                         provider_payment_id=provider_id, at=now)}), "payable.scheduled", deps)
+
+
+def receive_bill_notice(notice: BillNotice, deps: PayableDeps) -> Payable:
+    """A provider's word about a bill, whichever provider: paid (once per bill, whatever path came first)
+    or given up (a scheduled bill goes back to `open` for a person to decide again; a repeat changes
+    nothing)."""
+    if notice.outcome == "paid":
+        paid_at = datetime.combine(notice.paid_on, time(12), BRASILIA) if notice.paid_on else deps.clock.now()
+        bill = deps.repo.get(notice.tenant_id, notice.payable_id)
+        method = "pix" if bill.document is not None and bill.document.kind == "pix" else "boleto"
+        return record_payment(notice.tenant_id, notice.payable_id, notice.amount_cents or bill.amount_cents,
+                              min(paid_at, deps.clock.now()), method, deps, source=notice.provider,
+                              reference=notice.event_id)
+
+    def gave_up(p: Payable, now: str) -> Payable:
+        submission = p.submission
+        if p.status != "scheduled" or submission is None or submission.provider_payment_id != notice.provider_payment_id:
+            return p  # a paid, cancelled or rescheduled bill: nothing to undo
+        return p.model_copy(update={"status": next_status(p.status, "unschedule"), "scheduled_for": None,
+                                    "submission": submission.model_copy(update={
+                                        "status": "failed", "reason": notice.reason, "at": now})})
+
+    return _change(notice.tenant_id, notice.payable_id, gave_up, None, deps)
+
+
+def receive_bill_webhook(provider: str, raw: bytes, headers: dict[str, str], deps: PayableDeps) -> Payable | None:
+    """`POST /v1/psp/{provider}/bill-webhooks`: authenticate (401), read (400), apply once; None for an
+    event that changes nothing here."""
+    if provider != "asaas":
+        raise NotFoundError(f"No bill notices from '{provider}': the local provider pays through the day's run "
+                            "and the sandbox.", [FieldError("provider", "takes no bill webhooks")])
+    from chalicelib.payables import asaas
+
+    notice = asaas.read_bill_notice(raw, headers, lambda tenant_id: deps.provider_secret(tenant_id, provider),
+                                    business_date(deps.clock.now()))
+    return None if notice is None else receive_bill_notice(notice, deps)
 
 
 def provider_paid(tenant_id: str, payable_id: str, notice_id: str, deps: PayableDeps,
                   amount_cents: int | None = None) -> Payable:
-    """The local provider's notice that it paid a bill (the day's run, the sandbox): once per notice id."""
-    bill = deps.repo.get(tenant_id, payable_id)
-    return record_payment(tenant_id, payable_id, amount_cents or bill.amount_cents, deps.clock.now(), "boleto"
-                          if bill.document is not None and bill.document.kind != "pix" else "pix", deps,
-                          source="local", reference=notice_id)
+    """The local provider's notice that it paid a bill (the day's run, the sandbox): once per notice id,
+    through the same path as a real provider's webhook."""
+    return receive_bill_notice(BillNotice(provider="local", event_id=notice_id, tenant_id=tenant_id,
+                                          payable_id=payable_id, outcome="paid", amount_cents=amount_cents or 0),
+                               deps)
 
 
 def run_daily(deps: PayableDeps) -> dict[str, int]:
     """The day's run: bills past their due date and still open become `overdue`; the local provider pays
-    the bills scheduled for today or before (one notice per bill and day, so a rerun pays nothing twice)."""
+    the bills scheduled for today or before (one notice per bill and day, so a rerun pays nothing twice);
+    a real provider's submissions left `pending` (a crash, a lost answer) are resolved."""
     today = business_date(deps.clock.now())
-    overdue = paid = 0
+    counts = {"overdue": 0, "paid": 0, "resolved": 0}
     for tenant_id in deps.tenant_ids():
-        for bill in list(_every(tenant_id, "open", deps)):  # read first: marking moves them out of the index
-            if bill.due_date < today:
+        unpaid = [*_every(tenant_id, "open", deps), *_every(tenant_id, "overdue", deps)]  # read before moving
+        for bill in unpaid:
+            if bill.status == "open" and bill.due_date < today:
                 _change(tenant_id, bill.id, lambda p, _: p.model_copy(
                     update={"status": next_status(p.status, "overdue")}), "payable.overdue", deps)
-                overdue += 1
+                counts["overdue"] += 1
         if deps.provider_of(tenant_id) != "local":
+            pending = [bill for bill in unpaid if bill.submission and bill.submission.status == "pending"]
+            payer = deps.bill_payer(tenant_id) if pending else None
+            for bill in pending:
+                if payer is not None:
+                    _resolve_pending(tenant_id, bill, payer, deps)
+                    counts["resolved"] += 1
             continue
         for bill in list(_every(tenant_id, "scheduled", deps)):
             if bill.scheduled_for and bill.scheduled_for <= today:
                 provider_paid(tenant_id, bill.id, f"run-{bill.id}-{bill.scheduled_for.isoformat()}", deps)
-                paid += 1
-    return {"overdue": overdue, "paid": paid}
+                counts["paid"] += 1
+    return counts
+
+
+def _resolve_pending(tenant_id: str, bill: Payable, payer: BillPayer, deps: PayableDeps) -> None:
+    """A submission whose answer was lost: `scheduled` if the provider has it, `failed` if it never took it
+    (a person schedules again). Never a second submission from here."""
+    submission = bill.submission
+    assert submission is not None
+    try:
+        provider_id = payer.find(submission.reference)
+    except ServiceUnavailableError:
+        return  # tomorrow's run, or the person's retry, asks again
+
+    def resolved(p: Payable, now: str) -> Payable:
+        if p.submission != submission:
+            return p  # moved on meanwhile
+        if provider_id is None:
+            return p.model_copy(update={"submission": submission.model_copy(update={
+                "status": "failed", "reason": f"{payer.name} never took it; schedule it again", "at": now})})
+        return p.model_copy(update={"status": next_status(p.status, "schedule"), "scheduled_for": submission.pay_on,
+                                    "submission": submission.model_copy(update={
+                                        "status": "submitted", "provider_payment_id": provider_id, "at": now})})
+
+    _change(tenant_id, bill.id, resolved, "payable.scheduled" if provider_id else None, deps)
 
 
 def _same_money(payable: Payable, amount_cents: int, source: str) -> bool:

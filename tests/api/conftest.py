@@ -63,3 +63,14 @@ def tenant(http: Http) -> dict[str, Any]:
     created = json.loads(answer.body)
     created["headers"] = {"Authorization": f"Bearer {created['api_key']}"}
     return created
+
+
+@pytest.fixture
+def supplier(http: Http, tenant: dict[str, Any]) -> dict[str, Any]:
+    """A supplier of the tenant (`tests.api.test_suppliers.supplier_body`)."""
+    from tests.api.test_suppliers import supplier_body
+
+    answer = http.request("POST", "/v1/suppliers", supplier_body(), tenant["headers"])
+    assert answer.status_code == 201, answer.body
+    created: dict[str, Any] = json.loads(answer.body)
+    return created

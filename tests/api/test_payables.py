@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from tests.api.test_catalog import call, fields
-from tests.api.test_suppliers import supplier_body
 from tests.clock import app_today, days_ahead, instant_before
 from tests.unit.test_payable_codes import ENERGY
 
@@ -23,13 +22,6 @@ def books_stay_right(tenant):
     from tests.deps import root
 
     assert audit(tenant["id"], root().ledger_repository) == []
-
-
-@pytest.fixture
-def supplier(http, tenant) -> dict[str, Any]:
-    status, body = call(http, tenant, "POST", "/v1/suppliers", supplier_body())
-    assert status == 201, body
-    return body
 
 
 def bill(http, tenant, supplier, **overrides: Any) -> tuple[int, Any]:
@@ -222,8 +214,8 @@ def test_the_days_run_marks_late_bills_and_pays_the_scheduled_ones_once(http, te
     call(http, tenant, "POST", f"/v1/payables/{later['id']}/schedule", {"pay_on": "2026-03-10"})
     from chalicelib.payables.service import run_daily
 
-    assert run_daily(root().payables) == {"overdue": 1, "paid": 1}
-    assert run_daily(root().payables) == {"overdue": 0, "paid": 0}
+    assert run_daily(root().payables) == {"overdue": 1, "paid": 1, "resolved": 0}
+    assert run_daily(root().payables) == {"overdue": 0, "paid": 0, "resolved": 0}
     states = {p["id"]: p for p in call(http, tenant, "GET", "/v1/payables")[1]["data"]}
     assert (states[late["id"]]["status"], states[due["id"]]["status"], states[later["id"]]["status"]) == (
         "overdue", "paid", "scheduled")

@@ -17,6 +17,7 @@ from chalicelib.reconciliation import cnab240, service
 from chalicelib.reconciliation.model import BankAccount, BankTransaction
 from chalicelib.reconciliation.repository import DynamoReconciliationRepository, LostRaceError
 from tests.deps import root
+from tests.documents import fresh_cnpj
 from tests.integration.repo_helpers import new_tenant, read_all
 from tests.integration.test_stock_concurrency import run_concurrently
 
@@ -155,17 +156,6 @@ def _retorno(chosen: list) -> bytes:
     return cnab240.write_retorno("001", "1234", "123456", "7", TODAY, titles)
 
 
-def _fresh_cnpj() -> str:
-    """A valid CNPJ no example used before (hypothesis seeds `random`, so not validate_docbr's generator)."""
-    from uuid import uuid4
-
-    digits = [int(d) for d in f"{uuid4().int % 10**8:08d}0001"]
-    for weights in ([5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2], [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]):
-        rest = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
-        digits.append(0 if rest < 2 else 11 - rest)
-    return "".join(map(str, digits))
-
-
 ACTIONS = st.lists(st.tuples(st.sampled_from(["notice", "notice_again", "statement", "manual_match", "manual_pay"]),
                              st.integers(0, 2)), min_size=1, max_size=10)
 
@@ -179,7 +169,7 @@ def test_no_line_settles_two_charges_and_no_charge_is_settled_twice(store, actio
     from chalicelib.platform.clock import rfc3339
     from chalicelib.platform.errors import AppError
 
-    tenant = new_tenant(_fresh_cnpj())  # a tenant per example
+    tenant = new_tenant(fresh_cnpj())  # a tenant per example
     three = _charges(tenant, 3)
     deps = root().reconciliation
     for action, i in actions:

@@ -46,7 +46,9 @@ class AsaasProvider:
     def __init__(self, api_key: str, session: Any, base_url: str = SANDBOX_URL) -> None:
         self._key, self._session, self._base = api_key, session, base_url.rstrip("/")
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One Asaas API call: its JSON answer; 400 naming Asaas's reasons on a refusal, 503 to retry when
+        Asaas is out of reach, overloaded or answers something other than JSON."""
         import requests
 
         try:
@@ -74,10 +76,10 @@ class AsaasProvider:
         body = {"name": name, "cpfCnpj": document, "externalReference": external_reference}
         if email:
             body["email"] = email
-        return str(self._call("POST", "/customers", body)["id"])
+        return str(self.call("POST", "/customers", body)["id"])
 
     def create_payment(self, customer: str, request: IssueRequest) -> dict[str, Any]:
-        return self._call("POST", "/payments", {
+        return self.call("POST", "/payments", {
             "customer": customer, "billingType": BILLING_TYPE[request.method], "value": reais(request.amount_cents),
             "dueDate": request.due_date.isoformat(), "description": request.description[:500],
             "externalReference": f"{request.payee.tenant_id}:{request.charge_id}"})
@@ -89,12 +91,12 @@ class AsaasProvider:
         payment_id = str(payment["id"])
         boleto = pix = card = None
         if request.method == "boleto":
-            field = self._call("GET", f"/payments/{payment_id}/identificationField")
+            field = self.call("GET", f"/payments/{payment_id}/identificationField")
             boleto = BoletoInfo(bank_code=str(field["barCode"])[:3], our_number=str(field["nossoNumero"]),
                                 barcode=str(field["barCode"]), digitable_line=str(field["identificationField"]),
                                 layout="asaas")
         if request.method in ("pix", "boleto"):
-            qr = self._call("GET", f"/payments/{payment_id}/pixQrCode")
+            qr = self.call("GET", f"/payments/{payment_id}/pixQrCode")
             pix = PixInfo(txid=payment_id.replace("pay_", "").ljust(26, "0")[:35], brcode=str(qr["payload"]))
         if request.method == "card_link":
             card = CardLinkInfo(url=str(payment["invoiceUrl"]))
@@ -108,12 +110,12 @@ class AsaasProvider:
         payment_id = charge.provider_charge_id
         boleto = charge.boleto
         if boleto is not None:
-            field = self._call("GET", f"/payments/{payment_id}/identificationField")
+            field = self.call("GET", f"/payments/{payment_id}/identificationField")
             boleto = boleto.model_copy(update={"barcode": str(field["barCode"]),
                                                "digitable_line": str(field["identificationField"])})
         pix = charge.pix
         if pix is not None:
-            pix = pix.model_copy(update={"brcode": str(self._call("GET", f"/payments/{payment_id}/pixQrCode")["payload"])})
+            pix = pix.model_copy(update={"brcode": str(self.call("GET", f"/payments/{payment_id}/pixQrCode")["payload"])})
         return Issued(boleto=boleto, pix=pix, card_link=charge.card_link, provider_charge_id=payment_id)
 
 
@@ -170,11 +172,13 @@ def notice_from_payload(payload: dict[str, Any]) -> PaymentNotice | None:
                          method=METHOD_OF_BILLING.get(str(payment.billingType), "boleto"))
 
 
-def read_notice(raw: bytes, headers: dict[str, str], secret_of: Callable[[str], str | None]) -> PaymentNotice | None:
-    """Authenticate (the tenant's access token) and read an Asaas webhook."""
+def authenticated(raw: bytes, headers: dict[str, str], secret_of: Callable[[str], str | None],
+                  subject: str) -> dict[str, Any]:
+    """An Asaas webhook's JSON once its access token matches the tenant's secret; the tenant is the one
+    named in `<subject>.externalReference` (`<tenant_id>:<our id>`, set when we created the object)."""
     try:
         payload = json.loads(raw.decode("utf-8"))
-        reference = str((payload.get("payment") or {}).get("externalReference") or "")
+        reference = str((payload.get(subject) or {}).get("externalReference") or "")
     except (UnicodeDecodeError, ValueError, AttributeError):
         raise InvalidRequestError("The notice is not a JSON object.", [FieldError("body", "malformed")]) from None
     tenant_id = reference.partition(":")[0]
@@ -183,4 +187,9 @@ def read_notice(raw: bytes, headers: dict[str, str], secret_of: Callable[[str], 
     if secret is None or not hmac.compare_digest(secret.encode(), token.encode()):
         raise InvalidSignatureError("The notice's access token is missing or wrong.",
                                     [FieldError(TOKEN_HEADER, "does not match")])
-    return notice_from_payload(payload)
+    return dict(payload)
+
+
+def read_notice(raw: bytes, headers: dict[str, str], secret_of: Callable[[str], str | None]) -> PaymentNotice | None:
+    """Authenticate (the tenant's access token) and read an Asaas webhook."""
+    return notice_from_payload(authenticated(raw, headers, secret_of, "payment"))
