@@ -26,6 +26,7 @@ from chalicelib.platform.http import accept_any_when_unspecified, on_tenant_call
 from chalicelib.platform.meta_api import api as meta_api
 from chalicelib.platform.observability import logger
 from chalicelib.platform.resources import DEFINITIONS, Consumer, Schedule
+from chalicelib.purchasing.api import api as purchasing_api
 from chalicelib.reconciliation.api import api as reconciliation_api
 from chalicelib.stock.api import api as stock_api
 from chalicelib.tenants.api import api as tenants_api
@@ -65,11 +66,12 @@ dunning_api.provide(lambda: root().dunning)
 ledger_api.provide(lambda: root().ledger)
 reconciliation_api.provide(lambda: root().reconciliation)
 payables_api.provide(lambda: root().payables)
+purchasing_api.provide(lambda: root().purchasing)
 metering_api.provide(lambda: root().metering)
 
 for blueprint in (auth_blueprint, meta_api, tenants_api, metering_api, eventlog_api, notifications_api, catalog_api,
                   stock_api, orders_api, invoicing_api, collections_api, dunning_api, ledger_api,
-                  reconciliation_api, payables_api):
+                  reconciliation_api, payables_api, purchasing_api):
     app.register_blueprint(blueprint)
 
 

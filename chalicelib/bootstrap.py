@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.payables.service import PayableDeps
     from chalicelib.platform.events import EventFactory
     from chalicelib.platform.publisher import EventBridgeBus
+    from chalicelib.purchasing.service import PurchasingDeps
     from chalicelib.reconciliation.service import ReconciliationDeps
     from chalicelib.stock.repository import DynamoStockRepository
     from chalicelib.stock.service import StockDeps
@@ -436,6 +437,42 @@ class Container:
 
         with naming("payable_id"):
             return self.payables.repo.get(tenant_id, payable_id)
+
+    # Purchasing
+    @cached_property
+    def purchasing(self) -> PurchasingDeps:
+        from chalicelib.catalog import service as catalog
+        from chalicelib.invoicing.documents import S3DocumentStore
+        from chalicelib.purchasing.repository import DynamoPurchasingRepository
+        from chalicelib.purchasing.service import PurchasingDeps
+
+        def warehouse_exists(tenant_id: str, code: str) -> bool:
+            from chalicelib.platform.errors import NotFoundError
+
+            try:
+                self.stock_repository.get_warehouse(tenant_id, code)
+            except NotFoundError:
+                return False
+            return True
+
+        return PurchasingDeps(
+            repo=DynamoPurchasingRepository(), ids=self.ids, clock=self.clock, events=self.events,
+            documents=S3DocumentStore(self.settings.documents_bucket),
+            tenant_document=lambda tenant_id: self.tenant(tenant_id).cnpj, supplier=self.supplier,
+            find_supplier=self.catalog_repository.find_supplier_by_document,
+            create_supplier=lambda tenant_id, data: catalog.create_supplier(tenant_id, data, self.catalog),
+            products=self.catalog_repository.get_products, skus_by_gtin=self.catalog_repository.skus_by_gtin,
+            warehouse_exists=warehouse_exists, icp_brasil_roots=self.icp_brasil_roots)
+
+    @staticmethod
+    def icp_brasil_roots() -> bytes | None:
+        """The ICP-Brasil authorities (PEM) a produção NF-e's certificate must chain to: ICP_BRASIL_CA_BUNDLE,
+        else SEFAZ_CA_BUNDLE (the same roots); None when neither is set (produção NF-e are then refused)."""
+        path = os.environ.get("ICP_BRASIL_CA_BUNDLE") or os.environ.get("SEFAZ_CA_BUNDLE")
+        if not path:
+            return None
+        with open(path, "rb") as bundle:
+            return bundle.read()
 
     def supplier(self, tenant_id: str, supplier_id: str) -> Supplier:
         """The catalog's reader of a supplier, 404 naming `supplier_id`."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from chalicelib.platform.keys import Key, claim, tenant_item
+from chalicelib.platform.keys import Key, claim, tenant_index, tenant_item
 
-claim("catalog", "CUS#", "CUSDOC#", "PRD#", "SUP#", "SUPDOC#")
+claim("catalog", "CUS#", "CUSDOC#", "PRD#", "SUP#", "SUPDOC#", "#PRDGTIN#")
 
 
 def customer(tenant_id: str, customer_id: str) -> Key:
@@ -40,3 +40,8 @@ def product(tenant_id: str, sku: str) -> Key:
 
 def product_prefix(tenant_id: str) -> Key:
     return tenant_item(tenant_id, "PRD#")
+
+
+def gtin_index(tenant_id: str, gtin: str, sku: str) -> Key:
+    """GSI1: a tenant's products by GTIN (sparse: only products with one), for a supplier NF-e's lines."""
+    return tenant_index(tenant_id, "PRDGTIN", gtin, sku)

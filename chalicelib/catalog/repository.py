@@ -39,6 +39,12 @@ def _dump(model: Any) -> dict[str, Any]:
     return doc
 
 
+def _gtin_index(tenant_id: str, product: Product) -> Key | None:
+    if not product.gtin or product.gtin == "SEM GTIN":
+        return None
+    return keys.gtin_index(tenant_id, product.gtin, product.sku)
+
+
 def _product_from(record: ProductRecord) -> Product:
     return Product.model_validate({**record.doc, "version": int(record.version)})
 
@@ -150,15 +156,20 @@ class DynamoCatalogRepository:
 
     # Products
     def stage_new_product(self, uow: UnitOfWork, tenant_id: str, product: Product) -> None:
+        index = _gtin_index(tenant_id, product)
         uow.put(ProductRecord.at(keys.product(tenant_id, product.sku), kind="product", doc=_dump(product),
-                                 version=product.version),
+                                 version=product.version, gsi1pk=index.pk if index else None,
+                                 gsi1sk=index.sk if index else None),
                 condition=ProductRecord.pk.does_not_exist(),
                 on_fail=ConflictError(f"A product with SKU {product.sku} already exists.",
                                              [FieldError("sku", "is already used by another product")]))
 
     def stage_product_update(self, uow: UnitOfWork, tenant_id: str, product: Product, expected_version: int) -> None:
+        index = _gtin_index(tenant_id, product)
         uow.update(ProductRecord.at(keys.product(tenant_id, product.sku)),
-                   actions=[ProductRecord.doc.set(_dump(product)), ProductRecord.version.set(product.version)],
+                   actions=[ProductRecord.doc.set(_dump(product)), ProductRecord.version.set(product.version),
+                            *([ProductRecord.gsi1pk.set(index.pk), ProductRecord.gsi1sk.set(index.sk)] if index
+                              else [ProductRecord.gsi1pk.remove(), ProductRecord.gsi1sk.remove()])],
                    condition=ProductRecord.version == expected_version,
                    on_fail=ConflictError(f"Product {product.sku} changed concurrently; retry."))
 
@@ -172,6 +183,11 @@ class DynamoCatalogRepository:
     def get_products(self, tenant_id: str, skus: Iterable[str]) -> dict[str, Product]:
         wanted = [keys.product(tenant_id, sku) for sku in sorted(set(skus))]
         return {product.sku: product for product in map(_product_from, batch_get(ProductRecord, wanted))}
+
+    def skus_by_gtin(self, tenant_id: str, gtin: str) -> list[str]:
+        """The SKUs whose product carries this GTIN (GSI1, sparse), oldest first."""
+        index = keys.gtin_index(tenant_id, gtin, "")
+        return [str(r.doc["sku"]) for r, _ in query_rows(ProductRecord, index.pk, None, 10, None, by_gsi1=True)]
 
     def list_products(self, tenant_id: str, limit: int, cursor: str | None) -> Page[Product]:
         prefix = keys.product_prefix(tenant_id)

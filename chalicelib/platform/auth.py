@@ -20,7 +20,7 @@ from chalice.app import AuthRequest, AuthResponse, Blueprint
 
 from chalicelib.platform.config import get_settings
 
-AREAS = ("catalog", "stock", "orders", "invoices", "charges", "ledger", "reconciliation", "payables", "reports",
+AREAS = ("catalog", "stock", "orders", "invoices", "charges", "ledger", "reconciliation", "payables", "purchasing", "reports",
          "settings", "webhooks")
 ALL_SCOPES = frozenset({"*"} | {f"{area}:{level}" for area in AREAS for level in ("read", "write")})
 KEY_PREFIX = "rtg_"

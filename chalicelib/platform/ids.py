@@ -9,9 +9,9 @@ from ulid import ULID
 
 PREFIXES = frozenset(
     {"ten", "cus", "ord", "inv", "chg", "mov", "key", "evt", "whe", "stm", "btx", "ntf", "vod", "cce", "pay", "dun", "jnl",
-     "bac", "rul", "sup", "bil"}
+     "bac", "rul", "sup", "bil", "po", "nfi"}
 )
-_ID_RE = re.compile(r"^(?P<prefix>[a-z]{3})_(?P<ulid>[0-9A-HJKMNP-TV-Z]{26})$")
+_ID_RE = re.compile(r"^(?P<prefix>[a-z]{2,3})_(?P<ulid>[0-9A-HJKMNP-TV-Z]{26})$")
 
 
 class IdGenerator(Protocol):

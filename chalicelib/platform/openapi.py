@@ -11,7 +11,8 @@ from pydantic.json_schema import models_json_schema
 from chalicelib.platform.http import ROUTES, RouteSpec
 
 TITLES = {400: "Invalid request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
-          409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 429: "Too many requests"}
+          409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Unprocessable content",
+          429: "Too many requests"}
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -1,0 +1,1 @@
+"""Purchasing: purchase orders and the supplier's NF-e taken in (and, on acceptance, turned into stock, payables and books)."""

@@ -1,0 +1,237 @@
+"""HTTP routes of purchasing: purchase orders, and the supplier's NF-e taken in."""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.platform.http import Api, Call, Result
+from chalicelib.platform.pagination import ListQuery, page_body
+from chalicelib.purchasing import service
+from chalicelib.purchasing.service import NewPurchaseOrder, PurchasingDeps
+
+api: Api[PurchasingDeps] = Api(__name__, tag="Purchasing")
+
+_ID = r"^[a-z]{2,3}_[0-9A-HJKMNP-TV-Z]{26}$"
+_SKU = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,59}$"
+POStatus = Literal["open", "partially_received", "received", "cancelled"]
+InboundStatus = Literal["summary", "received", "accepted", "rejected"]
+XML_TYPES = ("application/xml", "text/xml", "application/octet-stream")
+
+
+class PurchaseOrderLineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(pattern=_SKU)
+    quantity: int = Field(ge=1, le=1_000_000)
+    unit_cost_cents: int = Field(ge=0, le=9_999_999_999)
+
+
+class NewPurchaseOrderRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    supplier_id: str = Field(pattern=_ID)
+    lines: list[PurchaseOrderLineRequest] = Field(min_length=1, max_length=service.MAX_PO_LINES)
+    expected_on: Date | None = None
+    warehouse: str = Field(default="main", pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")
+
+
+class PurchaseOrderLineResponse(BaseModel):
+    sku: str
+    quantity: int
+    unit_cost_cents: int
+    received_quantity: int
+
+
+class PurchaseOrderResponse(BaseModel):
+    id: str
+    supplier_id: str
+    lines: list[PurchaseOrderLineResponse]
+    expected_on: str | None
+    warehouse: str
+    status: POStatus
+    total_cents: int
+    inbound_invoice_ids: list[str]
+    cancelled_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class PurchaseOrderListResponse(BaseModel):
+    data: list[PurchaseOrderResponse]
+    next_cursor: str | None
+
+
+class BySupplierQuery(ListQuery):
+    model_config = ConfigDict(extra="forbid")
+
+    supplier_id: str | None = Field(default=None, pattern=_ID)
+
+
+class PurchaseOrdersQuery(BySupplierQuery):
+    status: POStatus | None = None
+
+
+class EmptyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AmountsResponse(BaseModel):
+    freight_cents: int
+    insurance_cents: int
+    discount_cents: int
+    other_cents: int
+    icms_cents: int
+    icms_st_cents: int
+    ipi_cents: int
+    pis_cents: int
+    cofins_cents: int
+
+
+class InboundLineResponse(AmountsResponse):
+    item: int
+    supplier_code: str
+    gtin: str | None
+    description: str
+    ncm: str
+    cfop: str
+    entry_cfop: str = Field(description="The buyer's CFOP for the operation (5102 → 1102, 6102 → 2102).")
+    quantity: float
+    unit: str
+    unit_cost_cents: int
+    total_cents: int
+    sku: str | None = Field(description="The SKU this line enters as: learned from an earlier acceptance of "
+                                        "this supplier's code, else the one product with the line's GTIN.")
+    factor: float = Field(description="The tenant's units per supplier unit.")
+    matched_by: Literal["learned", "gtin"] | None
+
+
+class InboundTotalsResponse(AmountsResponse):
+    products_cents: int
+    total_cents: int
+
+
+class InstallmentResponse(BaseModel):
+    number: str
+    due_date: str
+    amount_cents: int
+
+
+class EmitterResponse(BaseModel):
+    document: str
+    name: str
+    trade_name: str | None
+    state_registration: str | None
+    phone: str | None
+    address: dict[str, object] | None
+
+
+class InboundInvoiceResponse(BaseModel):
+    id: str
+    access_key: str
+    number: int
+    series: int
+    model: str
+    environment: Literal["producao", "homologacao"]
+    issued_at: str
+    supplier_id: str
+    emitter: EmitterResponse
+    nature: str
+    lines: list[InboundLineResponse]
+    totals: InboundTotalsResponse
+    installments: list[InstallmentResponse]
+    installments_stated: bool = Field(description="False when the NF-e has no cobr/dup: one installment for the "
+                                                  "total, due on the day it was issued.")
+    authorization_protocol: str | None
+    status: InboundStatus
+    source: Literal["upload", "dfe"]
+    signer: str | None
+    received_at: str
+    updated_at: str
+
+
+class InboundInvoiceListResponse(BaseModel):
+    data: list[InboundInvoiceResponse]
+    next_cursor: str | None
+
+
+class InboundInvoicesQuery(BySupplierQuery):
+    status: InboundStatus | None = None
+
+
+@api.route_spec("/v1/purchase-orders", "POST", scope="purchasing:write", request=NewPurchaseOrderRequest,
+                response=PurchaseOrderResponse, status=201, extra_statuses=(404,))
+def create_purchase_order(call: Call[PurchasingDeps]) -> Result:
+    """Place a purchase order
+    Lines of known SKUs (each once; an unknown one is 400 naming `lines.N.sku`) with the quantity and the unit
+    cost agreed; an unknown supplier is 404. Accepting the supplier's NF-e against it records what was received."""
+    body: NewPurchaseOrderRequest = call.body
+    order = service.create_purchase_order(call.tenant_id, NewPurchaseOrder(
+        supplier_id=body.supplier_id, lines=[(line.sku, line.quantity, line.unit_cost_cents) for line in body.lines],
+        expected_on=body.expected_on, warehouse=body.warehouse), call.deps)
+    return Result(service.public(order), status=201)
+
+
+@api.route_spec("/v1/purchase-orders", scope="purchasing:read", query=PurchaseOrdersQuery,
+                response=PurchaseOrderListResponse)
+def list_purchase_orders(call: Call[PurchasingDeps]) -> Result:
+    """List purchase orders, newest first"""
+    q: PurchaseOrdersQuery = call.query
+    return Result(page_body(call.deps.repo.list_orders(call.tenant_id, q.status, q.supplier_id, q.limit, q.cursor),
+                            service.public))
+
+
+@api.route_spec("/v1/purchase-orders/{order_id}", scope="purchasing:read", response=PurchaseOrderResponse,
+                extra_statuses=(404,))
+def get_purchase_order(call: Call[PurchasingDeps], order_id: str) -> Result:
+    """Get a purchase order"""
+    return Result(service.public(call.deps.repo.get_order(call.tenant_id, order_id)))
+
+
+@api.route_spec("/v1/purchase-orders/{order_id}/cancel", "POST", scope="purchasing:write", request=EmptyRequest,
+                response=PurchaseOrderResponse, extra_statuses=(404, 409))
+def cancel_purchase_order(call: Call[PurchasingDeps], order_id: str) -> Result:
+    """Cancel a purchase order
+    Only an `open` one (nothing received yet); otherwise 409 `invalid_state`."""
+    return Result(service.public(service.cancel_purchase_order(call.tenant_id, order_id, call.deps)))
+
+
+@api.route_spec("/v1/inbound-invoices", "POST", scope="purchasing:write", response=InboundInvoiceResponse,
+                status=201, request_content_type="application/xml", extra_statuses=(413, 415, 422),
+                also_accepts=XML_TYPES)
+def receive_inbound_invoice(call: Call[PurchasingDeps]) -> Result:
+    """Take in a supplier's NF-e
+    The XML as the body (`NFe` or `nfeProc`): valid against the official XSD (v4.00), its XML-DSig verified
+    against the certificate it carries (a tampered document is 400 naming `Signature`; a produção NF-e's
+    certificate must chain to ICP-Brasil, a homologação one may be self-signed), addressed to the tenant's
+    CNPJ (else 422 `not_addressed_to_tenant`). The supplier is found by CNPJ or registered from the NF-e; lines
+    are matched to SKUs by what earlier acceptances taught (this supplier's code → SKU and unit factor), then
+    by GTIN. The same access key again answers 200 with the first one."""
+    intake = service.receive_invoice(call.tenant_id, call.raw_body, call.deps)
+    return Result(service.public(intake.invoice), status=201 if intake.created else 200)
+
+
+@api.route_spec("/v1/inbound-invoices", scope="purchasing:read", query=InboundInvoicesQuery,
+                response=InboundInvoiceListResponse)
+def list_inbound_invoices(call: Call[PurchasingDeps]) -> Result:
+    """List inbound invoices, newest first"""
+    q: InboundInvoicesQuery = call.query
+    return Result(page_body(call.deps.repo.list_invoices(call.tenant_id, q.status, q.supplier_id, q.limit,
+                                                         q.cursor), service.public))
+
+
+@api.route_spec("/v1/inbound-invoices/{invoice_id}", scope="purchasing:read", response=InboundInvoiceResponse,
+                extra_statuses=(404,))
+def get_inbound_invoice(call: Call[PurchasingDeps], invoice_id: str) -> Result:
+    """Get an inbound invoice"""
+    return Result(service.public(call.deps.repo.get_invoice(call.tenant_id, invoice_id)))
+
+
+@api.route_spec("/v1/inbound-invoices/{invoice_id}/xml", scope="purchasing:read", content_type="application/xml",
+                extra_statuses=(404,))
+def get_inbound_invoice_xml(call: Call[PurchasingDeps], invoice_id: str) -> Result:
+    """The supplier's NF-e XML, as received"""
+    return Result(service.invoice_xml(call.tenant_id, invoice_id, call.deps).decode("utf-8"),
+                  content_type="application/xml")

@@ -1,0 +1,158 @@
+"""Purchasing's pure rules: purchase orders and their states, the supplier's NF-e as taken in."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.platform.errors import FieldError, InvalidStateError
+
+PurchaseOrderStatus = Literal["open", "partially_received", "received", "cancelled"]
+InboundStatus = Literal["summary", "received", "accepted", "rejected"]
+
+# (status, action) → next status: the contract's table.
+PO_TRANSITIONS: dict[tuple[str, str], str] = {
+    ("open", "cancel"): "cancelled",
+    ("open", "receive_part"): "partially_received",
+    ("open", "receive_all"): "received",
+    ("partially_received", "receive_part"): "partially_received",
+    ("partially_received", "receive_all"): "received",
+}
+INBOUND_TRANSITIONS: dict[tuple[str, str], str] = {
+    ("summary", "download"): "received",
+    ("received", "accept"): "accepted",
+    ("received", "reject"): "rejected",
+    ("summary", "reject"): "rejected",
+}
+
+
+def next_status(table: dict[tuple[str, str], str], noun: str, status: str, action: str) -> str:
+    try:
+        return table[(status, action)]
+    except KeyError:
+        raise InvalidStateError(f"Cannot {action.replace('_', ' ')} a {noun} that is {status}.",
+                                [FieldError("status", f"is {status}")]) from None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PurchaseOrderLine(Strict):
+    sku: str
+    quantity: int
+    unit_cost_cents: int
+    received_quantity: int = 0
+
+
+class PurchaseOrder(Strict):
+    id: str
+    supplier_id: str
+    lines: list[PurchaseOrderLine]
+    expected_on: date | None = None
+    warehouse: str
+    status: PurchaseOrderStatus = "open"
+    total_cents: int
+    inbound_invoice_ids: list[str] = Field(default_factory=list)
+    cancelled_at: str | None = None
+    created_at: str
+    updated_at: str
+    version: int = 1
+
+
+def receive(order: PurchaseOrder, received: dict[str, int]) -> PurchaseOrder:
+    """The order with `received` (SKU → quantity) added to its lines; fully received when every line is."""
+    lines = [line.model_copy(update={"received_quantity": line.received_quantity + received.get(line.sku, 0)})
+             for line in order.lines]
+    action = "receive_all" if all(line.received_quantity >= line.quantity for line in lines) else "receive_part"
+    return order.model_copy(update={"lines": lines, "status": next_status(PO_TRANSITIONS, "purchase order",
+                                                                           order.status, action)})
+
+
+class Amounts(Strict):
+    """What an NF-e adds to or takes from the products, and its taxes: per line, and in total."""
+
+    freight_cents: int = 0
+    insurance_cents: int = 0
+    discount_cents: int = 0
+    other_cents: int = 0
+    icms_cents: int = 0
+    icms_st_cents: int = 0
+    ipi_cents: int = 0
+    pis_cents: int = 0
+    cofins_cents: int = 0
+
+
+class InboundLine(Amounts):
+    item: int
+    supplier_code: str
+    gtin: str | None = None  # cEAN (or cEANTrib) unless "SEM GTIN"
+    description: str
+    ncm: str
+    cfop: str
+    entry_cfop: str  # the buyer's CFOP for the same operation (5102 → 1102, 6102 → 2102)
+    quantity: Decimal
+    unit: str
+    unit_cost_cents: int  # vUnCom rounded to centavos (vProd is exact)
+    total_cents: int
+    sku: str | None = None  # what the tenant learned of this supplier's code, else the product with the GTIN
+    factor: Decimal = Decimal(1)  # the tenant's units per supplier unit
+    matched_by: Literal["learned", "gtin"] | None = None
+
+
+class InboundTotals(Amounts):
+    products_cents: int
+    total_cents: int
+
+
+class InboundInstallment(Strict):
+    number: str
+    due_date: date
+    amount_cents: int
+
+
+class Emitter(Strict):
+    document: str
+    name: str
+    trade_name: str | None = None
+    state_registration: str | None = None
+    phone: str | None = None
+    address: dict[str, Any] | None = None  # brazil.places.Address fields, when the NF-e's address reads as one
+
+
+class InboundInvoice(Strict):
+    id: str
+    access_key: str
+    number: int
+    series: int
+    model: str
+    environment: Literal["producao", "homologacao"]
+    issued_at: str
+    supplier_id: str
+    emitter: Emitter
+    nature: str
+    lines: list[InboundLine]
+    totals: InboundTotals
+    installments: list[InboundInstallment]
+    installments_stated: bool  # False: the NF-e has no cobr/dup; one installment for the total, due on issue
+    authorization_protocol: str | None = None  # protNFe's nProt when the XML came as an nfeProc
+    status: InboundStatus = "received"
+    source: Literal["upload", "dfe"] = "upload"
+    signer: str | None = None  # the signing certificate's subject
+    received_at: str
+    updated_at: str
+    version: int = 1
+
+
+def entry_cfop(exit_cfop: str) -> str:
+    """The buyer's CFOP for a supplier's exit CFOP: 5xxx → 1xxx (same state), 6xxx → 2xxx (another),
+    7xxx → 3xxx (abroad)."""
+    return {"5": "1", "6": "2", "7": "3"}.get(exit_cfop[:1], exit_cfop[:1]) + exit_cfop[1:]
+
+
+def inbound_event_data(invoice: InboundInvoice) -> dict[str, Any]:
+    return {"inbound_invoice": invoice.model_dump(mode="json", exclude={"lines", "version"})
+            | {"line_count": len(invoice.lines)}}
