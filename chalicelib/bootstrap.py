@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.collections.service import ChargeDeps
     from chalicelib.dunning.service import DunningDeps
     from chalicelib.eventlog.repository import DynamoEventLog
-    from chalicelib.invoicing.authority import FiscalAuthority
+    from chalicelib.invoicing.authority import AuthorityAnswer, FiscalAuthority
     from chalicelib.invoicing.repository import DynamoInvoiceRepository
     from chalicelib.invoicing.sefaz import SoapTransport
     from chalicelib.invoicing.service import InvoicingDeps
@@ -443,8 +443,11 @@ class Container:
     def purchasing(self) -> PurchasingDeps:
         from chalicelib.catalog import service as catalog
         from chalicelib.invoicing.documents import S3DocumentStore
+        from chalicelib.payables import service as bills
         from chalicelib.purchasing.repository import DynamoPurchasingRepository
         from chalicelib.purchasing.service import PurchasingDeps
+        from chalicelib.stock import service as stock
+        from chalicelib.stock.model import StockLine
 
         def warehouse_exists(tenant_id: str, code: str) -> bool:
             from chalicelib.platform.errors import NotFoundError
@@ -462,7 +465,23 @@ class Container:
             find_supplier=self.catalog_repository.find_supplier_by_document,
             create_supplier=lambda tenant_id, data: catalog.create_supplier(tenant_id, data, self.catalog),
             products=self.catalog_repository.get_products, skus_by_gtin=self.catalog_repository.skus_by_gtin,
-            warehouse_exists=warehouse_exists, icp_brasil_roots=self.icp_brasil_roots)
+            warehouse_exists=warehouse_exists, icp_brasil_roots=self.icp_brasil_roots,
+            tenant_regime=lambda tenant_id: self.tenant(tenant_id).tax_regime,
+            stage_receipts=lambda uow, tenant_id, lines, reference, reason: stock.stage_receipts(
+                uow, tenant_id, [StockLine(sku=sku, quantity=quantity, warehouse=warehouse)
+                                 for sku, quantity, warehouse in lines], reference, reason, self.stock),
+            stage_payables=lambda uow, tenant_id, invoice_id, supplier_id, description, parts: [
+                bill.id for bill in bills.stage_from_invoice(uow, tenant_id, invoice_id, supplier_id, description, [
+                    bills.InvoiceInstallment(number=n, due_date=part.due_date, amount_cents=part.amount_cents)
+                    for n, part in enumerate(parts, start=1)], self.payables)],
+            manifest=lambda tenant_id, access_key, event_type, justification: self._manifest(
+                tenant_id, access_key, event_type, justification))
+
+    def _manifest(self, tenant_id: str, access_key: str, event_type: str, justification: str | None) -> AuthorityAnswer:
+        """The tenant's MD-e event through its fiscal authority (local, or SEFAZ's Ambiente Nacional)."""
+        tenant = self.tenant(tenant_id)
+        return self.fiscal_authority(tenant).manifest(tenant.cnpj, access_key, event_type, justification,
+                                                      tenant.settings.invoicing.environment)
 
     @staticmethod
     def icp_brasil_roots() -> bytes | None:

@@ -63,6 +63,12 @@ class FiscalAuthority(Protocol):
         """NfeConsultaProtocolo: the authorization of an NF-e already sent (after a 204), or None."""
         ...
 
+    def manifest(self, recipient_cnpj: str, access_key: str, event_type: str, justification: str | None,
+                 environment: str) -> AuthorityAnswer:
+        """The recipient's MD-e event (210200, 210210, 210220, 210240) on a supplier's NF-e, to the Ambiente
+        Nacional: 135 registered, 573 already registered (a repeat), other codes a rejection."""
+        ...
+
 
 class LocalAuthorityRecord(BaseRecord):
     access_key = UnicodeAttribute()
@@ -70,6 +76,10 @@ class LocalAuthorityRecord(BaseRecord):
     protocol = UnicodeAttribute(null=True)
     authorized_at = UnicodeAttribute(null=True)
     events = UnicodeAttribute(null=True)  # space-separated "<tpEvento>:<seq>"
+
+
+class LocalManifestRecord(BaseRecord):
+    events = UnicodeAttribute(null=True)  # space-separated tpEvento
 
 
 def _reject(cstat: str, at: datetime, detail: str = "") -> AuthorityAnswer:
@@ -202,6 +212,31 @@ class LocalAuthority:
             if record.state == "cancelled":
                 return _reject(codes.JA_CANCELADA, now)
             return _reject(codes.DUPLICIDADE_DE_EVENTO, now)
+        return AuthorityAnswer(codes.EVENTO_VINCULADO, codes.TEXTS[codes.EVENTO_VINCULADO], now, protocol)
+
+    def manifest(self, recipient_cnpj: str, access_key: str, event_type: str, justification: str | None,
+                 environment: str) -> AuthorityAnswer:
+        """The Ambiente Nacional's MD-e rules, locally: a valid key and event; the same event twice is 573
+        (conditional on the events read, so two at once register one)."""
+        now = self._now()
+        if event_type not in codes.MDE_EVENTS or not is_valid_chave(access_key):
+            return _reject(codes.SCHEMA, now, "tpEvento ou chNFe inválido")
+        if event_type == codes.MDE_NOT_PERFORMED and not 15 <= len((justification or "").strip()) <= 255:
+            return _reject(codes.SCHEMA, now, "xJust de 15 a 255 caracteres")
+        key = keys.local_authority_manifest(recipient_cnpj, access_key)
+        try:
+            record = LocalManifestRecord.get(key.pk, key.sk, consistent_read=True)
+            seen = (record.events or "").split()
+        except LocalManifestRecord.DoesNotExist:
+            record, seen = LocalManifestRecord.at(key, kind="local_mde", events=""), []
+        if event_type in seen:
+            return _reject(codes.DUPLICIDADE_DE_EVENTO, now)
+        condition = (LocalManifestRecord.events == record.events) if seen else LocalManifestRecord.pk.does_not_exist()
+        try:
+            LocalManifestRecord.at(key, kind="local_mde", events=" ".join([*seen, event_type])).save(condition=condition)
+        except PutError:
+            return _reject(codes.DUPLICIDADE_DE_EVENTO, now)
+        protocol = f"9{now:%y}{secrets.randbelow(10**12):012d}"
         return AuthorityAnswer(codes.EVENTO_VINCULADO, codes.TEXTS[codes.EVENTO_VINCULADO], now, protocol)
 
     def void_numbers(self, cnpj: str, series: int, first: int, last: int, reason: str,

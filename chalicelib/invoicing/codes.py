@@ -13,6 +13,12 @@ from typing import Final
 # Event types (tpEvento) this platform registers.
 EVENT_CANCEL: Final = "110111"  # cancelamento
 EVENT_CORRECTION: Final = "110110"  # carta de correção
+# Manifestação do destinatário (MD-e), to the Ambiente Nacional (cOrgao 91)
+MDE_CONFIRMATION: Final = "210200"  # confirmação da operação
+MDE_AWARENESS: Final = "210210"  # ciência da operação
+MDE_UNKNOWN: Final = "210220"  # desconhecimento da operação
+MDE_NOT_PERFORMED: Final = "210240"  # operação não realizada (xJust 15..255)
+MDE_EVENTS: Final = frozenset({MDE_CONFIRMATION, MDE_AWARENESS, MDE_UNKNOWN, MDE_NOT_PERFORMED})
 
 # Status codes (cStat)
 AUTORIZADO: Final = "100"

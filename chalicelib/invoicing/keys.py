@@ -37,3 +37,8 @@ def invoice_number_void(tenant_id: str, void_id: str) -> Key:
 def local_authority_number(cnpj: str, series: int, number: int) -> Key:
     """The local fiscal authority's own registry (it stands in for SEFAZ's database)."""
     return Key(f"LOCALSEFAZ#{part(cnpj)}#55#{series:03d}", f"NNF#{number:09d}")
+
+
+def local_authority_manifest(recipient_cnpj: str, access_key: str) -> Key:
+    """The local fiscal authority's record of a recipient's MD-e events on a supplier's NF-e."""
+    return Key(f"LOCALSEFAZ#MDE#{part(recipient_cnpj)}", f"CHNFE#{part(access_key)}")

@@ -56,6 +56,7 @@ from nfelib.nfe.bindings.v4_0 import (
 )
 from nfelib.nfe_evento_cancel.bindings import v1_0 as CANCEL
 from nfelib.nfe_evento_cce.bindings import v1_0 as CCE
+from nfelib.nfe_evento_mde.bindings import v1_0 as MDE
 from xsdata.formats.dataclass.context import XmlContext
 from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.formats.dataclass.serializers.config import SerializerConfig
@@ -200,6 +201,31 @@ ENDPOINTS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
                           "https://nfe.sefa.pr.gov.br/nfe/NFeConsultaProtocolo4"),
     },
 }
+
+
+# The Ambiente Nacional's event service, where a recipient's MD-e events go (cOrgao 91), whatever the UF.
+AN_RECEPCAO_EVENTO: Mapping[str, str] = {
+    "homologacao": "https://hom1.nfe.fazenda.gov.br/NFeRecepcaoEvento4/NFeRecepcaoEvento4.asmx",
+    "producao": "https://www.nfe.fazenda.gov.br/NFeRecepcaoEvento4/NFeRecepcaoEvento4.asmx",
+}
+MDE_DESCRIPTIONS = {codes.MDE_CONFIRMATION: MDE.DetEventoDescEvento1.CONFIRMACAO_DA_OPERACAO,
+                    codes.MDE_AWARENESS: MDE.DetEventoDescEvento1.CIENCIA_DA_OPERACAO,
+                    codes.MDE_UNKNOWN: MDE.DetEventoDescEvento1.DESCONHECIMENTO_DA_OPERACAO,
+                    codes.MDE_NOT_PERFORMED: MDE.DetEventoDescEvento1.OPERACAO_NAO_REALIZADA}
+
+
+def _mde_evento(event_type: str, access_key: str, cnpj: str, tp_amb: str, issued: str,
+                justification: str | None) -> bytes:
+    """The unsigned MD-e `evento` 1.00 in nfelib's nfe_evento_mde bindings: to cOrgao 91, sequence 1 (each
+    manifestation type once per NF-e), xJust only for 210240."""
+    detail = MDE.Tevento.InfEvento.DetEvento(
+        descEvento=MDE_DESCRIPTIONS[event_type], versao=MDE.DetEventoVersao.VALUE_1_00,
+        xJust=_one_line(justification) if event_type == codes.MDE_NOT_PERFORMED and justification else None)
+    inf = MDE.Tevento.InfEvento(
+        cOrgao=MDE.TcorgaoIbge.VALUE_91, tpAmb=MDE.Tamb(tp_amb), CNPJ=cnpj, chNFe=access_key, dhEvento=issued,
+        tpEvento=MDE.InfEventoTpEvento(event_type), nSeqEvento="1", verEvento="1.00", detEvento=detail,
+        Id=f"ID{event_type}{access_key}01")
+    return _render(MDE.Evento(infEvento=inf, versao="1.00"))
 
 
 class CertificateNotAcceptedError(CertificateError):
@@ -482,6 +508,28 @@ class SefazAuthority:
                       signed)
         answer = self._call(RECEPCAO_EVENTO, environment, env, key, "retEnvEvento")
         batch = _text(answer, "n:cStat")
+        inner = answer.find(f"{NS}retEvento/{NS}infEvento")
+        if batch != codes.LOTE_DE_EVENTO_PROCESSADO or inner is None:
+            return AuthorityAnswer(batch or "999", _text(answer, "n:xMotivo"), self._now())
+        return AuthorityAnswer(_text(inner, "n:cStat"), _text(inner, "n:xMotivo"),
+                               self._received(_text(inner, "n:dhRegEvento")), _text(inner, "n:nProt") or None)
+
+    # Manifestação do destinatário
+    def manifest(self, recipient_cnpj: str, access_key: str, event_type: str, justification: str | None,
+                 environment: str) -> AuthorityAnswer:
+        if event_type not in MDE_DESCRIPTIONS:
+            raise InvalidRequestError(f"Event {event_type} is not an MD-e event.", [FieldError("event_type", event_type)])
+        key = self._key()
+        issued = self._clock.now().astimezone(SAO_PAULO).replace(microsecond=0).isoformat()
+        signed = sign_enveloped(_mde_evento(event_type, access_key, recipient_cnpj, TP_AMB[environment], issued,
+                                            justification), key, "infEvento")
+        env = _around(MDE.EnvEvento(idLote=self._id_lote(), evento=[MDE.Evento()], versao="1.00"), "evento", signed)
+        raw = self._transport.post(AN_RECEPCAO_EVENTO[environment], RECEPCAO_EVENTO.soap_action,
+                                   soap_envelope(RECEPCAO_EVENTO, env), key)
+        answer = _answer_root(raw, "retEnvEvento")
+        batch = _text(answer, "n:cStat")
+        if batch in codes.UNAVAILABLE:
+            raise AuthorityUnavailableError(f"the Ambiente Nacional's event service is down: {batch}")
         inner = answer.find(f"{NS}retEvento/{NS}infEvento")
         if batch != codes.LOTE_DE_EVENTO_PROCESSADO or inner is None:
             return AuthorityAnswer(batch or "999", _text(answer, "n:xMotivo"), self._now())

@@ -11,7 +11,7 @@ from chalicelib.platform.events import Event
 CONSUMER = "ledger"
 BOOKED = ("invoice.authorized", "invoice.cancelled", "order.shipped", "charge.created", "charge.paid",
           "charge.cancelled", "charge.payment_unapplied", "bank_transaction.matched", "bank_statement.imported",
-          "payable.created", "payable.paid", "payable.cancelled")
+          "payable.created", "payable.paid", "payable.cancelled", "inbound_invoice.accepted")
 
 
 def on_event(event: Event, deps: LedgerDeps) -> None:

@@ -111,6 +111,7 @@ AVAILABLE = "1.1.1"  # each statement's bank account gets an analytic account of
 OPENING_BALANCES = "2.3.2.01"
 RECEIVABLES = "1.1.2.01"
 INVENTORY = "1.1.3.01"
+RECOVERABLE = {"icms": "1.1.4.01", "pis": "1.1.4.02", "cofins": "1.1.4.03", "ipi": "1.1.4.04"}  # tributos a recuperar
 PAYABLES = "2.1.1.01"
 ICMS_PAYABLE, PIS_PAYABLE, COFINS_PAYABLE, DIFAL_PAYABLE = "2.1.2.01", "2.1.2.02", "2.1.2.03", "2.1.2.04"
 CUSTOMER_REFUNDS = "2.1.3.01"
@@ -289,6 +290,22 @@ def standalone_charge(charge: Mapping[str, Any], day: str) -> Posting | None:
     amount = int(charge["amount_cents"])
     return Posting(day, f"Cobrança avulsa {charge['id']}", _lines(debit(RECEIVABLES, amount),
                                                                   credit(OTHER_REVENUE, amount)), str(charge["id"]))
+
+
+def purchase_accepted(invoice: Mapping[str, Any], day: str) -> Posting | None:
+    """A supplier's NF-e accepted: the goods (at what they cost, less the taxes the tenant recovers) and the
+    recoverable taxes against suppliers payable for the NF-e's total."""
+    books = invoice.get("books") or {}
+    total = int(books.get("payable_cents") or 0)
+    if total <= 0:
+        return None
+    recoverable = {tax: int(cents) for tax, cents in (books.get("recoverable") or {}).items() if int(cents) > 0}
+    inventory = total - sum(recoverable.values())
+    lines = _lines(_nonzero(debit, INVENTORY, inventory),
+                   *[debit(RECOVERABLE[tax], cents) for tax, cents in sorted(recoverable.items())],
+                   credit(PAYABLES, total))
+    return Posting(day, f"Compra NF-e {invoice.get('number')} ({invoice['id']}) de {invoice.get('supplier_id')}",
+                   lines, str(invoice["id"]))
 
 
 def payable_created(payable: Mapping[str, Any], day: str) -> Posting | None:

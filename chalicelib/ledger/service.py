@@ -178,6 +178,10 @@ def post_event(event: Event, deps: LedgerDeps) -> bool:
         payable = data["payable"]
         posting = model.payable_created(payable, _day(payable.get("created_at"), event.occurred_at))
         document = ("payable", payable["id"])
+    elif event.type == "inbound_invoice.accepted":
+        invoice = data["inbound_invoice"]
+        posting = model.purchase_accepted(invoice, _day(invoice.get("accepted_at"), event.occurred_at))
+        document = ("inbound_invoice", invoice["id"])
     elif event.type == "payable.paid":
         payable = data["payable"]
         posting = model.payable_paid(payable, _day(payable.get("paid_at"), event.occurred_at))

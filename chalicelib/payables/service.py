@@ -148,6 +148,30 @@ def create_payable(tenant_id: str, cmd: NewPayable, deps: PayableDeps) -> Payabl
     return payable
 
 
+@dataclass(frozen=True)
+class InvoiceInstallment:
+    number: int
+    due_date: date
+    amount_cents: int
+
+
+def stage_from_invoice(uow: UnitOfWork, tenant_id: str, invoice_id: str, supplier_id: str, description: str,
+                       installments: list[InvoiceInstallment], deps: PayableDeps) -> list[Payable]:
+    """Stage an accepted supplier invoice's bills into the caller's transaction: one per installment, with
+    `origin: inbound_invoice` (the acceptance books them with the stock and taxes, so they book nothing at
+    creation), each with its `payable.created`. Items staged: 2 per installment."""
+    now = rfc3339(deps.clock.now())
+    bills = [Payable(id=deps.ids.new("bil"), supplier_id=supplier_id,
+                     description=f"{description} {part.number}/{len(installments)}"[:200],
+                     amount_cents=part.amount_cents, due_date=part.due_date, origin="inbound_invoice",
+                     inbound_invoice_id=invoice_id, installment=part.number, created_at=now, updated_at=now)
+             for part in installments]
+    for bill in bills:
+        deps.repo.stage_new(uow, tenant_id, bill)
+        stage_event(uow, deps.events.make(tenant_id, "payable.created", payable_event_data(bill)))
+    return bills
+
+
 def _change(tenant_id: str, payable_id: str, change: Callable[[Payable, str], Payable], event_type: str | None,
             deps: PayableDeps) -> Payable:
     def attempt() -> Payable:

@@ -140,10 +140,20 @@ DEFINITIONS = Definitions(
             handler="ledger_consumer",
             event_types=("invoice.authorized", "invoice.cancelled", "order.shipped", "charge.created",
                          "charge.paid", "charge.cancelled", "charge.payment_unapplied", "bank_transaction.matched",
-                         "bank_statement.imported", "payable.created", "payable.paid", "payable.cancelled"),
+                         "bank_statement.imported", "payable.created", "payable.paid", "payable.cancelled",
+                         "inbound_invoice.accepted"),
             module="chalicelib.ledger.handlers", deps="ledger",
             description="SQS ledger queue → the books: sales, shipments, payments, cancellations and the bank "
                         "statements' lines, once each.",
+        ),
+        Consumer(
+            name="purchasing",
+            handler="purchasing_consumer",
+            event_types=("inbound_invoice.accepted",),
+            module="chalicelib.purchasing.handlers", deps="purchasing",
+            description="SQS purchasing queue → an accepted supplier NF-e's steps, each once: stock receipts, "
+                        "payables, the purchase order, what was learned of the supplier's codes, the MD-e "
+                        "confirmation.",
         ),
         Consumer(
             name="reconciliation",

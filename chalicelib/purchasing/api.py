@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date as Date
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.platform.http import Api, Call, Result
 from chalicelib.platform.pagination import ListQuery, page_body
+from chalicelib.platform.text import PRINTABLE
 from chalicelib.purchasing import service
 from chalicelib.purchasing.service import NewPurchaseOrder, PurchasingDeps
 
@@ -128,6 +130,42 @@ class EmitterResponse(BaseModel):
     address: dict[str, object] | None
 
 
+class AcceptedLineResponse(BaseModel):
+    item: int
+    sku: str
+    factor: float
+    quantity: int = Field(description="In the tenant's units: the NF-e's quantity × factor.")
+    unit_cost_cents: int
+
+
+class AcceptanceResponse(BaseModel):
+    warehouse: str
+    purchase_order_id: str | None
+    lines: list[AcceptedLineResponse]
+    books: dict[str, object]
+    accepted_at: str
+    steps_done: list[str] = Field(description=(
+        "The acceptance's steps done so far (stock:N, payables, purchase_order, learned, manifest), each once, "
+        "by the purchasing queue within seconds."))
+    payable_ids: list[str]
+    notes: list[str]
+
+
+class ManifestationResponse(BaseModel):
+    event_type: str = Field(description="210200 confirmação, 210220 desconhecimento, 210240 operação não realizada.")
+    status: Literal["registered", "refused"]
+    cstat: str
+    reason: str
+    protocol: str | None
+    at: str
+
+
+class RejectionResponse(BaseModel):
+    reason: str
+    event_type: str
+    rejected_at: str
+
+
 class InboundInvoiceResponse(BaseModel):
     id: str
     access_key: str
@@ -148,6 +186,9 @@ class InboundInvoiceResponse(BaseModel):
     status: InboundStatus
     source: Literal["upload", "dfe"]
     signer: str | None
+    acceptance: AcceptanceResponse | None
+    rejection: RejectionResponse | None
+    manifestation: ManifestationResponse | None
     received_at: str
     updated_at: str
 
@@ -211,6 +252,64 @@ def receive_inbound_invoice(call: Call[PurchasingDeps]) -> Result:
     by GTIN. The same access key again answers 200 with the first one."""
     intake = service.receive_invoice(call.tenant_id, call.raw_body, call.deps)
     return Result(service.public(intake.invoice), status=201 if intake.created else 200)
+
+
+class AcceptLineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item: int = Field(ge=1, le=990, description="The NF-e's nItem.")
+    sku: str = Field(pattern=_SKU)
+    factor: Decimal | None = Field(default=None, gt=0, le=100_000, max_digits=12, decimal_places=6, description=(
+        "The tenant's units per supplier unit (a box of 12: 12). Default: what was learned, else 1."))
+
+
+class AcceptRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purchase_order_id: str | None = Field(default=None, pattern=_ID)
+    warehouse: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", description=(
+        "Where the goods enter (default: the purchase order's, else main)."))
+    lines: list[AcceptLineRequest] = Field(default_factory=list, max_length=990, description=(
+        "SKU and factor for the lines not matched, or to correct a match; remembered for this supplier."))
+
+
+class RejectRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=15, max_length=255, pattern=PRINTABLE)
+    unknown: bool = Field(default=False, description=(
+        "true: 210220 desconhecimento da operação (the tenant never ordered it); false: 210240 operação não "
+        "realizada."))
+
+
+@api.route_spec("/v1/inbound-invoices/{invoice_id}/accept", "POST", scope="purchasing:write", request=AcceptRequest,
+                response=InboundInvoiceResponse, extra_statuses=(404, 409))
+def accept_inbound_invoice(call: Call[PurchasingDeps], invoice_id: str) -> Result:
+    """Accept a supplier's NF-e
+    Every line needs a SKU (the match, or `lines`; else 400 naming `lines.N.sku`) and a whole quantity in the
+    tenant's units (`factor`; else `lines.N.factor`). The answer is `accepted` at once; the purchasing queue
+    then books, each once: a stock receipt per line, a payable per installment (`origin: inbound_invoice`),
+    the purchase order's received quantities (`purchase_order.received`), what was learned of the supplier's
+    codes, and the recipient's confirmation (MD-e 210200); the ledger books the goods and the recoverable
+    ICMS (regime normal) against suppliers payable. `acceptance.steps_done` shows the progress. Twice is 409."""
+    from chalicelib.purchasing.service import AcceptCommand, LineChoice
+
+    body: AcceptRequest = call.body
+    cmd = AcceptCommand(purchase_order_id=body.purchase_order_id, warehouse=body.warehouse,
+                        lines=tuple(LineChoice(item=line.item, sku=line.sku, factor=line.factor) for line in body.lines))
+    return Result(service.public(service.accept_invoice(call.tenant_id, invoice_id, cmd, call.deps)))
+
+
+@api.route_spec("/v1/inbound-invoices/{invoice_id}/reject", "POST", scope="purchasing:write", request=RejectRequest,
+                response=InboundInvoiceResponse, extra_statuses=(404, 409))
+def reject_inbound_invoice(call: Call[PurchasingDeps], invoice_id: str) -> Result:
+    """Reject a supplier's NF-e
+    Sends the recipient's MD-e first (210240 operação não realizada with `reason`, or 210220 desconhecimento
+    with `unknown: true`) and marks it `rejected` once the fiscal authority registered it; its refusal is 409
+    with the authority's reason. Only a `received` or `summary` one (an accepted one is 409)."""
+    body: RejectRequest = call.body
+    return Result(service.public(service.reject_invoice(call.tenant_id, invoice_id, body.reason, body.unknown,
+                                                        call.deps)))
 
 
 @api.route_spec("/v1/inbound-invoices", scope="purchasing:read", query=InboundInvoicesQuery,

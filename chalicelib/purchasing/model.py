@@ -123,6 +123,42 @@ class Emitter(Strict):
     address: dict[str, Any] | None = None  # brazil.places.Address fields, when the NF-e's address reads as one
 
 
+class AcceptedLine(Strict):
+    item: int
+    sku: str
+    factor: Decimal
+    quantity: int  # in the tenant's units: the NF-e's quantity × factor
+    unit_cost_cents: int  # the line's cost per tenant unit (vProd / quantity)
+
+
+class Manifestation(Strict):
+    """The recipient's MD-e event as the fiscal authority answered it."""
+
+    event_type: str
+    status: Literal["registered", "refused"]
+    cstat: str
+    reason: str
+    protocol: str | None = None
+    at: str
+
+
+class Acceptance(Strict):
+    warehouse: str
+    purchase_order_id: str | None = None
+    lines: list[AcceptedLine]
+    books: dict[str, Any]  # what the ledger books: payable_cents and the recoverable taxes
+    accepted_at: str
+    steps_done: list[str] = Field(default_factory=list)  # the saga's steps, each once (service.STEPS)
+    payable_ids: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # a step that could not do its part, and why
+
+
+class Rejection(Strict):
+    reason: str
+    event_type: str
+    rejected_at: str
+
+
 class InboundInvoice(Strict):
     id: str
     access_key: str
@@ -142,6 +178,9 @@ class InboundInvoice(Strict):
     status: InboundStatus = "received"
     source: Literal["upload", "dfe"] = "upload"
     signer: str | None = None  # the signing certificate's subject
+    acceptance: Acceptance | None = None
+    rejection: Rejection | None = None
+    manifestation: Manifestation | None = None
     received_at: str
     updated_at: str
     version: int = 1

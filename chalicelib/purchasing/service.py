@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC
+from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.platform.clock import Clock, rfc3339
@@ -21,20 +23,26 @@ from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.pagination import Page
 from chalicelib.purchasing import nfe_in
 from chalicelib.purchasing.model import (
+    INBOUND_TRANSITIONS,
     PO_TRANSITIONS,
+    Acceptance,
+    AcceptedLine,
     Emitter,
+    InboundInstallment,
     InboundInvoice,
     InboundLine,
+    Manifestation,
     PurchaseOrder,
     PurchaseOrderLine,
+    Rejection,
     inbound_event_data,
     next_status,
+    receive,
 )
 
 if TYPE_CHECKING:
-    from decimal import Decimal
-
     from chalicelib.catalog.model import Product, Supplier
+    from chalicelib.invoicing.authority import AuthorityAnswer
 
 MAX_PO_LINES = 200
 XML_NAME = "nfe.xml"
@@ -88,6 +96,13 @@ class PurchasingDeps:
     skus_by_gtin: Callable[[str, str], list[str]]
     warehouse_exists: Callable[[str, str], bool]
     icp_brasil_roots: Callable[[], bytes | None]  # the PEM bundle a produção NF-e's certificate must chain to
+    tenant_regime: Callable[[str], str]  # the tenant's tax regime (what it recovers of a purchase's taxes)
+    # stock's receipts staged into our transaction: (uow, tenant, [(sku, quantity, warehouse)], reference, reason)
+    stage_receipts: Callable[[UnitOfWork, str, list[tuple[str, int, str]], str, str], object]
+    # payables' bills of an invoice staged into our transaction: → their ids
+    stage_payables: Callable[[UnitOfWork, str, str, str, str, list[InboundInstallment]], list[str]]
+    # the recipient's MD-e event through the tenant's fiscal authority: (tenant, access key, tpEvento, xJust)
+    manifest: Callable[[str, str, str, str | None], AuthorityAnswer]
 
 
 class _LostRace(Exception):
@@ -254,7 +269,253 @@ def invoice_xml(tenant_id: str, invoice_id: str, deps: PurchasingDeps) -> bytes:
 
 def public(model: PurchaseOrder | InboundInvoice) -> dict[str, Any]:
     body = model.model_dump(mode="json", exclude={"version"})
-    if isinstance(model, InboundInvoice):  # quantities and factors as JSON numbers (4 decimals at most)
+    if isinstance(model, InboundInvoice):  # quantities and factors as JSON numbers (4 and 6 decimals at most)
         for shown, line in zip(body["lines"], model.lines, strict=True):
             shown["quantity"], shown["factor"] = float(line.quantity), float(line.factor)
+        if model.acceptance is not None:
+            for shown, accepted in zip(body["acceptance"]["lines"], model.acceptance.lines, strict=True):
+                shown["factor"] = float(accepted.factor)
     return body
+
+
+# Acceptance: one commit, then a saga of steps each done once
+STOCK_CHUNK = 40  # lines per stock transaction: 2 items each + the invoice + stock.moved, under DynamoDB's 100
+MAX_INSTALLMENTS = 45  # two items each, in one transaction with the invoice
+REGISTERED = frozenset({"135", "136", "155"})
+REPEATED = "573"  # the same event registered before: the manifestation stands
+
+
+@dataclass(frozen=True)
+class LineChoice:
+    item: int
+    sku: str
+    factor: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class AcceptCommand:
+    purchase_order_id: str | None = None
+    warehouse: str | None = None
+    lines: tuple[LineChoice, ...] = ()
+
+
+def _quantity(line: InboundLine, factor: Decimal) -> int | None:
+    received = line.quantity * factor
+    return int(received) if received == received.to_integral_value() and received > 0 else None
+
+
+def _accepted_lines(tenant_id: str, invoice: InboundInvoice, cmd: AcceptCommand,
+                    deps: PurchasingDeps) -> list[AcceptedLine]:
+    errors: list[FieldError] = []
+    items = {line.item for line in invoice.lines}
+    choices: dict[int, tuple[int, LineChoice]] = {}
+    for i, choice in enumerate(cmd.lines):
+        if choice.item not in items:
+            errors.append(FieldError(f"lines.{i}.item", f"the NF-e has no item {choice.item}"))
+        choices[choice.item] = (i, choice)
+    accepted, field_of = [], {}
+    for n, line in enumerate(invoice.lines):
+        index, choice = choices.get(line.item, (None, None))  # type: ignore[assignment]
+        field = f"lines.{index if index is not None else n}"
+        sku = choice.sku if choice else line.sku
+        factor = choice.factor if choice and choice.factor is not None else (
+            line.factor if choice is None or choice.sku == line.sku else Decimal(1))
+        if sku is None:
+            errors.append(FieldError(f"{field}.sku", f"item {line.item} ({line.supplier_code}) has no SKU: name it"))
+            continue
+        quantity = _quantity(line, factor)
+        if quantity is None:
+            errors.append(FieldError(f"{field}.factor", f"{line.quantity} {line.unit} × {factor} is not a whole "
+                                                        "number of the tenant's units"))
+            continue
+        field_of[sku] = f"{field}.sku"
+        accepted.append(AcceptedLine(item=line.item, sku=sku, factor=factor, quantity=quantity,
+                                     unit_cost_cents=round(line.total_cents / quantity)))
+    known = deps.products(tenant_id, list(field_of)) if field_of else {}
+    errors += [FieldError(field, "no product has this SKU") for sku, field in field_of.items() if sku not in known]
+    if errors:
+        raise InvalidRequestError("The acceptance is not valid.", errors)
+    return accepted
+
+
+def accept_invoice(tenant_id: str, invoice_id: str, cmd: AcceptCommand, deps: PurchasingDeps) -> InboundInvoice:
+    """`POST /v1/inbound-invoices/{id}/accept`: every line gets its SKU (400 naming lines.N.sku) and a whole
+    quantity in the tenant's units (lines.N.factor); the purchase order must be this supplier's and still
+    expecting goods. One transaction makes the invoice `accepted` with its plan and emits
+    `inbound_invoice.accepted`; the purchasing consumer then does each step once (stock, payables, the
+    purchase order, what was learned, the MD-e confirmation) and the ledger books it. Twice is 409."""
+    invoice = deps.repo.get_invoice(tenant_id, invoice_id)
+    next_status(INBOUND_TRANSITIONS, "inbound invoice", invoice.status, "accept")
+    lines = _accepted_lines(tenant_id, invoice, cmd, deps)
+    order = None
+    if cmd.purchase_order_id is not None:
+        from chalicelib.platform.errors import naming
+
+        with naming("purchase_order_id"):
+            order = deps.repo.get_order(tenant_id, cmd.purchase_order_id)
+        if order.supplier_id != invoice.supplier_id:
+            raise InvalidRequestError("The purchase order is another supplier's.",
+                                      [FieldError("purchase_order_id", f"is {order.supplier_id}'s")])
+        next_status(PO_TRANSITIONS, "purchase order", order.status, "receive_part")
+    warehouse = cmd.warehouse or (order.warehouse if order else "main")
+    if warehouse != "main" and not deps.warehouse_exists(tenant_id, warehouse):
+        raise InvalidRequestError("Unknown warehouse.", [FieldError("warehouse", "is not a registered warehouse")])
+    if len(invoice.installments) > MAX_INSTALLMENTS:
+        raise InvalidRequestError("Too many installments.", [FieldError(
+            "installments", f"the NF-e has {len(invoice.installments)}; at most {MAX_INSTALLMENTS} are taken")])
+    recoverable = {"icms": invoice.totals.icms_cents} if deps.tenant_regime(tenant_id) == "regime_normal" else {}
+    books = {"payable_cents": invoice.totals.total_cents, "recoverable": recoverable}
+
+    return _transition(tenant_id, invoice_id, "accept", lambda now: {
+        "acceptance": Acceptance(warehouse=warehouse, purchase_order_id=order.id if order else None, lines=lines,
+                                 books=books, accepted_at=now)}, "inbound_invoice.accepted", _accepted_event, deps)
+
+
+def _transition(tenant_id: str, invoice_id: str, action: str, changes: Callable[[str], dict[str, Any]],
+                event_type: str, event_data: Callable[[InboundInvoice], dict[str, Any]],
+                deps: PurchasingDeps) -> InboundInvoice:
+    """An inbound invoice's state change (`action` in the table) with its event, under its version."""
+    def attempt() -> InboundInvoice:
+        current = deps.repo.get_invoice(tenant_id, invoice_id)
+        now = rfc3339(deps.clock.now())
+        updated = current.model_copy(update={
+            "status": next_status(INBOUND_TRANSITIONS, "inbound invoice", current.status, action), **changes(now),
+            "updated_at": now, "version": current.version + 1})
+        uow = UnitOfWork()
+        deps.repo.stage_invoice_update(uow, tenant_id, updated, current.version, on_fail=_lost)
+        stage_event(uow, deps.events.make(tenant_id, event_type, event_data(updated)))
+        uow.commit()
+        return updated
+
+    return retry_lost_races(attempt, retry_on=(_LostRace,), attempts=10, what="inbound invoice")
+
+
+def _accepted_event(invoice: InboundInvoice) -> dict[str, Any]:
+    data = inbound_event_data(invoice)
+    assert invoice.acceptance is not None
+    data["inbound_invoice"] |= {"books": invoice.acceptance.books, "accepted_at": invoice.acceptance.accepted_at}
+    return data
+
+
+def steps(invoice: InboundInvoice) -> list[str]:
+    """The saga's steps for an accepted invoice, in order."""
+    assert invoice.acceptance is not None
+    chunks = range(0, len(invoice.acceptance.lines), STOCK_CHUNK)
+    return [*(f"stock:{n // STOCK_CHUNK}" for n in chunks), "payables", "purchase_order", "learned", "manifest"]
+
+
+def advance(tenant_id: str, invoice_id: str, deps: PurchasingDeps) -> InboundInvoice:
+    """Do the accepted invoice's steps not done yet, each in one transaction with its mark (so a redelivery
+    or a crash in between redoes nothing and loses nothing)."""
+    invoice = deps.repo.get_invoice(tenant_id, invoice_id)
+    if invoice.acceptance is None:
+        return invoice
+    from chalicelib.stock.service import StockChangedError
+
+    for step in steps(invoice):
+        invoice = retry_lost_races(partial(_step, tenant_id, invoice_id, step, deps),
+                                   retry_on=(_LostRace, StockChangedError), attempts=12, what="inbound invoice")
+    return invoice
+
+
+def _step(tenant_id: str, invoice_id: str, step: str, deps: PurchasingDeps) -> InboundInvoice:
+    invoice = deps.repo.get_invoice(tenant_id, invoice_id)
+    acceptance = invoice.acceptance
+    assert acceptance is not None
+    if step in acceptance.steps_done:
+        return invoice
+    now = rfc3339(deps.clock.now())
+    uow = UnitOfWork()
+    changes: dict[str, Any] = {}
+    notes: list[str] = []
+    if step.startswith("stock:"):
+        n = int(step.partition(":")[2])
+        chunk = acceptance.lines[n * STOCK_CHUNK:(n + 1) * STOCK_CHUNK]
+        deps.stage_receipts(uow, tenant_id, [(line.sku, line.quantity, acceptance.warehouse) for line in chunk],
+                            invoice.id, f"NF-e {invoice.number} de {invoice.emitter.name}"[:120])
+    elif step == "payables":
+        bills = deps.stage_payables(uow, tenant_id, invoice.id, invoice.supplier_id,
+                                    f"NF-e {invoice.number}/{invoice.series}", invoice.installments)
+        changes["payable_ids"] = [bill_id for bill_id in bills]
+    elif step == "purchase_order" and acceptance.purchase_order_id:
+        notes += _stage_receipt_on_order(uow, tenant_id, invoice, acceptance, deps)
+    elif step == "learned":
+        for line, accepted in _learned_pairs(invoice, acceptance):
+            deps.repo.stage_learned(uow, tenant_id, invoice.supplier_id, line.supplier_code, accepted.sku,
+                                    accepted.factor)
+    elif step == "manifest":
+        changes["manifestation"] = _manifest(tenant_id, invoice, "210200", None, deps)
+    updated = invoice.model_copy(update={
+        "acceptance": acceptance.model_copy(update={"steps_done": [*acceptance.steps_done, step],
+                                                    "notes": [*acceptance.notes, *notes],
+                                                    **{k: v for k, v in changes.items() if k == "payable_ids"}}),
+        **{k: v for k, v in changes.items() if k != "payable_ids"},
+        "updated_at": now, "version": invoice.version + 1})
+    deps.repo.stage_invoice_update(uow, tenant_id, updated, invoice.version, on_fail=_lost)
+    uow.commit()
+    return updated
+
+
+def _learned_pairs(invoice: InboundInvoice, acceptance: Acceptance) -> list[tuple[InboundLine, AcceptedLine]]:
+    by_item = {line.item: line for line in invoice.lines}
+    latest: dict[str, tuple[InboundLine, AcceptedLine]] = {}
+    for accepted in acceptance.lines:  # one mapping per supplier code (the last line of it wins)
+        line = by_item[accepted.item]
+        latest[line.supplier_code] = (line, accepted)
+    return list(latest.values())[:90]
+
+
+def _stage_receipt_on_order(uow: UnitOfWork, tenant_id: str, invoice: InboundInvoice, acceptance: Acceptance,
+                            deps: PurchasingDeps) -> list[str]:
+    from chalicelib.platform.errors import InvalidStateError
+
+    assert acceptance.purchase_order_id is not None
+    order = deps.repo.get_order(tenant_id, acceptance.purchase_order_id)
+    received: dict[str, int] = {}
+    for line in acceptance.lines:
+        received[line.sku] = received.get(line.sku, 0) + line.quantity
+    try:
+        updated = receive(order, received)
+    except InvalidStateError:
+        return [f"purchase order {order.id} is {order.status}: its quantities were not updated"]
+    updated = updated.model_copy(update={"inbound_invoice_ids": [*order.inbound_invoice_ids, invoice.id],
+                                         "updated_at": rfc3339(deps.clock.now()), "version": order.version + 1})
+    deps.repo.stage_order_update(uow, tenant_id, updated, order.version, on_fail=_lost)
+    stage_event(uow, deps.events.make(tenant_id, "purchase_order.received", {
+        "purchase_order": public(updated), "inbound_invoice_id": invoice.id}))
+    others = sorted(set(received) - {line.sku for line in order.lines})
+    return [f"{', '.join(others)} not on purchase order {order.id}"] if others else []
+
+
+def _manifest(tenant_id: str, invoice: InboundInvoice, event_type: str, justification: str | None,
+              deps: PurchasingDeps) -> Manifestation:
+    """The recipient's MD-e event through the fiscal authority port (503 when it is down: retried)."""
+    answer = deps.manifest(tenant_id, invoice.access_key, event_type, justification)
+    registered = answer.cstat in REGISTERED or answer.cstat == REPEATED
+    return Manifestation(event_type=event_type, status="registered" if registered else "refused",
+                         cstat=answer.cstat, reason=answer.reason, protocol=answer.protocol,
+                         at=rfc3339(deps.clock.now()))
+
+
+def handle_accepted(event: Any, deps: PurchasingDeps) -> None:
+    """The purchasing queue's `inbound_invoice.accepted`: the invoice's steps, each once."""
+    advance(event.tenant_id, event.data["inbound_invoice"]["id"], deps)
+
+
+def reject_invoice(tenant_id: str, invoice_id: str, reason: str, unknown: bool, deps: PurchasingDeps) -> InboundInvoice:
+    """`POST /v1/inbound-invoices/{id}/reject`: MD-e 210240 (operação não realizada, with the reason) or
+    210220 (desconhecimento) first; the invoice becomes `rejected` once the authority registered it (a
+    repeat, 573, counts as registered). A refusal by the authority is 409 with its reason."""
+    from chalicelib.platform.errors import InvalidStateError
+
+    invoice = deps.repo.get_invoice(tenant_id, invoice_id)
+    next_status(INBOUND_TRANSITIONS, "inbound invoice", invoice.status, "reject")
+    event_type = "210220" if unknown else "210240"
+    manifestation = _manifest(tenant_id, invoice, event_type, reason, deps)
+    if manifestation.status != "registered":
+        raise InvalidStateError(f"The fiscal authority refused the manifestation: {manifestation.cstat} "
+                                f"{manifestation.reason}", [FieldError("status", f"cStat {manifestation.cstat}")])
+
+    return _transition(tenant_id, invoice_id, "reject", lambda now: {
+        "rejection": Rejection(reason=reason, event_type=event_type, rejected_at=now),
+        "manifestation": manifestation}, "inbound_invoice.rejected", inbound_event_data, deps)

@@ -300,6 +300,38 @@ def ship_reservation(uow: UnitOfWork, tenant_id: str, reservation_id: str, deps:
     return movements
 
 
+def stage_receipts(uow: UnitOfWork, tenant_id: str, receipts: Sequence[StockLine], reference: str, reason: str,
+                   deps: StockDeps) -> list[Movement]:
+    """Stage inbound `receipt` movements (a supplier's goods) into the caller's transaction: one level
+    change per SKU, read first so the `low` flag (and `stock.low`) stays right, one movement per line, and
+    a warehouse other than `main` the SKU never held must be registered (a condition, 400 naming
+    warehouse). Items staged: at most 2 per line (+1 per new warehouse) + one `stock.moved`. A lost race is
+    StockChangedError: rebuild the transaction and retry (`retry_on_conflict`)."""
+    merged: dict[tuple[str, str], int] = {}
+    for line in receipts:
+        merged[(line.sku, line.warehouse)] = merged.get((line.sku, line.warehouse), 0) + line.quantity
+    levels = deps.repo.get_levels(tenant_id, sorted({sku for sku, _ in merged}))
+    missing = sorted({sku for sku, _ in merged} - set(levels))
+    if missing:
+        raise NotFoundError(f"No product with SKU {', '.join(missing)}.", [FieldError("sku", "no product has this SKU")])
+    by_sku: dict[str, dict[str, Change]] = {}
+    for (sku, warehouse), quantity in merged.items():
+        by_sku.setdefault(sku, {})[warehouse] = Change(on_hand=quantity)
+        if warehouse != DEFAULT_WAREHOUSE and warehouse not in levels[sku].warehouses:
+            deps.repo.stage_warehouse_check(uow, tenant_id, warehouse, on_fail=_unknown_warehouse(warehouse))
+    for sku, changes in by_sku.items():
+        _stage_change(uow, tenant_id, levels[sku], changes, deps, _changed)
+    now = rfc3339(deps.clock.now())
+    movements = [Movement(id=deps.ids.new("mov"), sku=line.sku, warehouse=line.warehouse, type="receipt",
+                          quantity=line.quantity, reason=reason, reference=reference, created_at=now)
+                 for line in receipts]
+    for movement in movements:
+        deps.repo.stage_movement(uow, tenant_id, movement)
+    stage_event(uow, deps.events.make(tenant_id, "stock.moved", {
+        "movements": [m.model_dump(mode="json") for m in movements]}))
+    return movements
+
+
 # Hooks for the catalog: a product's level is born with it and follows its min_stock.
 def stage_new_stock_level(uow: UnitOfWork, tenant_id: str, sku: str, min_stock: int, deps: StockDeps) -> None:
     deps.repo.stage_new_level(uow, tenant_id, new_level(sku, min_stock),

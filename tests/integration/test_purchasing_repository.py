@@ -103,3 +103,25 @@ def test_the_catalogs_gtin_index_follows_the_product(store):
     assert repo.skus_by_gtin(tenant, "7891000315507") == ["WITH"]
     catalog.update_product(tenant, "WITH", {"gtin": None}, root().catalog)
     assert repo.skus_by_gtin(tenant, "7891000315507") == []
+
+
+def test_accepted_once_and_its_steps_done_once_under_concurrency_and_redelivery(store):
+    if store == "moto":
+        pytest.skip("moto's in-process DynamoDB does not serialize conditional writes across threads")
+    tenant = new_tenant(TENANT_CNPJ)
+    for sku in ("CAFE", "FILTRO", "CANECA"):
+        catalog.create_product(tenant, product_body(sku=sku, gtin=None, min_stock=0), root().catalog)
+    d = deps()
+    invoice = service.receive_invoice(tenant, supplier_nfe(TENANT_CNPJ), d).invoice
+    cmd = service.AcceptCommand(lines=tuple(service.LineChoice(item=n, sku=sku) for n, sku in
+                                            enumerate(("CAFE", "FILTRO", "CANECA"), start=1)))
+    outcomes = run_concurrently(6, lambda _: service.accept_invoice(tenant, invoice.id, cmd, d).status)
+    assert outcomes == {"accepted": 1, "invalid_state": 5}, outcomes
+    done = run_concurrently(4, lambda _: ",".join(service.advance(tenant, invoice.id, d).acceptance.steps_done))
+    assert set(done) == {"stock:0,payables,purchase_order,learned,manifest"}, done
+    service.advance(tenant, invoice.id, d)  # a redelivery
+    levels = root().stock_repository.get_levels(tenant, ["CAFE", "FILTRO", "CANECA"])
+    assert [levels[sku].on_hand for sku in ("CAFE", "FILTRO", "CANECA")] == [24, 10, 12]
+    bills = read_all(lambda n, c: root().payables.repo.list(tenant, None, invoice.supplier_id, None, n, c), 5)
+    assert sorted(b.installment for b in bills) == [1, 2]
+    assert event_types(tenant).count("inbound_invoice.accepted") == 1

@@ -221,7 +221,7 @@ def test_the_adapter_implements_the_whole_fiscal_authority_port() -> None:
     from chalicelib.invoicing.authority import FiscalAuthority
 
     port = {name for name in vars(FiscalAuthority) if not name.startswith("_")}
-    assert port == {"authorize", "register_event", "void_numbers", "consult"}
+    assert port == {"authorize", "register_event", "void_numbers", "consult", "manifest"}
     for implementation in (SefazAuthority, LocalAuthority):
         assert port <= set(vars(implementation)), implementation
 
