@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.dunning.service import DunningDeps
     from chalicelib.eventlog.repository import DynamoEventLog
     from chalicelib.invoicing.authority import AuthorityAnswer, FiscalAuthority
+    from chalicelib.invoicing.dfe import Distribution
     from chalicelib.invoicing.repository import DynamoInvoiceRepository
     from chalicelib.invoicing.sefaz import SoapTransport
     from chalicelib.invoicing.service import InvoicingDeps
@@ -475,7 +476,22 @@ class Container:
                     bills.InvoiceInstallment(number=n, due_date=part.due_date, amount_cents=part.amount_cents)
                     for n, part in enumerate(parts, start=1)], self.payables)],
             manifest=lambda tenant_id, access_key, event_type, justification: self._manifest(
-                tenant_id, access_key, event_type, justification))
+                tenant_id, access_key, event_type, justification),
+            distribute=self._distribute, deposit=self._deposit,
+            tenant_environment=lambda tenant_id: self.tenant(tenant_id).settings.invoicing.environment,
+            tenant_ids=self.tenant_ids)
+
+    def _distribute(self, tenant_id: str, last_nsu: str) -> Distribution:
+        tenant = self.tenant(tenant_id)
+        return self.fiscal_authority(tenant).distribute(tenant.cnpj, tenant.settings.invoicing.environment, last_nsu)
+
+    def _deposit(self, tenant_id: str, xml: bytes) -> tuple[str, str]:
+        """The sandbox's supplier NF-e, at the local authority (whatever the tenant's authority)."""
+        from chalicelib.invoicing.authority import LocalAuthority
+
+        local = self.local_authority
+        assert isinstance(local, LocalAuthority)
+        return local.deposit(self.tenant(tenant_id).cnpj, xml)
 
     def _manifest(self, tenant_id: str, access_key: str, event_type: str, justification: str | None) -> AuthorityAnswer:
         """The tenant's MD-e event through its fiscal authority (local, or SEFAZ's Ambiente Nacional)."""

@@ -22,8 +22,9 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.invoicing import codes, keys
 from chalicelib.invoicing.chave import build_chave, is_valid_chave, parse_chave
+from chalicelib.invoicing.dfe import NFE_NS, Distribution, LocalBox
 from chalicelib.invoicing.nfe_input import HOMOLOGACAO_DEST_XNOME
-from chalicelib.invoicing.proc import build_prot_nfe, protocol_for
+from chalicelib.invoicing.proc import build_nfe_proc, build_prot_nfe, protocol_for
 from chalicelib.invoicing.signing import SignatureVerificationError, verify_signature
 from chalicelib.invoicing.xsd import validate_nfe
 from chalicelib.platform.clock import Clock
@@ -67,6 +68,11 @@ class FiscalAuthority(Protocol):
                  environment: str) -> AuthorityAnswer:
         """The recipient's MD-e event (210200, 210210, 210220, 210240) on a supplier's NF-e, to the Ambiente
         Nacional: 135 registered, 573 already registered (a repeat), other codes a rejection."""
+        ...
+
+    def distribute(self, recipient_cnpj: str, environment: str, last_nsu: str) -> Distribution:
+        """NFeDistribuicaoDFe `distNSU`: the documents addressed to the CNPJ's root after `last_nsu` (138),
+        none (137) or consumo indevido (656), with the answer's ultNSU and maxNSU."""
         ...
 
 
@@ -236,8 +242,29 @@ class LocalAuthority:
             LocalManifestRecord.at(key, kind="local_mde", events=" ".join([*seen, event_type])).save(condition=condition)
         except PutError:
             return _reject(codes.DUPLICIDADE_DE_EVENTO, now)
+        if event_type in (codes.MDE_AWARENESS, codes.MDE_CONFIRMATION):  # the full document is the recipient's now
+            LocalBox(now).release(recipient_cnpj[:8], access_key)
         protocol = f"9{now:%y}{secrets.randbelow(10**12):012d}"
         return AuthorityAnswer(codes.EVENTO_VINCULADO, codes.TEXTS[codes.EVENTO_VINCULADO], now, protocol)
+
+    def distribute(self, recipient_cnpj: str, environment: str, last_nsu: str) -> Distribution:
+        return LocalBox(self._now()).distribute(recipient_cnpj[:8], last_nsu)
+
+    def deposit(self, recipient_cnpj: str, xml: bytes) -> tuple[str, str]:
+        """The sandbox's supplier NF-e (`NFe`, authorized here, or `nfeProc`) put in the recipient's box:
+        (access key, the summary's NSU; "" when it was deposited before)."""
+        root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+        if root.tag == f"{{{NFE_NS}}}NFe":
+            now = self._now()
+            protocol = f"1{now:%y}{secrets.randbelow(10**12):012d}"
+            xml = build_nfe_proc(xml, build_prot_nfe(protocol_for(xml, nprot=protocol, received_at=now,
+                                                                  ver_aplic=VER_APLIC)))
+            root = etree.fromstring(xml)
+        inf = root.find(f"{{{NFE_NS}}}NFe/{{{NFE_NS}}}infNFe")
+        if inf is None:
+            raise ValueError("not an NFe or nfeProc")
+        access_key = inf.get("Id", "")[3:]
+        return access_key, LocalBox(self._now()).deposit(recipient_cnpj[:8], access_key, xml)
 
     def void_numbers(self, cnpj: str, series: int, first: int, last: int, reason: str,
                      environment: str) -> AuthorityAnswer:

@@ -32,6 +32,9 @@ SERVICO_PARALISADO_SEM_PREVISAO: Final = "109"
 USO_DENEGADO: Final = "110"
 LOTE_DE_EVENTO_PROCESSADO: Final = "128"
 EVENTO_VINCULADO: Final = "135"
+NENHUM_DOCUMENTO: Final = "137"  # distribuição: nothing after the NSU asked
+DOCUMENTO_LOCALIZADO: Final = "138"  # distribuição: documents found
+CONSUMO_INDEVIDO: Final = "656"  # distribuição: asked too soon (blocked for an hour)
 EVENTO_NAO_VINCULADO: Final = "136"
 AUTORIZADO_FORA_DE_PRAZO: Final = "150"
 CANCELAMENTO_FORA_DE_PRAZO: Final = "151"
@@ -70,6 +73,9 @@ TEXTS: Final = {
     USO_DENEGADO: "Uso Denegado",
     LOTE_DE_EVENTO_PROCESSADO: "Lote de Evento Processado",
     EVENTO_VINCULADO: "Evento registrado e vinculado a NF-e",
+    NENHUM_DOCUMENTO: "Nenhum documento localizado",
+    DOCUMENTO_LOCALIZADO: "Documento localizado",
+    CONSUMO_INDEVIDO: "Consumo Indevido",
     DUPLICIDADE: "Duplicidade de NF-e",
     INUTILIZADA: "NF-e já está inutilizada na Base de dados da SEFAZ",
     CNPJ_DO_CERTIFICADO: "CNPJ-Base do Emitente difere do CNPJ-Base do Certificado Digital",

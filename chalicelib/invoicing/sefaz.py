@@ -65,6 +65,7 @@ from chalicelib.brazil.places import UF_CODES
 from chalicelib.invoicing import codes
 from chalicelib.invoicing.authority import TP_AMB, AuthorityAnswer, AuthorityUnavailableError
 from chalicelib.invoicing.chave import parse_chave
+from chalicelib.invoicing.dfe import DistributedDocument, Distribution
 from chalicelib.invoicing.signing import (
     NFE_NAMESPACE,
     XML_DECLARATION,
@@ -201,6 +202,46 @@ ENDPOINTS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
                           "https://nfe.sefa.pr.gov.br/nfe/NFeConsultaProtocolo4"),
     },
 }
+
+
+# The Ambiente Nacional's distribution service (documents addressed to a CNPJ root), whatever the UF.
+DISTRIBUICAO = Service("NFeDistribuicaoDFe", "NFeDistribuicaoDFe", "nfeDistDFeInteresse")
+AN_DISTRIBUICAO: Mapping[str, str] = {
+    "homologacao": "https://hom1.nfe.fazenda.gov.br/NFeDistribuicaoDFe/NFeDistribuicaoDFe.asmx",
+    "producao": "https://www1.nfe.fazenda.gov.br/NFeDistribuicaoDFe/NFeDistribuicaoDFe.asmx",
+}
+
+
+def _dist_dfe_int(tp_amb: str, uf_code: str, cnpj: str, last_nsu: str) -> bytes:
+    """distDFeInt v1.01 (`distNSU/ultNSU`: continue from the last NSU) in nfelib's nfe_dist_dfe bindings."""
+    from nfelib.nfe_dist_dfe.bindings import v1_0 as DIST
+
+    return _render(DIST.DistDfeInt(tpAmb=DIST.Tamb(tp_amb), cUFAutor=DIST.TcodUfIbge(uf_code), CNPJ=cnpj,
+                                   distNSU=DIST.DistDfeInt.DistNsu(ultNSU=f"{int(last_nsu or 0):015d}"),
+                                   versao=DIST.TverDistDfe.VALUE_1_01))
+
+
+def distribution_envelope(body: bytes) -> bytes:
+    """NFeDistribuicaoDFe's SOAP 1.2 body: the operation element around `nfeDadosMsg` (unlike the NF-e 4.00
+    services, whose message is the body's child)."""
+    body = _DECLARATION.sub(b"", body, count=1).strip()
+    ns = DISTRIBUICAO.namespace.encode()
+    return (XML_DECLARATION + b'<soap12:Envelope xmlns:soap12="' + SOAP12_NAMESPACE.encode() + b'" '
+            b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+            b'<soap12:Body><nfeDistDFeInteresse xmlns="' + ns + b'"><nfeDadosMsg>' + body +
+            b"</nfeDadosMsg></nfeDistDFeInteresse></soap12:Body></soap12:Envelope>")
+
+
+def read_distribution(answer: etree._Element, received_at: datetime) -> Distribution:
+    """`retDistDFeInt`: cStat, ultNSU, maxNSU and each docZip (base64 of gzip) opened."""
+    import base64
+    import gzip
+
+    documents = [DistributedDocument(nsu=str(doc.get("NSU")), schema=str(doc.get("schema")),
+                                     xml=gzip.decompress(base64.b64decode("".join((doc.text or "").split()))))
+                 for doc in answer.findall(f"{NS}loteDistDFeInt/{NS}docZip")]
+    return Distribution(_text(answer, "n:cStat"), _text(answer, "n:xMotivo"), _text(answer, "n:ultNSU"),
+                        _text(answer, "n:maxNSU"), received_at, documents)
 
 
 # The Ambiente Nacional's event service, where a recipient's MD-e events go (cOrgao 91), whatever the UF.
@@ -535,6 +576,17 @@ class SefazAuthority:
             return AuthorityAnswer(batch or "999", _text(answer, "n:xMotivo"), self._now())
         return AuthorityAnswer(_text(inner, "n:cStat"), _text(inner, "n:xMotivo"),
                                self._received(_text(inner, "n:dhRegEvento")), _text(inner, "n:nProt") or None)
+
+    # Distribuição DF-e
+    def distribute(self, recipient_cnpj: str, environment: str, last_nsu: str) -> Distribution:
+        key = self._key()
+        body = _dist_dfe_int(TP_AMB[environment], UF_CODES[self._uf], recipient_cnpj, last_nsu)
+        raw = self._transport.post(AN_DISTRIBUICAO[environment], DISTRIBUICAO.soap_action,
+                                   distribution_envelope(body), key)
+        answer = _answer_root(raw, "retDistDFeInt")
+        if _text(answer, "n:cStat") in codes.UNAVAILABLE:
+            raise AuthorityUnavailableError(f"the Ambiente Nacional's distribution is down: {_text(answer, 'n:cStat')}")
+        return read_distribution(answer, self._now())
 
     # Inutilização
     def void_numbers(self, cnpj: str, series: int, first: int, last: int, reason: str,

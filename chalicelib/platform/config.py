@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=48, alias="IDEMPOTENCY_TTL_HOURS")
     notifications_sender: str = Field(default="no-reply@retaguarda.local", alias="NOTIFICATIONS_SENDER")
     sandbox_enabled: bool = Field(default=True, alias="SANDBOX_ENABLED")
+    # NT 2014.002's hour between DF-e queries after nothing new; `make run` may shorten it (DFE_WAIT_SECONDS),
+    # for the local authority and our scheduler alike. Anywhere else it is the hour, whatever is set.
+    dfe_wait_seconds_local: int = Field(default=3600, ge=1, le=3600, alias="DFE_WAIT_SECONDS")
+
+    @property
+    def dfe_wait_seconds(self) -> int:
+        return self.dfe_wait_seconds_local if self.stage == "local" else 3600
     # The API's address as clients reach it (links in card-link charges); `make run` sets it.
     public_api_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_API_URL")
     # In AWS without a custom domain: the SSM parameter holding it (see public_api_url()).

@@ -174,6 +174,12 @@ DEFINITIONS = Definitions(
                  every_seconds_locally=300, module="chalicelib.dunning.handlers", function="run_schedule",
                  deps="dunning",
                  description="Daily: one dunning run asked for each tenant (its queue runs it once per day)."),
+        # Hourly: each tenant's DF-e inbox, when its cursor allows (NT 2014.002's hour after nothing new).
+        Schedule(name="dfe-hourly", handler="dfe_hourly", cron="17 * * * ? *",
+                 every_seconds_locally=300, module="chalicelib.purchasing.handlers", function="run_hourly",
+                 deps="purchasing",
+                 description="Hourly: the documents addressed to each tenant fetched from the fiscal authority's "
+                             "distribution (summaries get the ciência, full NF-e are taken in)."),
         # 09:00 UTC = 06:00 in São Paulo: the day's bills go out before the banks' cut-offs.
         Schedule(name="payables-daily", handler="payables_daily", cron="0 9 * * ? *",
                  every_seconds_locally=300, module="chalicelib.payables.handlers", function="run_daily",

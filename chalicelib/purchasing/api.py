@@ -312,6 +312,52 @@ def reject_inbound_invoice(call: Call[PurchasingDeps], invoice_id: str) -> Resul
                                                         call.deps)))
 
 
+class SyncResponse(BaseModel):
+    cstat: str = Field(description="The last answer: 138 documents found, 137 none, 656 consumo indevido.")
+    reason: str
+    queries: int
+    documents: int
+    received: int = Field(description="Full NF-e taken in (status received).")
+    summaries: int = Field(description="Summaries taken in (status summary); each gets the ciência (210210).")
+    last_nsu: str
+    max_nsu: str
+    next_query_at: str | None = Field(description="When the next query is allowed (an hour after nothing new).")
+
+
+class SandboxDepositResponse(BaseModel):
+    access_key: str
+    nsu: str | None = Field(description="The summary's NSU; null when it was deposited before.")
+
+
+@api.route_spec("/v1/inbound-invoices/sync", "POST", scope="purchasing:write", request=EmptyRequest,
+                response=SyncResponse, extra_statuses=(429,))
+def sync_inbound_invoices(call: Call[PurchasingDeps]) -> Result:
+    """Fetch the documents addressed to the tenant now
+    From the fiscal authority's distribution (NFeDistribuicaoDFe; the schedule does it hourly): the tenant's
+    CNPJ root continues from its last NSU until nothing is new. Summaries (`resNFe`) become `summary` and
+    get the ciência (210210); their full NF-e comes in a later sync and is taken in like an upload. Too soon
+    after "nothing new" (137, or ultNSU = maxNSU) or after a 656 is 429 `rate_limited` with `Retry-After`,
+    and no query is made: the authority would block the CNPJ for another hour."""
+    from dataclasses import asdict
+
+    return Result(asdict(service.sync_inbox(call.tenant_id, call.deps)))
+
+
+@api.route_spec("/v1/sandbox/inbound-invoices", "POST", scope="purchasing:write", response=SandboxDepositResponse,
+                status=201, request_content_type="application/xml", extra_statuses=(404, 413, 415, 422),
+                also_accepts=XML_TYPES)
+def sandbox_inbound_invoice(call: Call[PurchasingDeps]) -> Result:
+    """Put a supplier's NF-e at the local fiscal authority (local and sandbox only)
+    The XML (`NFe`, authorized there, or `nfeProc`) is checked like an upload and must be addressed to the
+    tenant; the next sync gets its summary, and after the ciência its full document."""
+    from chalicelib.platform.config import get_settings
+    from chalicelib.platform.errors import NotFoundError
+
+    if not get_settings().sandbox_enabled:
+        raise NotFoundError("The sandbox is off in this environment.")
+    return Result(service.sandbox_deposit(call.tenant_id, call.raw_body, call.deps), status=201)
+
+
 @api.route_spec("/v1/inbound-invoices", scope="purchasing:read", query=InboundInvoicesQuery,
                 response=InboundInvoiceListResponse)
 def list_inbound_invoices(call: Call[PurchasingDeps]) -> Result:

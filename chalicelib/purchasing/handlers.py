@@ -16,3 +16,7 @@ HANDLERS = {"inbound_invoice.accepted": service.handle_accepted}
 
 def handle(lambda_event: dict[str, Any], deps: PurchasingDeps) -> dict[str, Any]:
     return consume(lambda_event, CONSUMER, HANDLERS, deps)
+
+
+def run_hourly(deps: PurchasingDeps) -> dict[str, int]:
+    return service.run_hourly(deps)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from chalicelib.platform.keys import Key, claim, tenant_index, tenant_item
 
-claim("purchasing", "PO#", "#POSTATUS#", "NFI#", "NFIKEY#", "#NFISTATUS#", "SUPITEM#")
+claim("purchasing", "PO#", "#POSTATUS#", "NFI#", "NFIKEY#", "#NFISTATUS#", "SUPITEM#", "DFECUR#")
 
 
 def purchase_order(tenant_id: str, order_id: str) -> Key:
@@ -43,3 +43,8 @@ def access_key_claim(tenant_id: str, access_key: str) -> Key:
 def supplier_item(tenant_id: str, supplier_id: str, supplier_code: str) -> Key:
     """What a supplier's product code is in the tenant's catalog (SKU and unit factor), learned at accept."""
     return tenant_item(tenant_id, "SUPITEM#", supplier_id, quote(supplier_code, safe=""))  # a code may hold '#'
+
+
+def dfe_cursor(tenant_id: str, cnpj_root: str) -> Key:
+    """The tenant's NSU cursor of the Ambiente Nacional's distribution, one per CNPJ root."""
+    return tenant_item(tenant_id, "DFECUR#", cnpj_root)

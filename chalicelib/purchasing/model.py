@@ -195,3 +195,16 @@ def entry_cfop(exit_cfop: str) -> str:
 def inbound_event_data(invoice: InboundInvoice) -> dict[str, Any]:
     return {"inbound_invoice": invoice.model_dump(mode="json", exclude={"lines", "version"})
             | {"line_count": len(invoice.lines)}}
+
+
+class DfeCursor(Strict):
+    """Where the tenant is in its CNPJ root's NSU sequence, and when it may ask again (NT 2014.002)."""
+
+    root: str
+    last_nsu: str = "000000000000000"
+    max_nsu: str = "000000000000000"
+    last_cstat: str | None = None
+    last_query_at: str | None = None
+    next_query_at: str | None = None  # after 137, ultNSU == maxNSU or 656: an hour later
+    leased_until: str | None = None  # one query at a time per root
+    version: int = 0  # 0: never stored

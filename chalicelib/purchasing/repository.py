@@ -15,7 +15,7 @@ from chalicelib.platform.errors import NotFoundError
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.pagination import Page
 from chalicelib.purchasing import keys
-from chalicelib.purchasing.model import InboundInvoice, PurchaseOrder
+from chalicelib.purchasing.model import DfeCursor, InboundInvoice, PurchaseOrder
 
 
 class DocRecord(BaseRecord):
@@ -26,6 +26,11 @@ class DocRecord(BaseRecord):
 
 class AccessKeyRecord(BaseRecord):
     invoice_id = UnicodeAttribute()
+
+
+class CursorRecord(BaseRecord):
+    doc = JSONAttribute()
+    version = NumberAttribute()
 
 
 class SupplierItemRecord(BaseRecord):
@@ -118,3 +123,26 @@ class DynamoPurchasingRepository:
                       factor: Decimal) -> None:
         uow.put(SupplierItemRecord.at(keys.supplier_item(tenant_id, supplier_id, code), kind="supplier_item",
                                       sku=sku, factor=str(factor), supplier_code=code))
+
+    # The DF-e cursor
+    def cursor(self, tenant_id: str, root: str) -> DfeCursor:
+        key = keys.dfe_cursor(tenant_id, root)
+        try:
+            record = CursorRecord.get(key.pk, key.sk, consistent_read=True)
+        except CursorRecord.DoesNotExist:
+            return DfeCursor(root=root)
+        return DfeCursor.model_validate({**record.doc, "version": int(record.version)})
+
+    def save_cursor(self, tenant_id: str, cursor: DfeCursor, expected_version: int) -> bool:
+        """Store the cursor if nobody moved it since `expected_version` was read; False if somebody did."""
+        from pynamodb.exceptions import PutError
+
+        condition = CursorRecord.pk.does_not_exist() if expected_version == 0 else \
+            CursorRecord.version == expected_version
+        record = CursorRecord.at(keys.dfe_cursor(tenant_id, cursor.root), kind="dfe_cursor",
+                                 doc=json.loads(cursor.model_dump_json(exclude={"version"})), version=cursor.version)
+        try:
+            record.save(condition=condition)
+        except PutError:
+            return False
+        return True

@@ -3,7 +3,7 @@ key, addressed to the tenant, its supplier found or registered, its lines matche
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
@@ -27,6 +27,7 @@ from chalicelib.purchasing.model import (
     PO_TRANSITIONS,
     Acceptance,
     AcceptedLine,
+    DfeCursor,
     Emitter,
     InboundInstallment,
     InboundInvoice,
@@ -43,6 +44,7 @@ from chalicelib.purchasing.model import (
 if TYPE_CHECKING:
     from chalicelib.catalog.model import Product, Supplier
     from chalicelib.invoicing.authority import AuthorityAnswer
+    from chalicelib.invoicing.dfe import Distribution
 
 MAX_PO_LINES = 200
 XML_NAME = "nfe.xml"
@@ -74,6 +76,8 @@ class PurchasingRepository(Protocol):
     def learned(self, tenant_id: str, supplier_id: str, codes: Iterable[str]) -> dict[str, tuple[str, Decimal]]: ...
     def stage_learned(self, uow: UnitOfWork, tenant_id: str, supplier_id: str, code: str, sku: str,
                       factor: Decimal) -> None: ...
+    def cursor(self, tenant_id: str, root: str) -> DfeCursor: ...
+    def save_cursor(self, tenant_id: str, cursor: DfeCursor, expected_version: int) -> bool: ...
 
 
 class DocumentStore(Protocol):
@@ -103,6 +107,10 @@ class PurchasingDeps:
     stage_payables: Callable[[UnitOfWork, str, str, str, str, list[InboundInstallment]], list[str]]
     # the recipient's MD-e event through the tenant's fiscal authority: (tenant, access key, tpEvento, xJust)
     manifest: Callable[[str, str, str, str | None], AuthorityAnswer]
+    distribute: Callable[[str, str], Distribution]  # the distribution after an NSU, for the tenant's CNPJ root
+    deposit: Callable[[str, bytes], tuple[str, str]]  # the sandbox: a supplier NF-e at the local authority
+    tenant_environment: Callable[[str], str]  # homologacao | producao
+    tenant_ids: Callable[[], Iterator[str]]  # every tenant (the hourly schedule)
 
 
 class _LostRace(Exception):
@@ -189,8 +197,12 @@ def receive_invoice(tenant_id: str, raw: bytes, deps: PurchasingDeps, *, source:
     once per access key (the same key again answers the first one)."""
     nfe = nfe_in.read(raw)
     first = deps.repo.invoice_id_by_access_key(tenant_id, nfe.access_key)
+    summary = None
     if first is not None:
-        return Intake(deps.repo.get_invoice(tenant_id, first), created=False)
+        existing = deps.repo.get_invoice(tenant_id, first)
+        if existing.status != "summary":
+            return Intake(existing, created=False)
+        summary = existing  # the distribution's summary, now with its full document
     tenant_cnpj = deps.tenant_document(tenant_id)
     if nfe.recipient_document != tenant_cnpj:
         raise NotAddressedError(f"The NF-e is addressed to {nfe.recipient_document or 'nobody'}, not to the "
@@ -210,9 +222,17 @@ def receive_invoice(tenant_id: str, raw: bytes, deps: PurchasingDeps, *, source:
         lines=lines, totals=nfe.totals, installments=nfe.installments, installments_stated=nfe.installments_stated,
         authorization_protocol=nfe.protocol, source="dfe" if source == "dfe" else "upload", signer=nfe.signer,
         received_at=now, updated_at=now)
+    if summary is not None:
+        invoice = invoice.model_copy(update={
+            "id": summary.id, "status": next_status(INBOUND_TRANSITIONS, "inbound invoice", summary.status, "download"),
+            "manifestation": summary.manifestation, "received_at": summary.received_at,
+            "version": summary.version + 1})
     deps.documents.put(tenant_id, invoice.id, XML_NAME, raw, "application/xml")  # before the item: never dangling
     uow = UnitOfWork()
-    deps.repo.stage_new_invoice(uow, tenant_id, invoice, on_duplicate=_duplicate)
+    if summary is not None:
+        deps.repo.stage_invoice_update(uow, tenant_id, invoice, summary.version, on_fail=_duplicate)
+    else:
+        deps.repo.stage_new_invoice(uow, tenant_id, invoice, on_duplicate=_duplicate)
     stage_event(uow, deps.events.make(tenant_id, "inbound_invoice.received", inbound_event_data(invoice)))
     try:
         uow.commit()
@@ -519,3 +539,183 @@ def reject_invoice(tenant_id: str, invoice_id: str, reason: str, unknown: bool, 
     return _transition(tenant_id, invoice_id, "reject", lambda now: {
         "rejection": Rejection(reason=reason, event_type=event_type, rejected_at=now),
         "manifestation": manifestation}, "inbound_invoice.rejected", inbound_event_data, deps)
+
+
+# The DF-e inbox: documents addressed to the tenant, from the fiscal authority's distribution
+MAX_CALLS = 20  # a run's queries at most (50 documents each); the next run goes on from ultNSU
+LEASE = 300  # seconds one sync holds its root's cursor
+AWARENESS = "210210"
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    cstat: str
+    reason: str
+    queries: int
+    documents: int
+    received: int
+    summaries: int
+    last_nsu: str
+    max_nsu: str
+    next_query_at: str | None
+
+
+def sync_inbox(tenant_id: str, deps: PurchasingDeps) -> SyncResult:
+    """`POST /v1/inbound-invoices/sync` and the hourly schedule: continue the tenant's CNPJ root from its
+    last NSU until nothing is new; never ask while the hour after 137, `ultNSU == maxNSU` or 656 runs (429
+    `rate_limited` with Retry-After, no query made); summaries get the automatic ciência (210210), full
+    documents are taken in as uploads are (deduplicated by access key)."""
+    from datetime import datetime, timedelta
+
+    from chalicelib.platform.config import get_settings
+    from chalicelib.platform.errors import RateLimitedError
+
+    now = deps.clock.now()
+    root = deps.tenant_document(tenant_id)[:8]
+    cursor = deps.repo.cursor(tenant_id, root)
+    for limit in (cursor.next_query_at, cursor.leased_until):
+        if limit and now < datetime.fromisoformat(limit):
+            wait = int((datetime.fromisoformat(limit) - now).total_seconds()) + 1
+            raise RateLimitedError(f"The fiscal authority allows the next query at {limit} (NT 2014.002: an hour "
+                                   "after nothing new).", headers={"Retry-After": str(wait)})
+    leased = cursor.model_copy(update={"leased_until": rfc3339(now + timedelta(seconds=LEASE)),
+                                       "version": cursor.version + 1})
+    if not deps.repo.save_cursor(tenant_id, leased, cursor.version):
+        raise RateLimitedError("A sync of this CNPJ is under way.", headers={"Retry-After": "30"})
+    cursor, counts, answer = leased, {"documents": 0, "received": 0, "summaries": 0}, None
+    queries = 0
+    try:
+        while queries < MAX_CALLS:
+            queries += 1
+            answer = deps.distribute(tenant_id, cursor.last_nsu)
+            at = rfc3339(deps.clock.now())
+            update: dict[str, Any] = {"last_cstat": answer.cstat, "last_query_at": at}
+            if answer.cstat == "138":
+                for document in answer.documents:
+                    _take(tenant_id, document, counts, deps)
+                update |= {"last_nsu": answer.last_nsu, "max_nsu": answer.max_nsu}
+            elif answer.last_nsu:  # 137 and 656 say where the sequence is: adopt it (OCA's l10n_br_fiscal_dfe)
+                update |= {"last_nsu": max(answer.last_nsu, cursor.last_nsu), "max_nsu": answer.max_nsu or cursor.max_nsu}
+            done = answer.cstat != "138" or not answer.documents or answer.last_nsu >= answer.max_nsu
+            if done:
+                wait = get_settings().dfe_wait_seconds  # the hour after 137, ultNSU == maxNSU or 656 (NT 2014.002)
+                update["next_query_at"] = rfc3339(deps.clock.now() + timedelta(seconds=wait))
+            cursor = _saved(tenant_id, cursor, update, deps)
+            if done:
+                break
+    finally:
+        _saved(tenant_id, cursor, {"leased_until": None}, deps)
+    _ciencia_pending(tenant_id, deps)
+    assert answer is not None
+    final = deps.repo.cursor(tenant_id, root)
+    return SyncResult(cstat=answer.cstat, reason=answer.reason, queries=queries, last_nsu=final.last_nsu,
+                      max_nsu=final.max_nsu, next_query_at=final.next_query_at, **counts)
+
+
+def _saved(tenant_id: str, cursor: DfeCursor, update: dict[str, Any], deps: PurchasingDeps) -> DfeCursor:
+    moved = cursor.model_copy(update={**update, "version": cursor.version + 1})
+    if not deps.repo.save_cursor(tenant_id, moved, cursor.version):
+        raise ConflictError("The DF-e cursor moved under this sync; retry.")
+    return moved
+
+
+def _take(tenant_id: str, document: Any, counts: dict[str, int], deps: PurchasingDeps) -> None:
+    """One distributed document: a summary (resNFe) becomes an inbound invoice in `summary`; a full one
+    (procNFe) is taken in like an upload; events (resEvento, procEventoNFe) are not kept yet. A document
+    that cannot be read is logged and skipped: it never stops the sequence."""
+    from chalicelib.platform.observability import logger
+
+    counts["documents"] += 1
+    try:
+        if document.kind == "resNFe":
+            if _receive_summary(tenant_id, document.xml, deps):
+                counts["summaries"] += 1
+        elif document.kind in ("procNFe", "nfeProc"):
+            if receive_invoice(tenant_id, document.xml, deps, source="dfe").created:
+                counts["received"] += 1
+    except AppError as exc:
+        logger.warning("a distributed document was not taken in", extra={
+            "nsu": document.nsu, "schema": document.schema, "error": exc.detail})
+
+
+def _receive_summary(tenant_id: str, xml: bytes, deps: PurchasingDeps) -> bool:
+    from chalicelib.invoicing.chave import parse_chave
+    from chalicelib.invoicing.dfe import read_summary
+
+    fields = read_summary(xml)
+    access_key = fields.get("chNFe", "")
+    if deps.repo.invoice_id_by_access_key(tenant_id, access_key) is not None or fields.get("cSitNFe") != "1":
+        return False  # known already, or denied/cancelled: nothing to take in
+    key = parse_chave(access_key)
+    emitter = Emitter(document=fields.get("CNPJ") or fields.get("CPF", ""), name=fields.get("xNome", "")[:60] or "?",
+                      state_registration=fields.get("IE") or None)
+    now = rfc3339(deps.clock.now())
+    from chalicelib.purchasing.model import InboundTotals
+
+    total = nfe_in._cents(fields.get("vNF"), "vNF")
+    invoice = InboundInvoice(
+        id=deps.ids.new("nfi"), access_key=access_key, number=int(key.nnf), series=int(key.serie), model=key.mod,
+        environment="producao" if deps.tenant_environment(tenant_id) == "producao" else "homologacao",
+        issued_at=fields.get("dhEmi", now), supplier_id=_supplier_for(tenant_id, emitter, deps), emitter=emitter,
+        nature="", lines=[], totals=InboundTotals(products_cents=0, total_cents=total), installments=[],
+        installments_stated=False, authorization_protocol=fields.get("nProt") or None, status="summary",
+        source="dfe", received_at=now, updated_at=now)
+    uow = UnitOfWork()
+    deps.repo.stage_new_invoice(uow, tenant_id, invoice, on_duplicate=_duplicate)
+    stage_event(uow, deps.events.make(tenant_id, "inbound_invoice.summary", inbound_event_data(invoice)))
+    try:
+        uow.commit()
+    except _Duplicate:
+        return False
+    return True
+
+
+def _ciencia_pending(tenant_id: str, deps: PurchasingDeps) -> None:
+    """Every summary without a registered ciência gets one (210210), so its full document comes next."""
+    from chalicelib.platform.pagination import every
+
+    for invoice in list(every(lambda cursor: deps.repo.list_invoices(tenant_id, "summary", None, 100, cursor))):
+        if invoice.manifestation is not None and invoice.manifestation.status == "registered":
+            continue
+        manifestation = _manifest(tenant_id, invoice, AWARENESS, None, deps)
+
+        def attempt(invoice_id: str = invoice.id, m: Manifestation = manifestation) -> InboundInvoice:
+            current = deps.repo.get_invoice(tenant_id, invoice_id)
+            updated = current.model_copy(update={"manifestation": m, "version": current.version + 1})
+            uow = UnitOfWork()
+            deps.repo.stage_invoice_update(uow, tenant_id, updated, current.version, on_fail=_lost)
+            uow.commit()
+            return updated
+
+        retry_lost_races(attempt, retry_on=(_LostRace,), attempts=10, what="inbound invoice")
+
+
+def run_hourly(deps: PurchasingDeps) -> dict[str, int]:
+    """The hourly schedule: each tenant's inbox synced when its cursor allows (the others are skipped, no
+    query made); one tenant's failure does not stop the others."""
+    from chalicelib.platform.errors import RateLimitedError
+    from chalicelib.platform.observability import logger
+
+    counts = {"synced": 0, "waiting": 0, "failed": 0}
+    for tenant_id in deps.tenant_ids():
+        try:
+            sync_inbox(tenant_id, deps)
+            counts["synced"] += 1
+        except RateLimitedError:
+            counts["waiting"] += 1
+        except AppError as exc:
+            counts["failed"] += 1
+            logger.warning("a tenant's DF-e sync failed", extra={"tenant_id": tenant_id, "error": exc.detail})
+    return counts
+
+
+def sandbox_deposit(tenant_id: str, raw: bytes, deps: PurchasingDeps) -> dict[str, str]:
+    """`POST /v1/sandbox/inbound-invoices`: a supplier's NF-e, checked like an upload and addressed to the
+    tenant, put at the local fiscal authority for the next sync."""
+    nfe = nfe_in.read(raw)
+    tenant_cnpj = deps.tenant_document(tenant_id)
+    if nfe.recipient_document != tenant_cnpj:
+        raise NotAddressedError(f"The NF-e is addressed to {nfe.recipient_document or 'nobody'}, not to the "
+                                f"tenant's CNPJ {tenant_cnpj}.", [FieldError("dest.CNPJ", "is not the tenant's CNPJ")])
+    access_key, nsu = deps.deposit(tenant_id, raw)
+    return {"access_key": access_key, "nsu": nsu or None}  # type: ignore[dict-item]

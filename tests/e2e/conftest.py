@@ -55,7 +55,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data = tmp_path_factory.mktemp("stack")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_NAME", "RETAGUARDA_"))}
-    env.update({"ADMIN_API_KEY": "e2e-admin-key", "PYTHONUNBUFFERED": "1", "LOCAL_SCHEDULES": "payables-daily=2"})
+    env.update({"ADMIN_API_KEY": "e2e-admin-key", "PYTHONUNBUFFERED": "1", "LOCAL_SCHEDULES": "payables-daily=2",
+                "DFE_WAIT_SECONDS": "3"})
     log = data / "stack.log"
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "local.run", "--port", str(port), "--data-dir", str(data),

@@ -221,7 +221,7 @@ def test_the_adapter_implements_the_whole_fiscal_authority_port() -> None:
     from chalicelib.invoicing.authority import FiscalAuthority
 
     port = {name for name in vars(FiscalAuthority) if not name.startswith("_")}
-    assert port == {"authorize", "register_event", "void_numbers", "consult", "manifest"}
+    assert port == {"authorize", "register_event", "void_numbers", "consult", "manifest", "distribute"}
     for implementation in (SefazAuthority, LocalAuthority):
         assert port <= set(vars(implementation)), implementation
 
@@ -468,6 +468,10 @@ def test_the_fake_transport_fails_loudly_on_a_call_it_does_not_know() -> None:
     ("retEnvEvento_110110_135_cce.xml", "retEnvEvento", "nfe_evento_cce/schemas/v1_0/retEnvCCe_v1.00.xsd"),
     ("retConsSitNFe_100_autorizado.xml", "retConsSitNFe", "nfe/schemas/v4_0/retConsSitNFe_v4.00.xsd"),
     ("retConsSitNFe_217_nao_consta.xml", "retConsSitNFe", "nfe/schemas/v4_0/retConsSitNFe_v4.00.xsd"),
+    *[(f.name, "retDistDFeInt", "nfe_dist_dfe/schemas/v1_0/retDistDFeInt_v1.01.xsd")
+      for f in FIXTURES.glob("retDistDFeInt_*.xml")],
+    ("retEnvEvento_210200_135_confirmacao.xml", "retEnvEvento",
+     "nfe_evento_mde/schemas/v1_0/retEnvConfRecebto_v1.00.xsd"),
 ])
 def test_each_recorded_answer_validates_against_sefazs_return_schema(name: str, root: str, xsd: str) -> None:
     (doc,) = etree.fromstring(fixture(name)).iter(f"{{{NFE}}}{root}")

@@ -48,3 +48,35 @@ def test_an_operation_not_performed_carries_its_reason_and_a_repeat_reads_573():
 def test_only_md_e_events_are_sent():
     with pytest.raises(InvalidRequestError):
         adapter(FakeTransport()).manifest("11222333000181", KEY, "110111", None, "homologacao")
+
+
+def test_the_distribution_continues_from_the_last_nsu_and_opens_each_document():
+    from chalicelib.invoicing.dfe import read_summary
+    from chalicelib.invoicing.sefaz import AN_DISTRIBUICAO, DISTRIBUICAO
+
+    url = AN_DISTRIBUICAO["homologacao"]
+    transport = FakeTransport({(url, DISTRIBUICAO.soap_action): [fixture("retDistDFeInt_138_documentos.xml")]})
+    answer = adapter(transport, uf="RJ").distribute("11222333000181", "homologacao", "40")
+    assert (answer.cstat, answer.last_nsu, answer.max_nsu) == ("138", "000000000000042", "000000000000050")
+    assert [(d.nsu, d.kind) for d in answer.documents] == [("000000000000041", "resNFe"), ("000000000000042", "procNFe")]
+    assert read_summary(answer.documents[0].xml)["chNFe"] == KEY and answer.documents[1].xml.startswith(b"<?xml")
+    envelope = etree.fromstring(transport.calls[0][2])
+    request = envelope.find(".//n:distDFeInt", NS)
+    schema = etree.XMLSchema(etree.parse(str(Path(nfelib.__file__).parent / "nfe_dist_dfe" / "schemas" / "v1_0"
+                                              / "distDFeInt_v1.01.xsd")))
+    assert schema.validate(request), schema.error_log
+    assert (request.findtext("n:cUFAutor", namespaces=NS), request.findtext("n:distNSU/n:ultNSU", namespaces=NS)) == (
+        "33", "000000000000040")
+    assert envelope.find(".//{http://www.portalfiscal.inf.br/nfe/wsdl/NFeDistribuicaoDFe}nfeDistDFeInteresse") \
+        is not None
+
+
+@pytest.mark.parametrize("name, cstat", [("retDistDFeInt_137_nenhum.xml", "137"),
+                                         ("retDistDFeInt_656_consumo_indevido.xml", "656")])
+def test_nothing_new_and_misuse_say_where_the_sequence_is(name, cstat):
+    from chalicelib.invoicing.sefaz import AN_DISTRIBUICAO, DISTRIBUICAO
+
+    url = AN_DISTRIBUICAO["producao"]
+    transport = FakeTransport({(url, DISTRIBUICAO.soap_action): [fixture(name)]})
+    answer = adapter(transport).distribute("11222333000181", "producao", "50")
+    assert (answer.cstat, answer.last_nsu, answer.documents) == (cstat, "000000000000050", [])
