@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -445,6 +446,7 @@ class Container:
         from chalicelib.catalog import service as catalog
         from chalicelib.invoicing.documents import S3DocumentStore
         from chalicelib.payables import service as bills
+        from chalicelib.platform.pagination import every
         from chalicelib.purchasing.repository import DynamoPurchasingRepository
         from chalicelib.purchasing.service import PurchasingDeps
         from chalicelib.stock import service as stock
@@ -479,7 +481,32 @@ class Container:
                 tenant_id, access_key, event_type, justification),
             distribute=self._distribute, deposit=self._deposit,
             tenant_environment=lambda tenant_id: self.tenant(tenant_id).settings.invoicing.environment,
-            tenant_ids=self.tenant_ids)
+            tenant_ids=self.tenant_ids,
+            all_products=lambda tenant_id: every(
+                lambda cursor: self.catalog_repository.list_products(tenant_id, 100, cursor)),
+            levels=lambda tenant_id, skus: {sku: level.available for sku, level in
+                                            self.stock_repository.get_levels(tenant_id, skus).items()},
+            shipped_since=self._shipped_since, lead_time=self._lead_time)
+
+    def _shipped_since(self, tenant_id: str, sku: str, since: datetime) -> int:
+        """Units of a SKU shipped since `since` (its movements, newest first, read back to that instant)."""
+        from chalicelib.platform.pagination import every
+
+        shipped = 0
+        for movement in every(lambda cursor: self.stock_repository.list_movements(tenant_id, sku, 100, cursor)):
+            if datetime.fromisoformat(movement.created_at) < since:
+                break
+            if movement.type == "shipment":
+                shipped -= movement.quantity
+        return shipped
+
+    def _lead_time(self, tenant_id: str, supplier_id: str) -> int | None:
+        from chalicelib.platform.errors import NotFoundError
+
+        try:
+            return self.catalog_repository.get_supplier(tenant_id, supplier_id).lead_time_days
+        except NotFoundError:
+            return None
 
     def _distribute(self, tenant_id: str, last_nsu: str) -> Distribution:
         tenant = self.tenant(tenant_id)

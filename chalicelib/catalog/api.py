@@ -102,14 +102,20 @@ class CustomerQuery(ListQuery):
 
 class CreateSupplierRequest(_NewParty):
     address: Address | None = None
+    lead_time_days: int | None = Field(default=None, ge=0, le=365, description=(
+        "Days from order to delivery: the reorder suggestions cover it (default 7 when unknown)."))
 
 
 class UpdateSupplierRequest(_PartyPatch):
     """Every field optional; what is sent replaces the current value (null clears an optional one)."""
 
+    lead_time_days: int | None = Field(default=None, ge=0, le=365, description=(
+        "Days from order to delivery: the reorder suggestions cover it (default 7 when unknown)."))
+
 
 class SupplierResponse(_PartyResponse):
     address: Address | None
+    lead_time_days: int | None
     created_at: str
     updated_at: str
 

@@ -72,6 +72,7 @@ class Supplier(Party):
     """Who the tenant buys from: a party like a customer (its document unique among the suppliers)."""
 
     address: Address | None = None  # an NF-e's emitter always has one; a hand-made supplier may not yet
+    lead_time_days: int | None = Field(default=None, ge=0, le=365)  # order to delivery (reorder suggestions)
     created_at: str
     updated_at: str
     version: int = 1

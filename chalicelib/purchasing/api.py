@@ -380,3 +380,34 @@ def get_inbound_invoice_xml(call: Call[PurchasingDeps], invoice_id: str) -> Resu
     """The supplier's NF-e XML, as received"""
     return Result(service.invoice_xml(call.tenant_id, invoice_id, call.deps).decode("utf-8"),
                   content_type="application/xml")
+
+
+class SuggestionResponse(BaseModel):
+    sku: str
+    name: str
+    available: int
+    min_stock: int
+    on_order: int = Field(description="Still to come on open purchase orders.")
+    daily_sales: float = Field(description="Units shipped a day over the last 30 days.")
+    days_of_cover: float | None = Field(description="(available + on order) ÷ daily sales; null with no sales.")
+    supplier_id: str | None = Field(description="Where the SKU came from last (its last accepted NF-e).")
+    lead_time_days: int = Field(description="The supplier's `lead_time_days`, else 7.")
+    reason: Literal["below_min_stock", "runs_out_within_lead_time"]
+    suggested_quantity: int = Field(description=(
+        "min_stock + daily sales × (lead time + 30 days), less what is available and on order."))
+    unit_cost_cents: int | None = Field(description="What it cost per unit last time.")
+
+
+class SuggestionListResponse(BaseModel):
+    data: list[SuggestionResponse]
+
+
+@api.route_spec("/v1/purchasing/suggestions", scope="purchasing:read", response=SuggestionListResponse)
+def purchasing_suggestions(call: Call[PurchasingDeps]) -> Result:
+    """SKUs to reorder, most urgent first
+    A SKU whose stock and what is on order fall below its `min_stock`, or would run out within its supplier's
+    lead time at the last 30 days' shipments, with the quantity to order (lead time plus 30 days of sales on
+    top of `min_stock`), its last supplier and unit cost."""
+    from dataclasses import asdict
+
+    return Result({"data": [asdict(s) for s in service.suggestions(call.tenant_id, call.deps)]})

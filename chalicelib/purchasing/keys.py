@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from chalicelib.platform.keys import Key, claim, tenant_index, tenant_item
 
-claim("purchasing", "PO#", "#POSTATUS#", "NFI#", "NFIKEY#", "#NFISTATUS#", "SUPITEM#", "DFECUR#")
+claim("purchasing", "PO#", "#POSTATUS#", "NFI#", "NFIKEY#", "#NFISTATUS#", "SUPITEM#", "DFECUR#", "SKUSRC#")
 
 
 def purchase_order(tenant_id: str, order_id: str) -> Key:
@@ -48,3 +48,8 @@ def supplier_item(tenant_id: str, supplier_id: str, supplier_code: str) -> Key:
 def dfe_cursor(tenant_id: str, cnpj_root: str) -> Key:
     """The tenant's NSU cursor of the Ambiente Nacional's distribution, one per CNPJ root."""
     return tenant_item(tenant_id, "DFECUR#", cnpj_root)
+
+
+def sku_source(tenant_id: str, sku: str) -> Key:
+    """Where a SKU came from last: its supplier and unit cost (reorder suggestions)."""
+    return tenant_item(tenant_id, "SKUSRC#", sku)

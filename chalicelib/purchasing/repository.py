@@ -28,6 +28,13 @@ class AccessKeyRecord(BaseRecord):
     invoice_id = UnicodeAttribute()
 
 
+class SourceRecord(BaseRecord):
+    sku = UnicodeAttribute()
+    supplier_id = UnicodeAttribute()
+    unit_cost_cents = NumberAttribute()
+    received_at = UnicodeAttribute()
+
+
 class CursorRecord(BaseRecord):
     doc = JSONAttribute()
     version = NumberAttribute()
@@ -123,6 +130,17 @@ class DynamoPurchasingRepository:
                       factor: Decimal) -> None:
         uow.put(SupplierItemRecord.at(keys.supplier_item(tenant_id, supplier_id, code), kind="supplier_item",
                                       sku=sku, factor=str(factor), supplier_code=code))
+
+    # Where each SKU came from last
+    def stage_source(self, uow: UnitOfWork, tenant_id: str, sku: str, supplier_id: str, unit_cost_cents: int,
+                     received_at: str) -> None:
+        uow.put(SourceRecord.at(keys.sku_source(tenant_id, sku), kind="sku_source", sku=sku, supplier_id=supplier_id,
+                                unit_cost_cents=unit_cost_cents, received_at=received_at))
+
+    def sources(self, tenant_id: str, skus: Iterable[str]) -> dict[str, tuple[str, int]]:
+        """SKU → (its last supplier, the unit cost it came at)."""
+        wanted = [keys.sku_source(tenant_id, sku) for sku in skus]
+        return {str(r.sku): (str(r.supplier_id), int(r.unit_cost_cents)) for r in batch_get(SourceRecord, wanted)}
 
     # The DF-e cursor
     def cursor(self, tenant_id: str, root: str) -> DfeCursor:

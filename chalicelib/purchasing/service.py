@@ -3,9 +3,10 @@ key, addressed to the tenant, its supplier found or registered, its lines matche
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
@@ -76,6 +77,9 @@ class PurchasingRepository(Protocol):
     def learned(self, tenant_id: str, supplier_id: str, codes: Iterable[str]) -> dict[str, tuple[str, Decimal]]: ...
     def stage_learned(self, uow: UnitOfWork, tenant_id: str, supplier_id: str, code: str, sku: str,
                       factor: Decimal) -> None: ...
+    def stage_source(self, uow: UnitOfWork, tenant_id: str, sku: str, supplier_id: str, unit_cost_cents: int,
+                     received_at: str) -> None: ...
+    def sources(self, tenant_id: str, skus: Iterable[str]) -> dict[str, tuple[str, int]]: ...
     def cursor(self, tenant_id: str, root: str) -> DfeCursor: ...
     def save_cursor(self, tenant_id: str, cursor: DfeCursor, expected_version: int) -> bool: ...
 
@@ -111,6 +115,10 @@ class PurchasingDeps:
     deposit: Callable[[str, bytes], tuple[str, str]]  # the sandbox: a supplier NF-e at the local authority
     tenant_environment: Callable[[str], str]  # homologacao | producao
     tenant_ids: Callable[[], Iterator[str]]  # every tenant (the hourly schedule)
+    all_products: Callable[[str], Iterator[Product]]  # the catalog, every product (reorder suggestions)
+    levels: Callable[[str, list[str]], dict[str, int]]  # stock: available per SKU (all warehouses)
+    shipped_since: Callable[[str, str, datetime], int]  # stock: units of a SKU shipped since an instant
+    lead_time: Callable[[str, str], int | None]  # the supplier's lead time in days, if stated
 
 
 class _LostRace(Exception):
@@ -421,7 +429,8 @@ def steps(invoice: InboundInvoice) -> list[str]:
     """The saga's steps for an accepted invoice, in order."""
     assert invoice.acceptance is not None
     chunks = range(0, len(invoice.acceptance.lines), STOCK_CHUNK)
-    return [*(f"stock:{n // STOCK_CHUNK}" for n in chunks), "payables", "purchase_order", "learned", "manifest"]
+    return [*(f"stock:{n // STOCK_CHUNK}" for n in chunks), "payables", "purchase_order", "learned", "sources",
+            "manifest"]
 
 
 def advance(tenant_id: str, invoice_id: str, deps: PurchasingDeps) -> InboundInvoice:
@@ -463,6 +472,10 @@ def _step(tenant_id: str, invoice_id: str, step: str, deps: PurchasingDeps) -> I
         for line, accepted in _learned_pairs(invoice, acceptance):
             deps.repo.stage_learned(uow, tenant_id, invoice.supplier_id, line.supplier_code, accepted.sku,
                                     accepted.factor)
+    elif step == "sources":
+        last: dict[str, AcceptedLine] = {line.sku: line for line in acceptance.lines}
+        for accepted in list(last.values())[:90]:
+            deps.repo.stage_source(uow, tenant_id, accepted.sku, invoice.supplier_id, accepted.unit_cost_cents, now)
     elif step == "manifest":
         changes["manifestation"] = _manifest(tenant_id, invoice, "210200", None, deps)
     updated = invoice.model_copy(update={
@@ -719,3 +732,77 @@ def sandbox_deposit(tenant_id: str, raw: bytes, deps: PurchasingDeps) -> dict[st
                                 f"tenant's CNPJ {tenant_cnpj}.", [FieldError("dest.CNPJ", "is not the tenant's CNPJ")])
     access_key, nsu = deps.deposit(tenant_id, raw)
     return {"access_key": access_key, "nsu": nsu or None}  # type: ignore[dict-item]
+
+
+# Reorder suggestions
+LOOKBACK_DAYS = 30
+DEFAULT_LEAD_TIME_DAYS = 7  # a supplier with no lead time stated
+COVER_DAYS = 30  # a suggestion buys this many days of sales beyond the lead time
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    sku: str
+    name: str
+    available: int
+    min_stock: int
+    on_order: int
+    daily_sales: float
+    days_of_cover: float | None
+    supplier_id: str | None
+    lead_time_days: int
+    reason: str
+    suggested_quantity: int
+    unit_cost_cents: int | None
+
+
+def suggestions(tenant_id: str, deps: PurchasingDeps) -> list[Suggestion]:
+    """`GET /v1/purchasing/suggestions`: the SKUs to reorder, most urgent first. A SKU is suggested when what
+    it has and has on order (open purchase orders) is below its `min_stock`, or would run out within its
+    supplier's lead time at the last 30 days' shipments; the quantity covers the lead time and 30 more days
+    of sales on top of `min_stock`, less what it has and has on order."""
+    from datetime import timedelta
+
+    from chalicelib.platform.pagination import every
+
+    now = deps.clock.now()
+    since = now - timedelta(days=LOOKBACK_DAYS)
+    products = list(deps.all_products(tenant_id))
+    levels = deps.levels(tenant_id, [p.sku for p in products])
+    on_order: dict[str, int] = {}
+    for status in ("open", "partially_received"):
+        for order in every(partial(_orders_page, tenant_id, status, deps)):
+            for line in order.lines:
+                on_order[line.sku] = on_order.get(line.sku, 0) + max(0, line.quantity - line.received_quantity)
+    sources = deps.repo.sources(tenant_id, [p.sku for p in products])
+    lead_times: dict[str, int] = {}
+    out = []
+    for product in products:
+        available = levels.get(product.sku, 0)
+        coming = on_order.get(product.sku, 0)
+        shipped = deps.shipped_since(tenant_id, product.sku, since)
+        daily = shipped / LOOKBACK_DAYS
+        source = sources.get(product.sku)
+        supplier_id = source[0] if source else None
+        if supplier_id and supplier_id not in lead_times:
+            lead_times[supplier_id] = deps.lead_time(tenant_id, supplier_id) or DEFAULT_LEAD_TIME_DAYS
+        lead = lead_times.get(supplier_id, DEFAULT_LEAD_TIME_DAYS) if supplier_id else DEFAULT_LEAD_TIME_DAYS
+        position = available + coming
+        cover = position / daily if daily > 0 else None
+        if position < product.min_stock:
+            reason = "below_min_stock"
+        elif cover is not None and cover < lead:
+            reason = "runs_out_within_lead_time"
+        else:
+            continue
+        target = product.min_stock + math.ceil(daily * (lead + COVER_DAYS))
+        out.append(Suggestion(
+            sku=product.sku, name=product.name, available=available, min_stock=product.min_stock, on_order=coming,
+            daily_sales=round(daily, 3), days_of_cover=round(cover, 1) if cover is not None else None,
+            supplier_id=supplier_id, lead_time_days=lead, reason=reason,
+            suggested_quantity=max(1, target - position), unit_cost_cents=source[1] if source else None))
+    return sorted(out, key=lambda s: (s.days_of_cover if s.days_of_cover is not None else -1.0, s.sku))
+
+
+def _orders_page(tenant_id: str, status: str, deps: PurchasingDeps, cursor: str | None) -> Page[PurchaseOrder]:
+    return deps.repo.list_orders(tenant_id, status, None, 100, cursor)

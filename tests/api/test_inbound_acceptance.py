@@ -60,7 +60,7 @@ def test_accepting_books_stock_payables_the_order_the_books_and_the_confirmation
     assert accept(http, tenant, invoice["id"], purchase_order_id=order["id"], lines=lines)[0] == 409
     run_queue(http, tenant)
     done = call(http, tenant, "GET", f"/v1/inbound-invoices/{invoice['id']}")[1]
-    assert done["acceptance"]["steps_done"] == ["stock:0", "payables", "purchase_order", "learned", "manifest"]
+    assert done["acceptance"]["steps_done"] == ["stock:0", "payables", "purchase_order", "learned", "sources", "manifest"]
     assert (done["manifestation"]["event_type"], done["manifestation"]["status"]) == ("210200", "registered")
     # Stock: once, in the tenant's units (10 boxes of 30 = 300).
     assert (level(http, tenant, "CAFE-TRAD"), level(http, tenant, "FILTRO-UN"), level(http, tenant, "CANECA")) == (

@@ -118,7 +118,7 @@ def test_accepted_once_and_its_steps_done_once_under_concurrency_and_redelivery(
     outcomes = run_concurrently(6, lambda _: service.accept_invoice(tenant, invoice.id, cmd, d).status)
     assert outcomes == {"accepted": 1, "invalid_state": 5}, outcomes
     done = run_concurrently(4, lambda _: ",".join(service.advance(tenant, invoice.id, d).acceptance.steps_done))
-    assert set(done) == {"stock:0,payables,purchase_order,learned,manifest"}, done
+    assert set(done) == {"stock:0,payables,purchase_order,learned,sources,manifest"}, done
     service.advance(tenant, invoice.id, d)  # a redelivery
     levels = root().stock_repository.get_levels(tenant, ["CAFE", "FILTRO", "CANECA"])
     assert [levels[sku].on_hand for sku in ("CAFE", "FILTRO", "CANECA")] == [24, 10, 12]
