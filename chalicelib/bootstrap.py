@@ -479,7 +479,7 @@ class Container:
                     for n, part in enumerate(parts, start=1)], self.payables)],
             manifest=lambda tenant_id, access_key, event_type, justification: self._manifest(
                 tenant_id, access_key, event_type, justification),
-            distribute=self._distribute, deposit=self._deposit,
+            distribute=self._distribute, distribute_one=self._distribute_one, deposit=self._deposit,
             tenant_environment=lambda tenant_id: self.tenant(tenant_id).settings.invoicing.environment,
             tenant_ids=self.tenant_ids,
             all_products=lambda tenant_id: every(
@@ -511,6 +511,10 @@ class Container:
     def _distribute(self, tenant_id: str, last_nsu: str) -> Distribution:
         tenant = self.tenant(tenant_id)
         return self.fiscal_authority(tenant).distribute(tenant.cnpj, tenant.settings.invoicing.environment, last_nsu)
+
+    def _distribute_one(self, tenant_id: str, nsu: str) -> Distribution:
+        tenant = self.tenant(tenant_id)
+        return self.fiscal_authority(tenant).distribute_one(tenant.cnpj, tenant.settings.invoicing.environment, nsu)
 
     def _deposit(self, tenant_id: str, xml: bytes) -> tuple[str, str]:
         """The sandbox's supplier NF-e, at the local authority (whatever the tenant's authority)."""

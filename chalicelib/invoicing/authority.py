@@ -75,6 +75,10 @@ class FiscalAuthority(Protocol):
         none (137) or consumo indevido (656), with the answer's ultNSU and maxNSU."""
         ...
 
+    def distribute_one(self, recipient_cnpj: str, environment: str, nsu: str) -> Distribution:
+        """NFeDistribuicaoDFe `consNSU`: the one document at `nsu` (a gap in the sequence), at most 20 an hour."""
+        ...
+
 
 class LocalAuthorityRecord(BaseRecord):
     access_key = UnicodeAttribute()
@@ -249,6 +253,9 @@ class LocalAuthority:
 
     def distribute(self, recipient_cnpj: str, environment: str, last_nsu: str) -> Distribution:
         return LocalBox(self._now()).distribute(recipient_cnpj[:8], last_nsu)
+
+    def distribute_one(self, recipient_cnpj: str, environment: str, nsu: str) -> Distribution:
+        return LocalBox(self._now()).one(recipient_cnpj[:8], nsu)
 
     def deposit(self, recipient_cnpj: str, xml: bytes) -> tuple[str, str]:
         """The sandbox's supplier NF-e (`NFe`, authorized here, or `nfeProc`) put in the recipient's box:

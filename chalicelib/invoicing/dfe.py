@@ -25,6 +25,7 @@ NFE_NS = "http://www.portalfiscal.inf.br/nfe"
 NOTHING_NEW, FOUND, MISUSE = codes.NENHUM_DOCUMENTO, codes.DOCUMENTO_LOCALIZADO, codes.CONSUMO_INDEVIDO
 TEXTS = {NOTHING_NEW: codes.TEXTS[NOTHING_NEW], FOUND: codes.TEXTS[FOUND], MISUSE: codes.rejection(MISUSE)}
 PAGE = 50
+SINGLE_PER_HOUR = 20  # consNSU / consChNFe queries an hour
 
 
 def _quiet() -> timedelta:
@@ -100,6 +101,8 @@ class BoxRecord(BaseRecord):
     quiet_until = UnicodeAttribute(null=True)
     blocked_until = UnicodeAttribute(null=True)
     released = UnicodeAttribute(null=True)
+    single_hour = UnicodeAttribute(null=True)  # consNSU: the hour being counted, and how many were asked in it
+    single_count = NumberAttribute(null=True)
 
 
 def _box(root: str, sort: str) -> Key:
@@ -168,5 +171,27 @@ class LocalBox:
             return Distribution(NOTHING_NEW, TEXTS[NOTHING_NEW], maximum, maximum, now)
         return Distribution(FOUND, TEXTS[FOUND], last, maximum, now, documents)
 
-
-__all__ = ["DistributedDocument", "Distribution", "LocalBox", "codes"]
+    def one(self, recipient_root: str, wanted: str) -> Distribution:
+        """consNSU: the document at one NSU (137 when there is none for this root); the 21st in an hour is 656."""
+        now = self._now
+        hour = now.strftime("%Y-%m-%dT%H")
+        counter = BoxRecord.at(_box(recipient_root, "SINGLE"), kind="local_dfe")
+        try:
+            counter.update(actions=[BoxRecord.single_count.add(1)], condition=BoxRecord.single_hour == hour)
+        except UpdateError:
+            counter = BoxRecord.at(_box(recipient_root, "SINGLE"), kind="local_dfe", single_hour=hour, single_count=1)
+            counter.save()
+        try:
+            state = BoxRecord.get(_box(recipient_root, "MAX").pk, "MAX", consistent_read=True)
+            maximum = nsu(int(state.max_nsu or 0))
+        except BoxRecord.DoesNotExist:
+            maximum = nsu(0)
+        if int(counter.single_count or 0) > SINGLE_PER_HOUR:
+            return Distribution(MISUSE, TEXTS[MISUSE], wanted, maximum, now)
+        key = _box(recipient_root, f"NSU#{nsu(int(wanted or 0))}")
+        try:
+            row = BoxRecord.get(key.pk, key.sk, consistent_read=True)
+        except BoxRecord.DoesNotExist:
+            return Distribution(NOTHING_NEW, TEXTS[NOTHING_NEW], wanted, maximum, now)
+        return Distribution(FOUND, TEXTS[FOUND], wanted, maximum, now,
+                            [DistributedDocument(row.sk.removeprefix("NSU#"), str(row.schema), (row.xml or "").encode())])

@@ -212,13 +212,15 @@ AN_DISTRIBUICAO: Mapping[str, str] = {
 }
 
 
-def _dist_dfe_int(tp_amb: str, uf_code: str, cnpj: str, last_nsu: str) -> bytes:
-    """distDFeInt v1.01 (`distNSU/ultNSU`: continue from the last NSU) in nfelib's nfe_dist_dfe bindings."""
+def _dist_dfe_int(tp_amb: str, uf_code: str, cnpj: str, last_nsu: str | None, one: str | None = None) -> bytes:
+    """distDFeInt v1.01 in nfelib's nfe_dist_dfe bindings: `distNSU/ultNSU` (continue from the last NSU) or
+    `consNSU/NSU` (one document, to fill a gap)."""
     from nfelib.nfe_dist_dfe.bindings import v1_0 as DIST
 
+    choice: dict[str, object] = {"consNSU": DIST.DistDfeInt.ConsNsu(NSU=f"{int(one):015d}")} if one is not None \
+        else {"distNSU": DIST.DistDfeInt.DistNsu(ultNSU=f"{int(last_nsu or 0):015d}")}
     return _render(DIST.DistDfeInt(tpAmb=DIST.Tamb(tp_amb), cUFAutor=DIST.TcodUfIbge(uf_code), CNPJ=cnpj,
-                                   distNSU=DIST.DistDfeInt.DistNsu(ultNSU=f"{int(last_nsu or 0):015d}"),
-                                   versao=DIST.TverDistDfe.VALUE_1_01))
+                                   versao=DIST.TverDistDfe.VALUE_1_01, **choice))
 
 
 def distribution_envelope(body: bytes) -> bytes:
@@ -579,8 +581,15 @@ class SefazAuthority:
 
     # Distribuição DF-e
     def distribute(self, recipient_cnpj: str, environment: str, last_nsu: str) -> Distribution:
+        return self._distribution(environment, _dist_dfe_int(TP_AMB[environment], UF_CODES[self._uf],
+                                                             recipient_cnpj, last_nsu))
+
+    def distribute_one(self, recipient_cnpj: str, environment: str, nsu: str) -> Distribution:
+        return self._distribution(environment, _dist_dfe_int(TP_AMB[environment], UF_CODES[self._uf],
+                                                             recipient_cnpj, None, one=nsu))
+
+    def _distribution(self, environment: str, body: bytes) -> Distribution:
         key = self._key()
-        body = _dist_dfe_int(TP_AMB[environment], UF_CODES[self._uf], recipient_cnpj, last_nsu)
         raw = self._transport.post(AN_DISTRIBUICAO[environment], DISTRIBUICAO.soap_action,
                                    distribution_envelope(body), key)
         answer = _answer_root(raw, "retDistDFeInt")

@@ -207,4 +207,7 @@ class DfeCursor(Strict):
     last_query_at: str | None = None
     next_query_at: str | None = None  # after 137, ultNSU == maxNSU or 656: an hour later
     leased_until: str | None = None  # one query at a time per root
+    gaps: list[str] = Field(default_factory=list)  # NSUs skipped in the sequence, to ask one by one (consNSU)
+    single_hour: str | None = None  # consNSU: at most 20 an hour
+    single_count: int = 0
     version: int = 0  # 0: never stored

@@ -112,6 +112,7 @@ class PurchasingDeps:
     # the recipient's MD-e event through the tenant's fiscal authority: (tenant, access key, tpEvento, xJust)
     manifest: Callable[[str, str, str, str | None], AuthorityAnswer]
     distribute: Callable[[str, str], Distribution]  # the distribution after an NSU, for the tenant's CNPJ root
+    distribute_one: Callable[[str, str], Distribution]  # the document at one NSU (consNSU, a gap)
     deposit: Callable[[str, bytes], tuple[str, str]]  # the sandbox: a supplier NF-e at the local authority
     tenant_environment: Callable[[str], str]  # homologacao | producao
     tenant_ids: Callable[[], Iterator[str]]  # every tenant (the hourly schedule)
@@ -606,7 +607,8 @@ def sync_inbox(tenant_id: str, deps: PurchasingDeps) -> SyncResult:
             if answer.cstat == "138":
                 for document in answer.documents:
                     _take(tenant_id, document, counts, deps)
-                update |= {"last_nsu": answer.last_nsu, "max_nsu": answer.max_nsu}
+                update |= {"last_nsu": answer.last_nsu, "max_nsu": answer.max_nsu,
+                           "gaps": (cursor.gaps + gaps_in(cursor.last_nsu, answer.documents))[-MAX_GAPS:]}
             elif answer.last_nsu:  # 137 and 656 say where the sequence is: adopt it (OCA's l10n_br_fiscal_dfe)
                 update |= {"last_nsu": max(answer.last_nsu, cursor.last_nsu), "max_nsu": answer.max_nsu or cursor.max_nsu}
             done = answer.cstat != "138" or not answer.documents or answer.last_nsu >= answer.max_nsu
@@ -616,6 +618,8 @@ def sync_inbox(tenant_id: str, deps: PurchasingDeps) -> SyncResult:
             cursor = _saved(tenant_id, cursor, update, deps)
             if done:
                 break
+        if answer is not None and answer.cstat != "656":
+            cursor = _fill_gaps(tenant_id, cursor, counts, deps)
     finally:
         _saved(tenant_id, cursor, {"leased_until": None}, deps)
     _ciencia_pending(tenant_id, deps)
@@ -623,6 +627,45 @@ def sync_inbox(tenant_id: str, deps: PurchasingDeps) -> SyncResult:
     final = deps.repo.cursor(tenant_id, root)
     return SyncResult(cstat=answer.cstat, reason=answer.reason, queries=queries, last_nsu=final.last_nsu,
                       max_nsu=final.max_nsu, next_query_at=final.next_query_at, **counts)
+
+
+MAX_GAPS = 100
+SINGLE_PER_HOUR = 20  # consNSU queries an hour (NT 2014.002)
+
+
+def gaps_in(last_nsu: str, documents: list[Any]) -> list[str]:
+    """The NSUs a page skipped: after `last_nsu`, before each document's."""
+    missing, expected = [], int(last_nsu or 0) + 1
+    for document in documents:
+        number = int(document.nsu)
+        missing += [f"{n:015d}" for n in range(expected, min(number, expected + MAX_GAPS))]
+        expected = max(expected, number + 1)
+    return missing
+
+
+def _fill_gaps(tenant_id: str, cursor: DfeCursor, counts: dict[str, int], deps: PurchasingDeps) -> DfeCursor:
+    """Ask for each skipped NSU by itself (consNSU), at most 20 an hour; a 656 stops and waits the hour."""
+    from datetime import timedelta
+
+    from chalicelib.platform.config import get_settings
+
+    hour = deps.clock.now().strftime("%Y-%m-%dT%H")
+    used = cursor.single_count if cursor.single_hour == hour else 0
+    gaps = list(cursor.gaps)
+    for gap in list(gaps):
+        if used >= SINGLE_PER_HOUR:
+            break
+        used += 1
+        answer = deps.distribute_one(tenant_id, gap)
+        if answer.cstat == "656":
+            wait = get_settings().dfe_wait_seconds
+            return _saved(tenant_id, cursor, {"gaps": gaps, "single_hour": hour, "single_count": used,
+                                              "next_query_at": rfc3339(deps.clock.now() + timedelta(seconds=wait))},
+                          deps)
+        for document in answer.documents:
+            _take(tenant_id, document, counts, deps)
+        gaps.remove(gap)  # found, or nothing there for this root (137)
+    return _saved(tenant_id, cursor, {"gaps": gaps, "single_hour": hour, "single_count": used}, deps)
 
 
 def _saved(tenant_id: str, cursor: DfeCursor, update: dict[str, Any], deps: PurchasingDeps) -> DfeCursor:
@@ -646,9 +689,9 @@ def _take(tenant_id: str, document: Any, counts: dict[str, int], deps: Purchasin
         elif document.kind in ("procNFe", "nfeProc"):
             if receive_invoice(tenant_id, document.xml, deps, source="dfe").created:
                 counts["received"] += 1
-    except AppError as exc:
+    except Exception as exc:  # noqa: BLE001 - one unreadable document never stops the sequence
         logger.warning("a distributed document was not taken in", extra={
-            "nsu": document.nsu, "schema": document.schema, "error": exc.detail})
+            "nsu": document.nsu, "schema": document.schema, "error": getattr(exc, "detail", str(exc))[:300]})
 
 
 def _receive_summary(tenant_id: str, xml: bytes, deps: PurchasingDeps) -> bool:

@@ -63,3 +63,36 @@ def test_the_hourly_run_never_asks_inside_the_hour(store):
     assert 4 <= len(authority.asked) <= 6 and sum(a["waiting"] for a in answers) == 36 - len(authority.asked)
     cursor = root().purchasing.repo.cursor(tenant, "11222333")
     assert cursor.last_nsu == "000000000000007" and cursor.leased_until is None  # adopted from the answer
+
+
+def test_gaps_in_the_sequence_are_asked_one_by_one(store):
+    from chalicelib.invoicing.dfe import DistributedDocument, summary_of
+    from chalicelib.platform.clock import FixedClock
+    from tests.supplier_nfe import supplier_nfe, with_protocol
+
+    def summary(nnf: int) -> bytes:
+        return summary_of(with_protocol(supplier_nfe("11222333000181", nnf=nnf)))
+
+    clock = FixedClock(T0)
+    tenant = new_tenant("11222333000181")
+    page = [DistributedDocument("000000000000001", "resNFe_v1.01.xsd", summary(1)),
+            DistributedDocument("000000000000004", "resNFe_v1.01.xsd", b"<not-a-summary"),  # unreadable: skipped
+            DistributedDocument("000000000000005", "resNFe_v1.01.xsd", summary(5))]
+    singles: list[str] = []
+
+    def one(tenant_id: str, nsu: str) -> Distribution:
+        singles.append(nsu)
+        if nsu == "000000000000002":
+            return Distribution("138", "Documento localizado", nsu, "000000000000005", clock.now(),
+                                [DistributedDocument(nsu, "resNFe_v1.01.xsd", summary(2))])
+        return Distribution("137", "Nenhum documento localizado", nsu, "000000000000005", clock.now())
+
+    deps = dataclasses.replace(
+        root().purchasing, clock=clock, documents=MemoryDocuments(), distribute_one=one,
+        distribute=lambda tenant_id, last: Distribution("138", "Documento localizado", "000000000000005",
+                                                        "000000000000005", clock.now(), page))
+    result = service.sync_inbox(tenant, deps)
+    assert (result.documents, result.summaries) == (4, 3), result
+    assert singles == ["000000000000002", "000000000000003"]
+    assert root().purchasing.repo.cursor(tenant, "11222333").gaps == []
+    assert service.gaps_in("0", page) == ["000000000000002", "000000000000003"]

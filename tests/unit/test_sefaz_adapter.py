@@ -221,7 +221,8 @@ def test_the_adapter_implements_the_whole_fiscal_authority_port() -> None:
     from chalicelib.invoicing.authority import FiscalAuthority
 
     port = {name for name in vars(FiscalAuthority) if not name.startswith("_")}
-    assert port == {"authorize", "register_event", "void_numbers", "consult", "manifest", "distribute"}
+    assert port == {"authorize", "register_event", "void_numbers", "consult", "manifest", "distribute",
+                    "distribute_one"}
     for implementation in (SefazAuthority, LocalAuthority):
         assert port <= set(vars(implementation)), implementation
 

@@ -80,3 +80,17 @@ def test_nothing_new_and_misuse_say_where_the_sequence_is(name, cstat):
     transport = FakeTransport({(url, DISTRIBUICAO.soap_action): [fixture(name)]})
     answer = adapter(transport).distribute("11222333000181", "producao", "50")
     assert (answer.cstat, answer.last_nsu, answer.documents) == (cstat, "000000000000050", [])
+
+
+def test_a_gap_is_asked_by_its_nsu_alone():
+    from chalicelib.invoicing.sefaz import AN_DISTRIBUICAO, DISTRIBUICAO
+
+    url = AN_DISTRIBUICAO["homologacao"]
+    transport = FakeTransport({(url, DISTRIBUICAO.soap_action): [fixture("retDistDFeInt_137_nenhum.xml")]})
+    adapter(transport).distribute_one("11222333000181", "homologacao", "42")
+    request = etree.fromstring(transport.calls[0][2]).find(".//n:distDFeInt", NS)
+    schema = etree.XMLSchema(etree.parse(str(Path(nfelib.__file__).parent / "nfe_dist_dfe" / "schemas" / "v1_0"
+                                              / "distDFeInt_v1.01.xsd")))
+    assert schema.validate(request), schema.error_log
+    assert request.findtext("n:consNSU/n:NSU", namespaces=NS) == "000000000000042"
+    assert request.find("n:distNSU", NS) is None
