@@ -1,0 +1,1 @@
+"""Outbound webhooks (issue 17): deliveries signed by the Standard Webhooks specification."""
