@@ -8,7 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.collections.interest import next_business_day
-from chalicelib.platform.errors import FieldError, InvalidRequestError, InvalidStateError
+from chalicelib.platform.errors import FieldError, InvalidRequestError
+from chalicelib.platform.states import transition
 
 PayableStatus = Literal["open", "scheduled", "paid", "overdue", "cancelled"]
 OPEN_STATUSES = frozenset({"open", "scheduled", "overdue"})
@@ -29,11 +30,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 
 
 def next_status(status: str, action: str) -> str:
-    try:
-        return TRANSITIONS[(status, action)]
-    except KeyError:
-        raise InvalidStateError(f"Cannot {action} a payable that is {status}.",
-                                [FieldError("status", f"is {status}")]) from None
+    return transition(TRANSITIONS, status, action, "a payable")
 
 
 class Strict(BaseModel):

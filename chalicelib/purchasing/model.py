@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.platform.errors import FieldError, InvalidStateError
+from chalicelib.platform.states import transition
 
 PurchaseOrderStatus = Literal["open", "partially_received", "received", "cancelled"]
 InboundStatus = Literal["summary", "received", "accepted", "rejected"]
@@ -29,12 +29,12 @@ INBOUND_TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
-def next_status(table: dict[tuple[str, str], str], noun: str, status: str, action: str) -> str:
-    try:
-        return table[(status, action)]
-    except KeyError:
-        raise InvalidStateError(f"Cannot {action.replace('_', ' ')} a {noun} that is {status}.",
-                                [FieldError("status", f"is {status}")]) from None
+def next_order_status(status: str, action: str) -> str:
+    return transition(PO_TRANSITIONS, status, action, "a purchase order")
+
+
+def next_invoice_status(status: str, action: str) -> str:
+    return transition(INBOUND_TRANSITIONS, status, action, "an inbound invoice")
 
 
 class Strict(BaseModel):
@@ -68,8 +68,7 @@ def receive(order: PurchaseOrder, received: dict[str, int]) -> PurchaseOrder:
     lines = [line.model_copy(update={"received_quantity": line.received_quantity + received.get(line.sku, 0)})
              for line in order.lines]
     action = "receive_all" if all(line.received_quantity >= line.quantity for line in lines) else "receive_part"
-    return order.model_copy(update={"lines": lines, "status": next_status(PO_TRANSITIONS, "purchase order",
-                                                                           order.status, action)})
+    return order.model_copy(update={"lines": lines, "status": next_order_status(order.status, action)})
 
 
 class Amounts(Strict):

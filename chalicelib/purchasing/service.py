@@ -24,8 +24,6 @@ from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.pagination import Page
 from chalicelib.purchasing import nfe_in
 from chalicelib.purchasing.model import (
-    INBOUND_TRANSITIONS,
-    PO_TRANSITIONS,
     Acceptance,
     AcceptedLine,
     DfeCursor,
@@ -38,7 +36,8 @@ from chalicelib.purchasing.model import (
     PurchaseOrderLine,
     Rejection,
     inbound_event_data,
-    next_status,
+    next_invoice_status,
+    next_order_status,
     receive,
 )
 
@@ -174,7 +173,7 @@ def cancel_purchase_order(tenant_id: str, order_id: str, deps: PurchasingDeps) -
         current = deps.repo.get_order(tenant_id, order_id)
         now = rfc3339(deps.clock.now())
         updated = current.model_copy(update={
-            "status": next_status(PO_TRANSITIONS, "purchase order", current.status, "cancel"), "cancelled_at": now,
+            "status": next_order_status(current.status, "cancel"), "cancelled_at": now,
             "updated_at": now, "version": current.version + 1})
         uow = UnitOfWork()
         deps.repo.stage_order_update(uow, tenant_id, updated, current.version, on_fail=_lost)
@@ -233,7 +232,7 @@ def receive_invoice(tenant_id: str, raw: bytes, deps: PurchasingDeps, *, source:
         received_at=now, updated_at=now)
     if summary is not None:
         invoice = invoice.model_copy(update={
-            "id": summary.id, "status": next_status(INBOUND_TRANSITIONS, "inbound invoice", summary.status, "download"),
+            "id": summary.id, "status": next_invoice_status(summary.status, "download"),
             "manifestation": summary.manifestation, "received_at": summary.received_at,
             "version": summary.version + 1})
     deps.documents.put(tenant_id, invoice.id, XML_NAME, raw, "application/xml")  # before the item: never dangling
@@ -374,7 +373,7 @@ def accept_invoice(tenant_id: str, invoice_id: str, cmd: AcceptCommand, deps: Pu
     `inbound_invoice.accepted`; the purchasing consumer then does each step once (stock, payables, the
     purchase order, what was learned, the MD-e confirmation) and the ledger books it. Twice is 409."""
     invoice = deps.repo.get_invoice(tenant_id, invoice_id)
-    next_status(INBOUND_TRANSITIONS, "inbound invoice", invoice.status, "accept")
+    next_invoice_status(invoice.status, "accept")
     lines = _accepted_lines(tenant_id, invoice, cmd, deps)
     order = None
     if cmd.purchase_order_id is not None:
@@ -385,7 +384,7 @@ def accept_invoice(tenant_id: str, invoice_id: str, cmd: AcceptCommand, deps: Pu
         if order.supplier_id != invoice.supplier_id:
             raise InvalidRequestError("The purchase order is another supplier's.",
                                       [FieldError("purchase_order_id", f"is {order.supplier_id}'s")])
-        next_status(PO_TRANSITIONS, "purchase order", order.status, "receive_part")
+        next_order_status(order.status, "receive_part")
     warehouse = cmd.warehouse or (order.warehouse if order else "main")
     if warehouse != "main" and not deps.warehouse_exists(tenant_id, warehouse):
         raise InvalidRequestError("Unknown warehouse.", [FieldError("warehouse", "is not a registered warehouse")])
@@ -408,7 +407,7 @@ def _transition(tenant_id: str, invoice_id: str, action: str, changes: Callable[
         current = deps.repo.get_invoice(tenant_id, invoice_id)
         now = rfc3339(deps.clock.now())
         updated = current.model_copy(update={
-            "status": next_status(INBOUND_TRANSITIONS, "inbound invoice", current.status, action), **changes(now),
+            "status": next_invoice_status(current.status, action), **changes(now),
             "updated_at": now, "version": current.version + 1})
         uow = UnitOfWork()
         deps.repo.stage_invoice_update(uow, tenant_id, updated, current.version, on_fail=_lost)
@@ -543,7 +542,7 @@ def reject_invoice(tenant_id: str, invoice_id: str, reason: str, unknown: bool, 
     from chalicelib.platform.errors import InvalidStateError
 
     invoice = deps.repo.get_invoice(tenant_id, invoice_id)
-    next_status(INBOUND_TRANSITIONS, "inbound invoice", invoice.status, "reject")
+    next_invoice_status(invoice.status, "reject")
     event_type = "210220" if unknown else "210240"
     manifestation = _manifest(tenant_id, invoice, event_type, reason, deps)
     if manifestation.status != "registered":
