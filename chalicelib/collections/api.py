@@ -21,9 +21,8 @@ from chalicelib.collections.model import (
 from chalicelib.collections.providers.notices import LocalNoticeBody
 from chalicelib.collections.service import ChargeDeps
 from chalicelib.platform.clock import Timestamp
-from chalicelib.platform.config import get_settings
 from chalicelib.platform.errors import FieldError, InvalidRequestError, NotFoundError, naming
-from chalicelib.platform.http import Api, Call, Result
+from chalicelib.platform.http import Api, Call, Result, sandbox_only
 from chalicelib.platform.money import MAX_CHARGE_CENTS, PositiveCents
 from chalicelib.platform.pagination import ListQuery, page_body
 from chalicelib.platform.text import PRINTABLE
@@ -331,25 +330,20 @@ def get_credentials(call: Call[ChargeDeps], provider: str) -> Result:
     return Result(_credentials_body(provider, credentials))
 
 
-def _sandbox_only() -> None:
-    if not get_settings().sandbox_enabled:
-        raise NotFoundError("The sandbox is off in this environment.")
-
-
 @api.route_spec("/v1/sandbox/charges/{charge_id}/pay", "POST", scope="charges:write", request=SandboxPayRequest,
                 response=SettlementResponse, extra_statuses=(404,))
 def sandbox_pay(call: Call[ChargeDeps], charge_id: str) -> Result:
     """Simulate the provider paying a charge (local and sandbox only)
     The local provider sends a signed notice (today's amount due unless `amount_cents` is given)
     through the same path as `POST /v1/psp/local/webhooks`."""
-    _sandbox_only()
+    sandbox_only()
     body: SandboxPayRequest = call.body
     outcome = service.sandbox_payment(call.tenant_id, charge_id, body.amount_cents, call.deps)
     return Result(_settlement(outcome, call.deps))
 
 
 def _checkout_charge(token: str, deps: ChargeDeps) -> tuple[str, Charge]:
-    _sandbox_only()
+    sandbox_only()
     tenant_id, _, _ = checkout.split_token(token)
     from chalicelib.platform.ids import is_id
 

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from chalicelib.payables import service
 from chalicelib.payables.asaas import AsaasBillEvent
 from chalicelib.payables.service import NewPayable, PayableDeps
-from chalicelib.platform.http import Api, Call, Result
+from chalicelib.platform.http import Api, Call, Result, sandbox_only
 from chalicelib.platform.pagination import ListQuery, page_body
 from chalicelib.platform.text import PRINTABLE
 
@@ -233,11 +233,7 @@ def sandbox_pay(call: Call[PayableDeps], payable_id: str) -> Result:
     Through the same notice path as the day's run: the bill is paid once (a paid one is 409)."""
     from uuid import uuid4
 
-    from chalicelib.platform.config import get_settings
-    from chalicelib.platform.errors import NotFoundError
-
-    if not get_settings().sandbox_enabled:
-        raise NotFoundError("The sandbox is off in this environment.")
+    sandbox_only()
     body: SandboxPayRequest = call.body
     return Result(service.public(service.provider_paid(call.tenant_id, payable_id, f"sbx{uuid4().hex}", call.deps,
                                                        body.amount_cents)))

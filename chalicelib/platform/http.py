@@ -27,6 +27,7 @@ from chalicelib.platform.errors import (
     FieldError,
     ForbiddenError,
     InvalidRequestError,
+    NotFoundError,
     PayloadTooLargeError,
     ServiceUnavailableError,
     UnsupportedMediaTypeError,
@@ -39,6 +40,12 @@ IDEMPOTENCY_HEADER = "idempotency-key"
 # No request of this API nests more than a handful of levels; a deeper body is an attack on the
 # recursive parts of the stack (json, pydantic, merge patches, the idempotency fingerprint).
 MAX_JSON_DEPTH = 32
+
+
+def sandbox_only() -> None:
+    """The sandbox routes (`/v1/sandbox/…`) exist only where SANDBOX_ENABLED: elsewhere they are 404."""
+    if not get_settings().sandbox_enabled:
+        raise NotFoundError("The sandbox is off in this environment.")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.platform.http import Api, Call, Result
+from chalicelib.platform.http import Api, Call, Result, sandbox_only
 from chalicelib.platform.pagination import ListQuery, page_body
 from chalicelib.platform.text import PRINTABLE
 from chalicelib.purchasing import service
@@ -350,11 +350,7 @@ def sandbox_inbound_invoice(call: Call[PurchasingDeps]) -> Result:
     """Put a supplier's NF-e at the local fiscal authority (local and sandbox only)
     The XML (`NFe`, authorized there, or `nfeProc`) is checked like an upload and must be addressed to the
     tenant; the next sync gets its summary, and after the ciência its full document."""
-    from chalicelib.platform.config import get_settings
-    from chalicelib.platform.errors import NotFoundError
-
-    if not get_settings().sandbox_enabled:
-        raise NotFoundError("The sandbox is off in this environment.")
+    sandbox_only()
     return Result(service.sandbox_deposit(call.tenant_id, call.raw_body, call.deps), status=201)
 
 
