@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -452,15 +451,6 @@ class Container:
         from chalicelib.stock import service as stock
         from chalicelib.stock.model import StockLine
 
-        def warehouse_exists(tenant_id: str, code: str) -> bool:
-            from chalicelib.platform.errors import NotFoundError
-
-            try:
-                self.stock_repository.get_warehouse(tenant_id, code)
-            except NotFoundError:
-                return False
-            return True
-
         return PurchasingDeps(
             repo=DynamoPurchasingRepository(), ids=self.ids, clock=self.clock, events=self.events,
             documents=S3DocumentStore(self.settings.documents_bucket),
@@ -468,7 +458,8 @@ class Container:
             find_supplier=self.catalog_repository.find_supplier_by_document,
             create_supplier=lambda tenant_id, data: catalog.create_supplier(tenant_id, data, self.catalog),
             products=self.catalog_repository.get_products, skus_by_gtin=self.catalog_repository.skus_by_gtin,
-            warehouse_exists=warehouse_exists, icp_brasil_roots=self.icp_brasil_roots,
+            warehouse_exists=lambda tenant_id, code: stock.warehouse_exists(tenant_id, code, self.stock),
+            icp_brasil_roots=self.icp_brasil_roots,
             tenant_regime=lambda tenant_id: self.tenant(tenant_id).tax_regime,
             stage_receipts=lambda uow, tenant_id, lines, reference, reason: stock.stage_receipts(
                 uow, tenant_id, [StockLine(sku=sku, quantity=quantity, warehouse=warehouse)
@@ -477,8 +468,7 @@ class Container:
                 bill.id for bill in bills.stage_from_invoice(uow, tenant_id, invoice_id, supplier_id, description, [
                     bills.InvoiceInstallment(number=n, due_date=part.due_date, amount_cents=part.amount_cents)
                     for n, part in enumerate(parts, start=1)], self.payables)],
-            manifest=lambda tenant_id, access_key, event_type, justification: self._manifest(
-                tenant_id, access_key, event_type, justification),
+            manifest=self._manifest,
             distribute=self._distribute, distribute_one=self._distribute_one, deposit=self._deposit,
             tenant_environment=lambda tenant_id: self.tenant(tenant_id).settings.invoicing.environment,
             tenant_ids=self.tenant_ids,
@@ -486,19 +476,8 @@ class Container:
                 lambda cursor: self.catalog_repository.list_products(tenant_id, 100, cursor)),
             levels=lambda tenant_id, skus: {sku: level.available for sku, level in
                                             self.stock_repository.get_levels(tenant_id, skus).items()},
-            shipped_since=self._shipped_since, lead_time=self._lead_time)
-
-    def _shipped_since(self, tenant_id: str, sku: str, since: datetime) -> int:
-        """Units of a SKU shipped since `since` (its movements, newest first, read back to that instant)."""
-        from chalicelib.platform.pagination import every
-
-        shipped = 0
-        for movement in every(lambda cursor: self.stock_repository.list_movements(tenant_id, sku, 100, cursor)):
-            if datetime.fromisoformat(movement.created_at) < since:
-                break
-            if movement.type == "shipment":
-                shipped -= movement.quantity
-        return shipped
+            shipped_since=lambda tenant_id, sku, since: stock.shipped_since(tenant_id, sku, since, self.stock),
+            lead_time=self._lead_time)
 
     def _lead_time(self, tenant_id: str, supplier_id: str) -> int | None:
         from chalicelib.platform.errors import NotFoundError

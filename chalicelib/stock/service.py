@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from chalicelib.platform.clock import Clock, rfc3339
@@ -147,12 +148,26 @@ def _unknown_warehouse(code: str) -> InvalidRequestError:
         "warehouse", "is not a warehouse of this tenant; register it with POST /v1/warehouses")])
 
 
-def _is_registered(tenant_id: str, code: str, deps: StockDeps) -> bool:
+def warehouse_exists(tenant_id: str, code: str, deps: StockDeps) -> bool:
+    """`main` (built in) or a registered warehouse."""
     try:
         deps.repo.get_warehouse(tenant_id, code)
     except NotFoundError:
         return False
     return True
+
+
+def shipped_since(tenant_id: str, sku: str, since: datetime, deps: StockDeps) -> int:
+    """Units of a SKU shipped since `since`: its movements, newest first, read back to that instant."""
+    from chalicelib.platform.pagination import every
+
+    shipped = 0
+    for movement in every(lambda cursor: deps.repo.list_movements(tenant_id, sku, 100, cursor)):
+        if datetime.fromisoformat(movement.created_at) < since:
+            break
+        if movement.type == "shipment":
+            shipped -= movement.quantity
+    return shipped
 
 
 # Movements
@@ -168,7 +183,7 @@ def record_movement(tenant_id: str, cmd: NewMovement, deps: StockDeps) -> Moveme
             level = deps.repo.get_level(tenant_id, cmd.sku)
         except NotFoundError:
             raise NotFoundError(f"No product with SKU {cmd.sku}.", [FieldError("sku", "no product has this SKU")]) from None
-        if cmd.warehouse not in level.warehouses and cmd.quantity < 0 and not _is_registered(
+        if cmd.warehouse not in level.warehouses and cmd.quantity < 0 and not warehouse_exists(
                 tenant_id, cmd.warehouse, deps):
             raise _unknown_warehouse(cmd.warehouse)  # said before the shortfall, which would blame the quantity
         # A registered warehouse the SKU never entered holds 0 of it: a return or a positive count
