@@ -57,7 +57,8 @@ def _refuse(message: str, field: str, detail: str) -> InvalidRequestError:
     return InvalidRequestError(message, [FieldError(field, detail)])
 
 
-def _cents(value: Any, field: str) -> int:
+def cents(value: Any, field: str) -> int:
+    """An NF-e's decimal reais as centavos (half up); an empty value is 0, a non-number 400 naming it."""
     if value in (None, ""):
         return 0
     try:
@@ -84,14 +85,14 @@ def _children(group: Any) -> list[Any]:
 def _tax(group: Any, name: str) -> int:
     for child in _children(group):
         if getattr(child, name, None) not in (None, ""):
-            return _cents(getattr(child, name), name)
+            return cents(getattr(child, name), name)
     return 0
 
 
 def _ipi(imposto: Any) -> int:
     ipi = getattr(imposto, "IPI", None)
     trib = getattr(ipi, "IPITrib", None) if ipi is not None else None
-    return _cents(getattr(trib, "vIPI", None), "vIPI") if trib is not None else 0
+    return cents(getattr(trib, "vIPI", None), "vIPI") if trib is not None else 0
 
 
 def _gtin(*values: Any) -> str | None:
@@ -190,21 +191,21 @@ def _read(nfe: Any, access_key: str, protocol: str | None, signer: str, certific
             item=int(det.nItem), supplier_code=str(prod.cProd), gtin=_gtin(prod.cEAN, prod.cEANTrib),
             description=str(prod.xProd), ncm=str(prod.NCM), cfop=cfop, entry_cfop=entry_cfop(cfop),
             quantity=_decimal(prod.qCom, "qCom"), unit=str(prod.uCom),
-            unit_cost_cents=_cents(prod.vUnCom, "vUnCom"), total_cents=_cents(prod.vProd, "vProd"),
-            discount_cents=_cents(prod.vDesc, "vDesc"), freight_cents=_cents(prod.vFrete, "vFrete"),
-            insurance_cents=_cents(prod.vSeg, "vSeg"), other_cents=_cents(prod.vOutro, "vOutro"),
+            unit_cost_cents=cents(prod.vUnCom, "vUnCom"), total_cents=cents(prod.vProd, "vProd"),
+            discount_cents=cents(prod.vDesc, "vDesc"), freight_cents=cents(prod.vFrete, "vFrete"),
+            insurance_cents=cents(prod.vSeg, "vSeg"), other_cents=cents(prod.vOutro, "vOutro"),
             icms_cents=_tax(imposto.ICMS, "vICMS"), icms_st_cents=_tax(imposto.ICMS, "vICMSST"),
             ipi_cents=_ipi(imposto), pis_cents=_tax(imposto.PIS, "vPIS"), cofins_cents=_tax(imposto.COFINS, "vCOFINS")))
     totals = InboundTotals(
-        products_cents=_cents(tot.vProd, "vProd"), freight_cents=_cents(tot.vFrete, "vFrete"),
-        insurance_cents=_cents(tot.vSeg, "vSeg"), discount_cents=_cents(tot.vDesc, "vDesc"),
-        other_cents=_cents(tot.vOutro, "vOutro"), icms_cents=_cents(tot.vICMS, "vICMS"),
-        icms_st_cents=_cents(tot.vST, "vST"), ipi_cents=_cents(tot.vIPI, "vIPI"), pis_cents=_cents(tot.vPIS, "vPIS"),
-        cofins_cents=_cents(tot.vCOFINS, "vCOFINS"), total_cents=_cents(tot.vNF, "vNF"))
+        products_cents=cents(tot.vProd, "vProd"), freight_cents=cents(tot.vFrete, "vFrete"),
+        insurance_cents=cents(tot.vSeg, "vSeg"), discount_cents=cents(tot.vDesc, "vDesc"),
+        other_cents=cents(tot.vOutro, "vOutro"), icms_cents=cents(tot.vICMS, "vICMS"),
+        icms_st_cents=cents(tot.vST, "vST"), ipi_cents=cents(tot.vIPI, "vIPI"), pis_cents=cents(tot.vPIS, "vPIS"),
+        cofins_cents=cents(tot.vCOFINS, "vCOFINS"), total_cents=cents(tot.vNF, "vNF"))
     issued_at = datetime.fromisoformat(str(ide.dhEmi))
     dups = inf.cobr.dup if inf.cobr is not None else []
     installments = [InboundInstallment(number=str(d.nDup or f"{n:03d}"), due_date=date.fromisoformat(str(d.dVenc)),
-                                       amount_cents=_cents(d.vDup, "vDup"))
+                                       amount_cents=cents(d.vDup, "vDup"))
                     for n, d in enumerate(dups, start=1) if d.dVenc]
     stated = bool(installments)
     if not stated:  # no cobr/dup: one installment for the whole, due on the day it was issued

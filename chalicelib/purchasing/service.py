@@ -211,10 +211,7 @@ def receive_invoice(tenant_id: str, raw: bytes, deps: PurchasingDeps, *, source:
         if existing.status != "summary":
             return Intake(existing, created=False)
         summary = existing  # the distribution's summary, now with its full document
-    tenant_cnpj = deps.tenant_document(tenant_id)
-    if nfe.recipient_document != tenant_cnpj:
-        raise NotAddressedError(f"The NF-e is addressed to {nfe.recipient_document or 'nobody'}, not to the "
-                                f"tenant's CNPJ {tenant_cnpj}.", [FieldError("dest.CNPJ", "is not the tenant's CNPJ")])
+    tenant_cnpj = _addressed_to_tenant(tenant_id, nfe, deps)
     if nfe.emitter.document == tenant_cnpj:
         raise InvalidRequestError("An NF-e the tenant issued itself is not a supplier's.",
                                   [FieldError("emit.CNPJ", "is the tenant's own CNPJ")])
@@ -249,6 +246,15 @@ def receive_invoice(tenant_id: str, raw: bytes, deps: PurchasingDeps, *, source:
         assert winner is not None
         return Intake(deps.repo.get_invoice(tenant_id, winner), created=False)
     return Intake(invoice, created=True)
+
+
+def _addressed_to_tenant(tenant_id: str, nfe: nfe_in.SupplierNfe, deps: PurchasingDeps) -> str:
+    """The tenant's CNPJ, when the NF-e is addressed to it; else 422 `not_addressed_to_tenant`."""
+    tenant_cnpj = deps.tenant_document(tenant_id)
+    if nfe.recipient_document != tenant_cnpj:
+        raise NotAddressedError(f"The NF-e is addressed to {nfe.recipient_document or 'nobody'}, not to the "
+                                f"tenant's CNPJ {tenant_cnpj}.", [FieldError("dest.CNPJ", "is not the tenant's CNPJ")])
+    return tenant_cnpj
 
 
 def _supplier_for(tenant_id: str, emitter: Emitter, deps: PurchasingDeps) -> str:
@@ -707,7 +713,7 @@ def _receive_summary(tenant_id: str, xml: bytes, deps: PurchasingDeps) -> bool:
     now = rfc3339(deps.clock.now())
     from chalicelib.purchasing.model import InboundTotals
 
-    total = nfe_in._cents(fields.get("vNF"), "vNF")
+    total = nfe_in.cents(fields.get("vNF"), "vNF")
     invoice = InboundInvoice(
         id=deps.ids.new("nfi"), access_key=access_key, number=int(key.nnf), series=int(key.serie), model=key.mod,
         environment="producao" if deps.tenant_environment(tenant_id) == "producao" else "homologacao",
@@ -767,11 +773,7 @@ def run_hourly(deps: PurchasingDeps) -> dict[str, int]:
 def sandbox_deposit(tenant_id: str, raw: bytes, deps: PurchasingDeps) -> dict[str, str]:
     """`POST /v1/sandbox/inbound-invoices`: a supplier's NF-e, checked like an upload and addressed to the
     tenant, put at the local fiscal authority for the next sync."""
-    nfe = nfe_in.read(raw)
-    tenant_cnpj = deps.tenant_document(tenant_id)
-    if nfe.recipient_document != tenant_cnpj:
-        raise NotAddressedError(f"The NF-e is addressed to {nfe.recipient_document or 'nobody'}, not to the "
-                                f"tenant's CNPJ {tenant_cnpj}.", [FieldError("dest.CNPJ", "is not the tenant's CNPJ")])
+    _addressed_to_tenant(tenant_id, nfe_in.read(raw), deps)
     access_key, nsu = deps.deposit(tenant_id, raw)
     return {"access_key": access_key, "nsu": nsu or None}  # type: ignore[dict-item]
 
