@@ -21,10 +21,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from chalicelib.collections.providers.asaas import AsaasProvider, authenticated, cents
+from chalicelib.collections.providers.asaas import AsaasProvider, authenticated, cents, our_reference
 from chalicelib.payables.providers import BillNotice, BillRequest
 from chalicelib.platform.errors import FieldError, InvalidRequestError, validation_errors
-from chalicelib.platform.ids import is_id
 
 NAME = "asaas"
 PAID_EVENTS = frozenset({"BILL_PAID"})
@@ -94,10 +93,7 @@ def bill_notice_from_payload(payload: dict[str, Any], today: date) -> BillNotice
     except ValidationError as exc:
         raise InvalidRequestError("The Asaas bill event is not what Asaas sends.", validation_errors(exc)) from None
     bill = parsed.bill
-    tenant_id, _, payable_id = (bill.externalReference or "").partition(":")
-    if not is_id(tenant_id, "ten") or not is_id(payable_id, "bil"):
-        raise InvalidRequestError("The bill's externalReference does not name one of our payables.",
-                                  [FieldError("bill.externalReference", "must be '<tenant_id>:<payable_id>'")])
+    tenant_id, payable_id = our_reference(bill.externalReference, "bill", "payable", "bil")
     if event in GAVE_UP_EVENTS:
         return BillNotice(provider=NAME, event_id=f"bill:{bill.id}:{str(event).lower()}", tenant_id=tenant_id,
                           payable_id=payable_id, outcome="failed", provider_payment_id=bill.id,

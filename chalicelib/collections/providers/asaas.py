@@ -148,6 +148,16 @@ class AsaasEvent(BaseModel):
     payment: AsaasPayment
 
 
+def our_reference(reference: str | None, subject: str, ours: str, prefix: str | None) -> tuple[str, str]:
+    """(tenant id, our id) from an Asaas object's `externalReference`, which we set to `<tenant_id>:<our id>`
+    when creating it; 400 naming `<subject>.externalReference` otherwise (our id checked for `prefix` if given)."""
+    tenant_id, _, own_id = (reference or "").partition(":")
+    if not is_id(tenant_id, "ten") or not own_id or (prefix is not None and not is_id(own_id, prefix)):
+        raise InvalidRequestError(f"The {subject}'s externalReference does not name one of our {ours}s.",
+                                  [FieldError(f"{subject}.externalReference", f"must be '<tenant_id>:<{ours}_id>'")])
+    return tenant_id, own_id
+
+
 def notice_from_payload(payload: dict[str, Any]) -> PaymentNotice | None:
     """Our settlement of an Asaas webhook payload; None for events that move no money."""
     if payload.get("event") not in SETTLING_EVENTS:
@@ -157,10 +167,7 @@ def notice_from_payload(payload: dict[str, Any]) -> PaymentNotice | None:
     except ValidationError as exc:
         raise InvalidRequestError("The Asaas event is not what Asaas sends.", validation_errors(exc)) from None
     payment = parsed.payment
-    tenant_id, _, charge_id = (payment.externalReference or "").partition(":")
-    if not is_id(tenant_id, "ten") or not charge_id:
-        raise InvalidRequestError("The payment's externalReference does not name one of our charges.",
-                                  [FieldError("payment.externalReference", "must be '<tenant_id>:<charge_id>'")])
+    tenant_id, charge_id = our_reference(payment.externalReference, "payment", "charge", None)
     paid_on = payment.clientPaymentDate or payment.paymentDate or payment.confirmedDate
     if not paid_on:
         raise InvalidRequestError("The payment has no payment date.", [FieldError("payment.paymentDate", "is required")])
