@@ -30,6 +30,7 @@ from chalicelib.purchasing.api import api as purchasing_api
 from chalicelib.reconciliation.api import api as reconciliation_api
 from chalicelib.stock.api import api as stock_api
 from chalicelib.tenants.api import api as tenants_api
+from chalicelib.webhooks.api import api as webhooks_api
 
 app = Chalice(app_name="retaguarda")
 # Bank files are bytes in the bank's charset (Windows-1252, Latin-1): API Gateway must not re-encode them
@@ -68,10 +69,11 @@ reconciliation_api.provide(lambda: root().reconciliation)
 payables_api.provide(lambda: root().payables)
 purchasing_api.provide(lambda: root().purchasing)
 metering_api.provide(lambda: root().metering)
+webhooks_api.provide(lambda: root().webhooks)
 
 for blueprint in (auth_blueprint, meta_api, tenants_api, metering_api, eventlog_api, notifications_api, catalog_api,
                   stock_api, orders_api, invoicing_api, collections_api, dunning_api, ledger_api,
-                  reconciliation_api, payables_api, purchasing_api):
+                  reconciliation_api, payables_api, purchasing_api, webhooks_api):
     app.register_blueprint(blueprint)
 
 

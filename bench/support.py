@@ -13,7 +13,8 @@ from typing import Any
 
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
                    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "RETAGUARDA_STAGE": "test",
-                   "ADMIN_API_KEY": "bench-admin", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+                   "ADMIN_API_KEY": "bench-admin", "POWERTOOLS_LOG_LEVEL": "ERROR",
+                   "WEBHOOKS_LOCAL_KEY": "YmVuY2gncyB3ZWJob29rIG1hc3RlciBrZXksIDMyIGI="})
 
 
 class CallCounter:

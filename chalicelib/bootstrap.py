@@ -62,6 +62,9 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.tenants.model import Tenant
     from chalicelib.tenants.repository import DynamoTenantRepository
     from chalicelib.tenants.service import TenantDeps
+    from chalicelib.webhooks.secrets import KeyWrapper
+    from chalicelib.webhooks.sender import Sender
+    from chalicelib.webhooks.service import WebhookDeps, WorkQueue
 
 ASAAS_URLS = {"sandbox": "https://api-sandbox.asaas.com/v3", "production": "https://api.asaas.com/v3"}
 
@@ -75,6 +78,9 @@ class Container:
     ids: IdGenerator = field(default_factory=UlidGenerator)
     # None: the real one, built on first use (it brings lxml, signxml and nfelib: no cold start pays for them).
     sefaz_transport: SoapTransport | None = None
+    # None: the real ones (urllib3 behind the SSRF guard; the webhooks SQS queue).
+    webhook_sender: Sender | None = None
+    webhook_queue: WorkQueue | None = None
 
     # The kernel
     @cached_property
@@ -539,3 +545,46 @@ class Container:
         from chalicelib.metering.service import meter_quietly
 
         meter_quietly(tenant_id, counter, self.metering)
+
+    # Webhooks
+    @cached_property
+    def webhooks(self) -> WebhookDeps:
+        from chalicelib.webhooks.repository import DynamoWebhookRepository
+        from chalicelib.webhooks.secrets import SecretBox
+        from chalicelib.webhooks.sender import HttpSender
+        from chalicelib.webhooks.service import WebhookDeps
+
+        local_mode = self.settings.stage == "local"
+        return WebhookDeps(repo=DynamoWebhookRepository(), ids=self.ids, clock=self.clock, events=self.events,
+                           secrets=SecretBox(self._webhook_key_wrapper()),
+                           sender=self.webhook_sender or HttpSender(local_mode), queue=self._webhooks_queue(),
+                           event=lambda tenant_id, event_id: self.event_log.get(tenant_id, event_id)[0],
+                           events_between=self.event_log.between, local_mode=local_mode)
+
+    def _webhook_key_wrapper(self) -> KeyWrapper:
+        """KMS in AWS (WEBHOOKS_KMS_KEY_ID, a key of the stack); a local key elsewhere (WEBHOOKS_LOCAL_KEY,
+        which `make run` keeps in .local/data/webhooks.key). A deployed stage without a KMS key refuses."""
+        import base64
+
+        from chalicelib.webhooks.secrets import KmsKeyWrapper, LocalKeyWrapper
+
+        if self.settings.webhooks_kms_key_id:
+            from chalicelib.platform.aws import client
+
+            return KmsKeyWrapper(client("kms"), self.settings.webhooks_kms_key_id)
+        if self.settings.stage in ("dev", "prod") or not self.settings.webhooks_local_key:
+            raise RuntimeError("webhook secrets need WEBHOOKS_KMS_KEY_ID (AWS) or WEBHOOKS_LOCAL_KEY (local, tests)")
+        return LocalKeyWrapper(base64.b64decode(self.settings.webhooks_local_key))
+
+    def _webhooks_queue(self) -> WorkQueue:
+        if self.webhook_queue is not None:
+            return self.webhook_queue
+        from chalicelib.platform.aws import client
+        from chalicelib.platform.resources import DEFINITIONS
+        from chalicelib.webhooks.queue import SqsWorkQueue
+
+        url = self.settings.webhooks_queue_url
+        if not url:  # local and tests: the queue the definitions name, created by local/provision.py
+            name = next(c.queue_name for c in DEFINITIONS.consumers if c.name == "webhooks")
+            url = client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+        return SqsWorkQueue(client("sqs"), url)

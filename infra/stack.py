@@ -23,6 +23,7 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -111,6 +112,9 @@ class RetaguardaStack(cdk.Stack):
         self.bucket = self._documents_bucket(removal)
         self.admin_key = self._generated_secret("AdminApiKey", "admin-api-key", removal)
         self.cursor_secret = self._generated_secret("CursorSecret", "cursor-secret", removal)
+        # Webhook endpoint secrets are sealed under data keys this key wraps (chalicelib/webhooks/secrets.py).
+        self.webhooks_key = kms.Key(self, "WebhookSecretsKey", enable_key_rotation=True, removal_policy=removal,
+                                    description=f"Retaguarda {settings.name}: wraps the webhook secrets' data keys")
         self.alarm_topic = sns.Topic(self, "Alarms", topic_name=f"{settings.prefix}-alarms")
         if settings.alarm_email:
             self.alarm_topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
@@ -125,6 +129,7 @@ class RetaguardaStack(cdk.Stack):
         for schedule in definitions.schedules:
             self._schedule(schedule)
         self._grant_common()
+        self._grant_webhooks()
         self._api_gateway()
         self._outputs()
 
@@ -213,6 +218,8 @@ class RetaguardaStack(cdk.Stack):
             "SECRETS_VERSION": self.settings.secrets_version,  # bump to re-resolve the two above
             "NOTIFICATIONS_SENDER": self.settings.notifications_sender,
             "SANDBOX_ENABLED": "false" if self.settings.name == "prod" else "true",
+            "WEBHOOKS_KMS_KEY_ID": self.webhooks_key.key_arn,
+            **self._webhooks_queue_url(),
             "POWERTOOLS_SERVICE_NAME": "retaguarda",
             "POWERTOOLS_METRICS_NAMESPACE": "Retaguarda",
             **({"PUBLIC_API_URL": self.settings.public_api_url} if self.settings.public_api_url else
@@ -260,6 +267,33 @@ class RetaguardaStack(cdk.Stack):
 
     def function(self, handler: str) -> Function:
         return self.functions[self._logical_id(handler)]
+
+    def _webhooks_consumer(self) -> Consumer | None:
+        return next((c for c in self.definitions.consumers if c.name == "webhooks"), None)
+
+    def _webhooks_queue_url(self) -> dict[str, str]:
+        """The webhooks context puts its own messages (attempts due, replays) on its queue: the URL follows
+        from the queue's name, so the functions need no reference to a queue made after them."""
+        consumer = self._webhooks_consumer()
+        if consumer is None:
+            return {}
+        return {"WEBHOOKS_QUEUE_URL": f"https://sqs.{self.region}.{self.url_suffix}/{self.account}/"
+                                      f"{consumer.queue_name}-{self.settings.name}"}
+
+    def _grant_webhooks(self) -> None:
+        """The API (endpoints, retries, replays), the webhooks consumer and its sweep seal and open secrets
+        and put messages on the webhooks queue; nobody else does."""
+        consumer = self._webhooks_consumer()
+        if consumer is None:
+            return
+        queue, _ = self.queues[consumer.name]
+        handlers = [consumer.handler,
+                    *(s.handler for s in self.definitions.schedules if s.deps == "webhooks")]
+        for logical_id in (API_FUNCTION, *(self._logical_id(h) for h in handlers)):
+            function = self.functions[logical_id]
+            function.role.add_to_policy(iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                                                            resources=[self.webhooks_key.key_arn]))
+            function.role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn]))
 
     def _grant_common(self) -> None:
         """Data rights: read-only for authorizers, read-write for everything else."""

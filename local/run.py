@@ -55,6 +55,7 @@ def main() -> int:
     os.environ.setdefault("RETAGUARDA_STAGE", "local")
     os.environ["AWS_ENDPOINT"] = f"http://127.0.0.1:{moto_port}"
     os.environ.setdefault("PUBLIC_API_URL", f"http://127.0.0.1:{args.port}")
+    os.environ.setdefault("WEBHOOKS_LOCAL_KEY", _webhooks_key(args.data_dir))
     processes = []
     moto = start_moto_server(moto_port)
     processes.append(moto)
@@ -111,6 +112,19 @@ def _serve(args: argparse.Namespace, processes: list) -> int:
         server.server.server_close()
         print("Retaguarda stopped.", flush=True)
     return 0
+
+
+def _webhooks_key(data_dir: Path) -> str:
+    """The local master key that seals webhook secrets (AWS uses KMS), made on first start and kept beside the
+    data it protects: endpoints survive a restart."""
+    import base64
+    import secrets
+
+    path = data_dir / "webhooks.key"
+    if not path.exists():
+        path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _demo_tenant(data_dir: Path) -> dict | None:

@@ -9,6 +9,7 @@ os.environ.update({
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "RETAGUARDA_STAGE": "test", "TABLE_NAME": "retaguarda-test", "ADMIN_API_KEY": "test-admin-key",
     "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_DEV": "false",
+    "WEBHOOKS_LOCAL_KEY": "dGVzdHMnIHdlYmhvb2sgbWFzdGVyIGtleSwgMzJieXQ=",
 })
 for name in ("DYNAMODB_ENDPOINT", "AWS_ENDPOINT"):
     os.environ.pop(name, None)

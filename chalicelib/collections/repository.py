@@ -11,11 +11,10 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.collections import keys
 from chalicelib.collections.model import Charge
-from chalicelib.platform.dynamo import BaseRecord, UnitOfWork, batch_get, get_item, newest_page
+from chalicelib.platform.dynamo import BaseRecord, Gsi2, UnitOfWork, batch_get, get_item, newest_page
 from chalicelib.platform.errors import ConflictError, FieldError, NotFoundError
 from chalicelib.platform.ids import is_id
 from chalicelib.platform.keys import tenant_of_partition
@@ -23,17 +22,6 @@ from chalicelib.platform.pagination import Page
 
 # The boleto layouts in use (BB convênio 7) give the sequence 10 digits.
 NOSSO_NUMERO_MAX = 9_999_999_999
-
-
-class Gsi2(GlobalSecondaryIndex["ChargeRecord"]):  # type: ignore[no-untyped-call]  # pynamodb Index.__init_subclass__ is unannotated
-    """Charges by due date (sparse: open charges only)."""
-
-    class Meta:
-        index_name = "gsi2"
-        projection = AllProjection()
-
-    gsi2pk = UnicodeAttribute(hash_key=True)
-    gsi2sk = UnicodeAttribute(range_key=True)
 
 
 class ChargeRecord(BaseRecord):
@@ -45,7 +33,7 @@ class ChargeRecord(BaseRecord):
     order_id = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
-    gsi2 = Gsi2()
+    gsi2 = Gsi2["ChargeRecord"]()
 
 
 class OrderChargesClaimRecord(BaseRecord):
@@ -195,7 +183,7 @@ class DynamoChargeRepository:
         (the date's partition, the tenant's sort-key prefix), so it reads those charges and nothing else."""
         partition = keys.charge_due_index(due_date, tenant_id, "x")
         prefix = partition.sk.rsplit("#", 1)[0] + "#"
-        return [_charge(record) for record in ChargeRecord.gsi2.query(partition.pk, Gsi2.gsi2sk.startswith(prefix))]
+        return [_charge(record) for record in ChargeRecord.gsi2.query(partition.pk, ChargeRecord.gsi2sk.startswith(prefix))]
 
     def pending_due_on(self, due_date: str) -> builtins.list[tuple[str, str]]:
         """(tenant_id, charge_id) of every pending charge due on a date, across tenants (the index holds

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.eventlog.repository import DynamoEventLog
 from chalicelib.platform.errors import NotFoundError
@@ -17,9 +17,18 @@ api: Api[DynamoEventLog] = Api(__name__, tag="Events")
 
 
 class EventQuery(ListQuery):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     type: str | None = Field(default=None, pattern=r"^[a-z_]+\.[a-z_]+$", max_length=60)
+    from_: AwareDatetime | None = Field(default=None, alias="from", description=(
+        "Events that occurred at or after this instant (RFC 3339)."))
+    to: AwareDatetime | None = Field(default=None, description="Events that occurred at or before this instant.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EventQuery:
+        if self.from_ is not None and self.to is not None and self.from_ > self.to:
+            raise ValueError("from must not be after to")
+        return self
 
 
 class EventResponse(BaseModel):
@@ -44,8 +53,10 @@ def _event(row: tuple[Event, str | None]) -> dict[str, Any]:
 @api.route_spec("/v1/events", scope="webhooks:read", query=EventQuery, response=EventListResponse)
 def list_events(call: Call[DynamoEventLog]) -> Result:
     """List the tenant's events, newest first
-    The same envelopes the event bus and outbound webhooks carry. Filter with `type`."""
-    page = call.deps.list(call.tenant_id, call.query.type, call.query.limit, call.query.cursor)
+    The same envelopes the event bus and outbound webhooks carry. Filter with `type` and the period
+    `from`..`to` (RFC 3339, inclusive). The log keeps each event 30 days; DynamoDB's TTL removes it after."""
+    q: EventQuery = call.query
+    page = call.deps.list(call.tenant_id, q.type, q.limit, q.cursor, q.from_, q.to)
     return Result(page_body(page, _event))
 
 

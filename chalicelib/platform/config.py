@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     @property
     def dfe_wait_seconds(self) -> int:
         return self.dfe_wait_seconds_local if self.stage == "local" else 3600
+    # Webhook secrets are sealed under a KMS key in AWS, a local 32-byte key (base64) in `make run` and tests;
+    # the webhooks queue's URL in AWS (local/provision.py's queue, by name, elsewhere).
+    webhooks_kms_key_id: str | None = Field(default=None, alias="WEBHOOKS_KMS_KEY_ID")
+    webhooks_local_key: str | None = Field(default=None, alias="WEBHOOKS_LOCAL_KEY")
+    webhooks_queue_url: str | None = Field(default=None, alias="WEBHOOKS_QUEUE_URL")
     # The API's address as clients reach it (links in card-link charges); `make run` sets it.
     public_api_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_API_URL")
     # In AWS without a custom domain: the SSM parameter holding it (see public_api_url()).

@@ -48,6 +48,22 @@ class Gsi1(GlobalSecondaryIndex["BaseRecord"]):  # type: ignore[no-untyped-call]
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
+_Indexed = TypeVar("_Indexed", bound="BaseRecord")
+
+
+class Gsi2(GlobalSecondaryIndex[_Indexed]):  # type: ignore[no-untyped-call]  # pynamodb Index.__init_subclass__ is unannotated
+    """The second sparse index, across tenants, by a due instant or date: a record class that uses it declares
+    `gsi2pk`, `gsi2sk` (null when out of it) and `gsi2 = Gsi2["<Record>"]()` (charges by due date, webhook
+    deliveries by their next attempt)."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class BaseRecord(Model):
     """Every item of the single table: pk, sk, an optional GSI1 entry and a TTL."""
 
@@ -337,17 +353,22 @@ def retry_lost_races(attempt: Callable[[], T], *, retry_on: tuple[type[Exception
 
 
 def newest_page(record_cls: type[R], scope: str, limit: int, cursor: str | None, render: Callable[[R], P], *,
-                prefix: Key, index: Key | None = None, filter_condition: Condition | None = None) -> Page[P]:
+                prefix: Key, index: Key | None = None, filter_condition: Condition | None = None,
+                between: tuple[str, str] | None = None) -> Page[P]:
     """A page of records, newest first: the GSI1 partition of `index` when one is given (a status,
-    a type, a SKU...), else the items of `prefix`'s partition under its sort-key prefix."""
+    a type, a SKU...), else the items of `prefix`'s partition under its sort-key prefix. `between`
+    narrows either to the sort keys from..to that follow the prefix (ids made between two instants)."""
     from chalicelib.platform.pagination import paginate
 
     def fetch(n: int, position: dict[str, Any] | None) -> list[tuple[P, dict[str, str]]]:
         if index is not None:
-            rows = query_rows(record_cls, index.pk, None, n, position, by_gsi1=True, newest_first=True,
+            on_index = record_cls.gsi1sk.between(*between) if between else None
+            rows = query_rows(record_cls, index.pk, on_index, n, position, by_gsi1=True, newest_first=True,
                               filter_condition=filter_condition)
         else:
-            rows = query_rows(record_cls, prefix.pk, record_cls.sk.startswith(prefix.sk), n, position,
+            condition = (record_cls.sk.between(prefix.sk + between[0], prefix.sk + between[1]) if between
+                         else record_cls.sk.startswith(prefix.sk))
+            rows = query_rows(record_cls, prefix.pk, condition, n, position,
                               newest_first=True, filter_condition=filter_condition)
         return [(render(record), pos) for record, pos in rows]
 

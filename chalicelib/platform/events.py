@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
@@ -19,6 +19,7 @@ from chalicelib.platform.dynamo import BaseRecord, UnitOfWork
 from chalicelib.platform.ids import IdGenerator
 
 EVENT_SOURCE = "retaguarda"
+RETENTION_DAYS = 30  # the event log's promise (API.md): kept at least this long, then DynamoDB's TTL removes it
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,10 @@ class EventFactory:
         self._ids, self._clock = ids, clock
 
     def make(self, tenant_id: str, event_type: str, data: dict[str, Any], at: datetime | None = None) -> Event:
-        return Event(id=self._ids.new("evt"), type=event_type, tenant_id=tenant_id,
-                     occurred_at=rfc3339(at or self._clock.now()), data=data)
+        """An event of now (or `at`): its id sorts by that instant, so the log is read by time through its keys."""
+        instant = at or self._clock.now()
+        return Event(id=self._ids.new("evt", instant), type=event_type, tenant_id=tenant_id,
+                     occurred_at=rfc3339(instant), data=data)
 
 
 class EventRecord(BaseRecord):
@@ -65,9 +68,10 @@ def stage_event(uow: UnitOfWork, event: Event) -> None:
     """Add the event to the command's transaction: it exists only if the command commits."""
     key = keys.event(event.tenant_id, event.id)
     by_type = keys.event_type_index(event.tenant_id, event.type, event.id)
+    expires = datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00")) + timedelta(days=RETENTION_DAYS)
     record = EventRecord.at(key, kind="event", event_type=event.type, occurred_at=event.occurred_at,
                             body=json.dumps(event.envelope(), separators=(",", ":"), sort_keys=True),
-                            gsi1pk=by_type.pk, gsi1sk=by_type.sk)
+                            gsi1pk=by_type.pk, gsi1sk=by_type.sk, expires_at=int(expires.timestamp()))
     uow.put(record, condition=EventRecord.pk.does_not_exist())
 
 

@@ -13,6 +13,9 @@ from typing import Any
 TABLE_KEY = (("pk", "S"), ("sk", "S"))
 TTL_ATTRIBUTE = "expires_at"
 OUTBOX_SK_PREFIX = "EVT#"
+EVERY_EVENT = "*"
+# Commands the platform sends itself through the bus: not the tenant's business, so no webhook carries them.
+INTERNAL_EVENTS = ("dunning.run_requested",)
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,8 @@ class Consumer:
     """An SQS queue fed by a bus rule, drained by one handler (Lambda function): the one declaration
     app.py's function, the local runner and infra/ are made from. `module` holds `handle(event, deps)` and
     its `HANDLERS` table, whose event types are `event_types` (tests/unit/test_consumers.py ties them);
-    `deps` names the composition root's field it is given (None: none)."""
+    `event_types` ("*",) is every event but the `excluded_types`; `deps` names the composition root's field
+    it is given (None: none)."""
 
     name: str
     handler: str  # the `app.lambda_function` name that consumes the queue
@@ -45,6 +49,7 @@ class Consumer:
     batch_size: int = 10
     max_receive_count: int = 5
     visibility_timeout_seconds: int = 60
+    excluded_types: tuple[str, ...] = ()
 
     @property
     def queue_name(self) -> str:
@@ -55,6 +60,8 @@ class Consumer:
         return f"retaguarda-{self.name}-dlq"
 
     def event_pattern(self, source: str) -> dict[str, Any]:
+        if self.event_types == (EVERY_EVENT,):
+            return {"source": [source], "detail-type": [{"anything-but": list(self.excluded_types)}]}
         return {"source": [source], "detail-type": list(self.event_types)}
 
 
@@ -156,6 +163,19 @@ DEFINITIONS = Definitions(
                         "confirmation.",
         ),
         Consumer(
+            name="webhooks",
+            handler="webhooks_consumer",
+            event_types=(EVERY_EVENT,),
+            excluded_types=INTERNAL_EVENTS,
+            module="chalicelib.webhooks.handlers", deps="webhooks",
+            description="SQS webhooks queue → every event fanned out to the tenant's endpoints (one delivery "
+                        "each), and the deliveries' attempts, retried with backoff through the queue's delay.",
+            # Attempts of a batch run side by side, each at most 10 s.
+            batch_size=10,
+            max_receive_count=5,
+            visibility_timeout_seconds=120,
+        ),
+        Consumer(
             name="reconciliation",
             handler="reconciliation_consumer",
             event_types=("bank_transaction.matched",),
@@ -180,6 +200,11 @@ DEFINITIONS = Definitions(
                  deps="purchasing",
                  description="Hourly: the documents addressed to each tenant fetched from the fiscal authority's "
                              "distribution (summaries get the ciência, full NF-e are taken in)."),
+        # Every 5 minutes: the deliveries whose next attempt is further away than SQS can delay a message.
+        Schedule(name="webhooks-sweep", handler="webhooks_sweep", cron="0/5 * * * ? *",
+                 every_seconds_locally=10, module="chalicelib.webhooks.handlers", function="run_sweep",
+                 deps="webhooks",
+                 description="Every 5 minutes: webhook deliveries due in the next minutes put back on their queue."),
         # 09:00 UTC = 06:00 in São Paulo: the day's bills go out before the banks' cut-offs.
         Schedule(name="payables-daily", handler="payables_daily", cron="0 9 * * ? *",
                  every_seconds_locally=300, module="chalicelib.payables.handlers", function="run_daily",

@@ -360,6 +360,27 @@ def test_each_consumer_may_consume_only_its_own_queue(prod: dict[str, Any]) -> N
             assert consume == [], function_id
 
 
+def test_only_the_api_and_the_webhooks_functions_seal_secrets_and_send_to_the_webhooks_queue(prod: dict[str, Any]) -> None:
+    [key_id] = resources(prod, "AWS::KMS::Key")
+    assert resources(prod, "AWS::KMS::Key")[key_id]["Properties"]["EnableKeyRotation"] is True
+    queue_ids = {q["Properties"]["QueueName"]: name for name, q in resources(prod, "AWS::SQS::Queue").items()}
+    webhooks_queue = queue_ids["retaguarda-webhooks-prod"]
+    allowed = {"APIHandler", to_cfn_resource_name("webhooks_consumer"), to_cfn_resource_name("webhooks_sweep")}
+    for function_id in functions(prod):
+        kms = statements_with(prod, function_id, "kms:")
+        to_queue = [s for s in statements_with(prod, function_id, "sqs:SendMessage")
+                    if s["Resource"] == {"Fn::GetAtt": [webhooks_queue, "Arn"]}]
+        if function_id in allowed:
+            assert [(actions(s), s["Resource"]) for s in kms] == [
+                (["kms:GenerateDataKey", "kms:Decrypt"], {"Fn::GetAtt": [key_id, "Arn"]})], function_id
+            assert len(to_queue) == 1, function_id
+        else:
+            assert kms == [] and to_queue == [], function_id
+        env = functions(prod)[function_id]["Properties"]["Environment"]["Variables"]
+        assert env["WEBHOOKS_KMS_KEY_ID"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        assert "retaguarda-webhooks-prod" in json.dumps(env["WEBHOOKS_QUEUE_URL"])
+
+
 def test_only_the_notifications_consumer_sends_email_and_only_from_the_sender(prod: dict[str, Any]) -> None:
     senders = {name for name in functions(prod) if statements_with(prod, name, "ses:")}
     assert senders == {to_cfn_resource_name(c.handler) for c in DEFINITIONS.consumers if c.name == "notifications"}
