@@ -28,6 +28,7 @@ from chalicelib.platform.observability import logger
 from chalicelib.platform.resources import DEFINITIONS, Consumer, Schedule
 from chalicelib.purchasing.api import api as purchasing_api
 from chalicelib.reconciliation.api import api as reconciliation_api
+from chalicelib.reports.api import api as reports_api
 from chalicelib.stock.api import api as stock_api
 from chalicelib.tenants.api import api as tenants_api
 from chalicelib.webhooks.api import api as webhooks_api
@@ -70,10 +71,11 @@ payables_api.provide(lambda: root().payables)
 purchasing_api.provide(lambda: root().purchasing)
 metering_api.provide(lambda: root().metering)
 webhooks_api.provide(lambda: root().webhooks)
+reports_api.provide(lambda: root().reports)
 
 for blueprint in (auth_blueprint, meta_api, tenants_api, metering_api, eventlog_api, notifications_api, catalog_api,
                   stock_api, orders_api, invoicing_api, collections_api, dunning_api, ledger_api,
-                  reconciliation_api, payables_api, purchasing_api, webhooks_api):
+                  reconciliation_api, payables_api, purchasing_api, webhooks_api, reports_api):
     app.register_blueprint(blueprint)
 
 

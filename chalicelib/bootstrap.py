@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # the ports and deps the container promises; imported lazily 
     from chalicelib.platform.publisher import EventBridgeBus
     from chalicelib.purchasing.service import PurchasingDeps
     from chalicelib.reconciliation.service import ReconciliationDeps
+    from chalicelib.reports.service import ReportDeps
     from chalicelib.stock.repository import DynamoStockRepository
     from chalicelib.stock.service import StockDeps
     from chalicelib.tenants.model import Tenant
@@ -545,6 +546,14 @@ class Container:
         from chalicelib.metering.service import meter_quietly
 
         meter_quietly(tenant_id, counter, self.metering)
+
+    # Reports
+    @cached_property
+    def reports(self) -> ReportDeps:
+        from chalicelib.reports.repository import DynamoReportRepository
+        from chalicelib.reports.service import ReportDeps
+
+        return ReportDeps(repo=DynamoReportRepository(), clock=self.clock)
 
     # Webhooks
     @cached_property

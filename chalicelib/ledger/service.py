@@ -9,9 +9,7 @@ month: its cost grows with months and accounts, not with the journal."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -26,6 +24,7 @@ from chalicelib.platform.ids import IdGenerator
 from chalicelib.platform.money import decimal_comma
 from chalicelib.platform.observability import logger
 from chalicelib.platform.pagination import Page
+from chalicelib.platform.spreadsheet import dd_mm_yyyy, pt_br_csv
 
 MAX_EXPORT_DAYS = 366
 
@@ -272,13 +271,13 @@ def export_csv(tenant_id: str, first: date, last: date, deps: LedgerDeps) -> str
     in reais with a decimal comma (what Excel and LibreOffice in pt-BR open as numbers), UTF-8 with a BOM."""
     check_range(first, last, MAX_EXPORT_DAYS)
     accounts = chart(tenant_id, deps)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADER)
-    for entry in deps.repo.entries_between(tenant_id, first.isoformat(), last.isoformat()):
-        day = date.fromisoformat(entry.date).strftime("%d/%m/%Y")
-        for line in entry.lines:
-            account = accounts.get(line.account)
-            writer.writerow((day, entry.id, line.account, account.name if account else "", decimal_comma(line.debit_cents),
-                             decimal_comma(line.credit_cents), entry.memo, entry.source.type, entry.source.event_id or ""))
-    return "\ufeff" + out.getvalue()
+
+    def rows() -> Iterator[tuple[str, ...]]:
+        for entry in deps.repo.entries_between(tenant_id, first.isoformat(), last.isoformat()):
+            for line in entry.lines:
+                account = accounts.get(line.account)
+                yield (dd_mm_yyyy(entry.date), entry.id, line.account, account.name if account else "",
+                       decimal_comma(line.debit_cents), decimal_comma(line.credit_cents), entry.memo, entry.source.type,
+                       entry.source.event_id or "")
+
+    return pt_br_csv(EXPORT_HEADER, rows())

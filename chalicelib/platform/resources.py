@@ -163,6 +163,14 @@ DEFINITIONS = Definitions(
                         "confirmation.",
         ),
         Consumer(
+            name="reports",
+            handler="reports_consumer",
+            event_types=("order.confirmed", "order.cancelled"),
+            module="chalicelib.reports.handlers", deps="reports",
+            description="SQS reports queue → the report projections (sales per day, product and customer), each "
+                        "event applied once.",
+        ),
+        Consumer(
             name="webhooks",
             handler="webhooks_consumer",
             event_types=(EVERY_EVENT,),

@@ -89,7 +89,7 @@ def deliveries(http, tenant, endpoint_id: str) -> list[dict[str, Any]]:
     return body["data"]
 
 
-def test_an_endpoint_is_registered_with_a_secret_shown_once(http, tenant, hooks):
+def test_an_endpoint_is_registered_with_a_secret_shown_once(monday, http, tenant, hooks):
     created = endpoint(http, tenant, events=["order.*", "charge.paid"], description="ERP do parceiro")
     assert created["id"].startswith("whe_") and created["secret"].startswith("whsec_")
     assert created["events"] == ["charge.paid", "order.*"] and created["disabled"] is False
@@ -108,19 +108,19 @@ def test_an_endpoint_is_registered_with_a_secret_shown_once(http, tenant, hooks)
                                  "https://169.254.169.254/latest/meta-data", "https://localhost/x",
                                  "https://user:pw@hooks.partner.example.com/", "ftp://example.com/x",
                                  "https://[::1]/x", "https://metadata.google.internal/"])
-def test_an_endpoint_that_could_reach_inside_is_refused(http, tenant, hooks, url):
+def test_an_endpoint_that_could_reach_inside_is_refused(monday, http, tenant, hooks, url):
     status, problem = call(http, tenant, "POST", "/v1/webhook-endpoints", {"url": url, "events": ["*"]})
     assert status == 400 and fields(problem) == {"url"}, problem
 
 
-def test_unknown_event_filters_are_refused_naming_events(http, tenant, hooks):
+def test_unknown_event_filters_are_refused_naming_events(monday, http, tenant, hooks):
     for events in (["order.exploded"], [], ["nope.*"], ["ORDER.confirmed"]):
         status, problem = call(http, tenant, "POST", "/v1/webhook-endpoints", {"url": URL, "events": events})
         assert status == 400 and any(f.startswith("events") for f in fields(problem)), (events, problem)
     assert call(http, tenant, "GET", "/v1/webhook-endpoints")[1]["data"] == []
 
 
-def test_an_event_is_delivered_signed_and_verifies_with_the_reference_library(http, tenant, hooks, monday):
+def test_an_event_is_delivered_signed_and_verifies_with_the_reference_library(monday, http, tenant, hooks):
     receiver, queue = hooks
     created = endpoint(http, tenant)
     events = new_events(http, tenant)
@@ -162,7 +162,7 @@ def _wall_clock_tolerance(monkeypatch):
     monkeypatch.setattr(reference, "datetime", _Frozen, raising=False)
 
 
-def test_a_receiver_failing_three_times_gets_exactly_one_accepted_delivery_on_the_schedule(http, tenant, hooks, monday):
+def test_a_receiver_failing_three_times_gets_exactly_one_accepted_delivery_on_the_schedule(monday, http, tenant, hooks):
     receiver, queue = hooks
     created = endpoint(http, tenant)
     receiver.script = [500, 0, 503]
@@ -185,7 +185,7 @@ def test_a_receiver_failing_three_times_gets_exactly_one_accepted_delivery_on_th
     assert got["failing_since"] is None  # the success ended the streak
 
 
-def test_a_delivery_message_seen_twice_posts_once(http, tenant, hooks, monday):
+def test_a_delivery_message_seen_twice_posts_once(monday, http, tenant, hooks):
     receiver, queue = hooks
     endpoint(http, tenant)
     events = new_events(http, tenant)
@@ -193,7 +193,7 @@ def test_a_delivery_message_seen_twice_posts_once(http, tenant, hooks, monday):
     assert len(receiver.calls) == 1
 
 
-def test_a_long_backoff_waits_for_the_sweep_and_the_schedule_ends_in_failed(http, tenant, hooks, monday):
+def test_a_long_backoff_waits_for_the_sweep_and_the_schedule_ends_in_failed(monday, http, tenant, hooks):
     receiver, queue = hooks
     start = monday.now()
     created = endpoint(http, tenant)
@@ -211,7 +211,7 @@ def test_a_long_backoff_waits_for_the_sweep_and_the_schedule_ends_in_failed(http
     assert call(http, tenant, "GET", f"/v1/webhook-endpoints/{created['id']}")[1]["disabled"] is False
 
 
-def test_a_410_disables_the_endpoint_at_once_with_an_event(http, tenant, hooks, monday):
+def test_a_410_disables_the_endpoint_at_once_with_an_event(monday, http, tenant, hooks):
     receiver, queue = hooks
     created = endpoint(http, tenant, events=["product.*"])
     receiver.script = [410]
@@ -228,7 +228,7 @@ def test_a_410_disables_the_endpoint_at_once_with_an_event(http, tenant, hooks, 
     assert len(receiver.calls) == 2
 
 
-def test_an_endpoint_failing_for_five_days_is_disabled(http, tenant, hooks, monday):
+def test_an_endpoint_failing_for_five_days_is_disabled(monday, http, tenant, hooks):
     receiver, queue = hooks
     created = endpoint(http, tenant, events=["product.created"])
     receiver.script = [500] * 100
@@ -243,7 +243,7 @@ def test_an_endpoint_failing_for_five_days_is_disabled(http, tenant, hooks, mond
     assert got["disabled"] is True and got["disabled_reason"] == "failing_for_5_days"
 
 
-def test_after_a_rotation_both_secrets_sign_for_24_hours(http, tenant, hooks, monday):
+def test_after_a_rotation_both_secrets_sign_for_24_hours(monday, http, tenant, hooks):
     receiver, queue = hooks
     created = endpoint(http, tenant)
     status, rotated = call(http, tenant, "POST", f"/v1/webhook-endpoints/{created['id']}/rotate-secret", {})
@@ -262,7 +262,7 @@ def test_after_a_rotation_both_secrets_sign_for_24_hours(http, tenant, hooks, mo
         Webhook(created["secret"]).verify(body, headers)
 
 
-def test_filters_choose_what_an_endpoint_takes(http, tenant, hooks, monday):
+def test_filters_choose_what_an_endpoint_takes(monday, http, tenant, hooks):
     receiver, queue = hooks
     endpoint(http, tenant, events=["charge.*"])
     takes_products = endpoint(http, tenant, url=URL + "/products", events=["product.created"])
@@ -270,7 +270,7 @@ def test_filters_choose_what_an_endpoint_takes(http, tenant, hooks, monday):
     assert {c[0] for c in receiver.calls} == {takes_products["url"]} and len(receiver.calls) == 2
 
 
-def test_a_failed_delivery_is_retried_by_hand(http, tenant, hooks, monday):
+def test_a_failed_delivery_is_retried_by_hand(monday, http, tenant, hooks):
     receiver, queue = hooks
     created = endpoint(http, tenant)
     receiver.script = [500] * 4
@@ -286,7 +286,7 @@ def test_a_failed_delivery_is_retried_by_hand(http, tenant, hooks, monday):
     assert status == 404
 
 
-def test_a_replay_delivers_what_the_endpoint_missed_once(http, tenant, hooks, monday):
+def test_a_replay_delivers_what_the_endpoint_missed_once(monday, http, tenant, hooks):
     receiver, queue = hooks
     start = monday.now()
     missed = new_events(http, tenant, 3)  # before the endpoint existed
@@ -305,7 +305,7 @@ def test_a_replay_delivers_what_the_endpoint_missed_once(http, tenant, hooks, mo
     assert status == 400 and fields(problem) == {"from"}
 
 
-def test_patch_and_delete(http, tenant, hooks, monday):
+def test_patch_and_delete(monday, http, tenant, hooks):
     created = endpoint(http, tenant)
     status, patched = call(http, tenant, "PATCH", f"/v1/webhook-endpoints/{created['id']}",
                            {"url": URL + "/v2", "events": ["order.confirmed"], "description": "v2"})
@@ -321,7 +321,7 @@ def test_patch_and_delete(http, tenant, hooks, monday):
     assert call(http, tenant, "GET", "/v1/webhook-endpoints/whe_nope")[0] == 404
 
 
-def test_the_event_log_reads_a_period(http, tenant, hooks, monday):
+def test_the_event_log_reads_a_period(monday, http, tenant, hooks):
     first = new_events(http, tenant, 2)
     monday.advance(hours=1)
     middle = monday.now()
@@ -339,7 +339,7 @@ def test_the_event_log_reads_a_period(http, tenant, hooks, monday):
     assert status == 400 and problem["status"] == 400
 
 
-def test_events_expire_after_thirty_days(http, tenant, hooks, monday):
+def test_events_expire_after_thirty_days(monday, http, tenant, hooks):
     from chalicelib.platform import keys
     from chalicelib.platform.events import EventRecord
 

@@ -14,7 +14,7 @@ CHALICELIB = Path(__file__).resolve().parents[2] / "chalicelib"
 # knows nothing of brazil, so the graph stays acyclic.
 RANK = {"platform": 0, "brazil": 0, "tenants": 1, "eventlog": 1, "stock": 2, "catalog": 3, "orders": 4,
         "invoicing": 5, "collections": 5, "notifications": 6, "ledger": 6, "dunning": 7, "reconciliation": 7, "payables": 7,
-        "purchasing": 8, "metering": 8, "webhooks": 8}
+        "purchasing": 8, "metering": 8, "webhooks": 8, "reports": 9}
 KERNEL_ARROWS = {("brazil", "platform")}
 # The vocabulary is pure: what it may import (a module, or anything inside it).
 BRAZIL_MAY_IMPORT = ("__future__", "re", "decimal", "typing", "pydantic", "validate_docbr",

@@ -184,3 +184,15 @@ def test_a_second_context_claiming_a_prefix_fails_at_once():
         keys.claim("another_context", "ZZTEST#")
     with pytest.raises(keys.PrefixClaimedError):
         keys.claim("another_context", "ZZ")  # would read the first one's items in a begins_with query
+
+
+def test_ids_made_in_one_millisecond_sort_in_the_order_they_were_made():
+    from datetime import UTC, datetime
+
+    ids, at = UlidGenerator(), datetime(2026, 3, 2, tzinfo=UTC)
+    now_ids, then_ids = [], []
+    for _ in range(500):  # ids of now and of a fixed instant (events of a frozen clock) interleaved
+        now_ids.append(ids.new("bil"))
+        then_ids.append(ids.new("evt", at))
+    assert now_ids == sorted(now_ids) and then_ids == sorted(then_ids) and len(set(then_ids)) == 500
+    assert all(i.startswith("evt_") and i[4:14] == then_ids[0][4:14] for i in then_ids)
