@@ -66,23 +66,50 @@ def _with_deps(handler: Callable[[Event, D], None], deps: D, event: Event) -> No
     handler(event, deps)
 
 
+def each_message(lambda_event: dict[str, Any], consumer: str, handle_record: Callable[[dict[str, Any]], None],
+                 side_by_side: bool = False) -> dict[str, Any]:
+    """Hand each SQS record to `handle_record` and answer Lambda's partial-batch shape: a record that raises
+    is logged and reported (SQS redelivers it, then the DLQ), the others are done. `side_by_side` runs a
+    batch's records on threads (each slow one, an HTTP call, does not hold up the rest)."""
+
+    def one(record: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            handle_record(record)
+            return None
+        except Exception:  # noqa: BLE001 - report the one message; SQS redelivers it, then the DLQ
+            logger.exception("message failed", extra={"consumer": consumer, "message_id": record.get("messageId")})
+            return {"itemIdentifier": record.get("messageId")}
+        finally:
+            logger.thread_safe_remove_keys(["tenant_id", "event_id", "event_type"])
+
+    records = lambda_event.get("Records", [])
+    if side_by_side and len(records) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=len(records)) as pool:
+            outcomes = list(pool.map(one, records))
+    else:
+        outcomes = [one(record) for record in records]
+    return {"batchItemFailures": [failure for failure in outcomes if failure is not None]}
+
+
+def event_logged(record: dict[str, Any]) -> Event:
+    """The record's event, with every log line about it naming its tenant and event from now on (thread-safe:
+    the local runner drains queues on threads; `each_message` removes the keys after the record)."""
+    event = event_of_message(record)
+    logger.thread_safe_append_keys(tenant_id=event.tenant_id, event_id=event.id, event_type=event.type)
+    return event
+
+
 def consume(lambda_event: dict[str, Any], consumer: str, handlers: Mapping[str, Callable[[Event, D], None]],
             deps: D) -> dict[str, Any]:
     """Run each message's handler once per event (`run_once`), with the consumer's deps; report the
     messages that failed (SQS redelivers them, then the DLQ)."""
-    failures = []
-    for record in lambda_event.get("Records", []):
-        try:
-            event = event_of_message(record)
-            # Every line about this event names its tenant and event (thread-safe: the local runner
-            # drains queues on threads).
-            logger.thread_safe_append_keys(tenant_id=event.tenant_id, event_id=event.id, event_type=event.type)
-            handler = handlers.get(event.type)
-            if handler is not None:
-                run_once(consumer, event, functools.partial(_with_deps, handler, deps))
-        except Exception:  # noqa: BLE001 - report the one message; SQS redelivers it, then the DLQ
-            logger.exception("message failed", extra={"consumer": consumer, "message_id": record.get("messageId")})
-            failures.append({"itemIdentifier": record.get("messageId")})
-        finally:
-            logger.thread_safe_remove_keys(["tenant_id", "event_id", "event_type"])
-    return {"batchItemFailures": failures}
+
+    def handle_record(record: dict[str, Any]) -> None:
+        event = event_logged(record)
+        handler = handlers.get(event.type)
+        if handler is not None:
+            run_once(consumer, event, functools.partial(_with_deps, handler, deps))
+
+    return each_message(lambda_event, consumer, handle_record)

@@ -185,8 +185,8 @@ def update_endpoint(call: Call[WebhookDeps], endpoint_id: str) -> Result:
     disabled for a 410 or 5 days of failures; replay the period it missed)."""
     body: EndpointPatch = call.body
     changes: dict[str, Any] = {name: getattr(body, name) for name in body.model_fields_set}
-    endpoint = service.update_endpoint(call.tenant_id, _endpoint_id(endpoint_id), changes, call.deps)
-    return Result(service.public_endpoint(call.deps.repo.get_endpoint(call.tenant_id, endpoint.id)))
+    return Result(service.public_endpoint(service.update_endpoint(call.tenant_id, _endpoint_id(endpoint_id), changes,
+                                                                  call.deps)))
 
 
 @api.route_spec("/v1/webhook-endpoints/{endpoint_id}", "DELETE", scope="webhooks:write", response=EndpointResponse,
@@ -206,8 +206,7 @@ def rotate_secret(call: Call[WebhookDeps], endpoint_id: str) -> Result:
     The new secret (in this answer only) signs every delivery from now on; the previous one keeps signing
     beside it for 24 h (`webhook-signature` carries both, space-separated), so receivers switch without
     losing a delivery."""
-    endpoint, secret = service.rotate_secret(call.tenant_id, _endpoint_id(endpoint_id), call.deps)
-    row = call.deps.repo.get_endpoint(call.tenant_id, endpoint.id)
+    row, secret = service.rotate_secret(call.tenant_id, _endpoint_id(endpoint_id), call.deps)
     return Result(service.public_endpoint(row, secret))
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib.platform.dynamo import BaseRecord, Gsi2, UnitOfWork, get_item, newest_page
@@ -55,7 +55,7 @@ def _delivery(record: DeliveryRecord) -> Delivery:
     return Delivery.model_validate({**record.doc, "version": int(record.version)})
 
 
-def _condition_failed(exc: PutError | UpdateError) -> bool:
+def _condition_failed(exc: PutError | UpdateError | DeleteError) -> bool:
     return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
@@ -94,8 +94,8 @@ class DynamoWebhookRepository:
         key = keys.endpoint(tenant_id, endpoint_id)
         try:
             EndpointRecord.at(key).delete(condition=EndpointRecord.pk.exists())
-        except Exception as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+        except DeleteError as exc:
+            if _condition_failed(exc):
                 raise NotFoundError(f"No webhook endpoint {endpoint_id}.") from None
             raise
 

@@ -142,16 +142,20 @@ def create_endpoint(tenant_id: str, url: str, events: list[str], description: st
     return endpoint, secret
 
 
-def _change(tenant_id: str, endpoint_id: str, deps: WebhookDeps,
-            change: Callable[[Endpoint, str | None], tuple[Endpoint, Event | None, str | bool | None] | None]) -> Endpoint:
-    """Apply `change` (→ the new endpoint, an event to stage, the failure streak: None clears it, False keeps it;
-    or None for no change) under the endpoint's version, again when another writer moved it first."""
+Row = tuple[Endpoint, str | None]  # an endpoint and its failure streak's start, as the API shows them
 
-    def attempt() -> Endpoint:
+
+def _change(tenant_id: str, endpoint_id: str, deps: WebhookDeps,
+            change: Callable[[Endpoint, str | None], tuple[Endpoint, Event | None, str | bool | None] | None]) -> Row:
+    """Apply `change` (→ the new endpoint, an event to stage, the failure streak: None clears it, False keeps it;
+    or None for no change) under the endpoint's version, again when another writer moved it first. Answers
+    the endpoint as written, with its streak."""
+
+    def attempt() -> Row:
         endpoint, failing_since = deps.repo.get_endpoint(tenant_id, endpoint_id)
         outcome = change(endpoint, failing_since)
         if outcome is None:
-            return endpoint
+            return endpoint, failing_since
         changed, event, streak = outcome
         changed = changed.model_copy(update={"version": endpoint.version + 1,
                                              "updated_at": rfc3339(deps.clock.now())})
@@ -160,12 +164,12 @@ def _change(tenant_id: str, endpoint_id: str, deps: WebhookDeps,
         if event is not None:
             stage_event(uow, event)
         uow.commit()
-        return changed
+        return changed, (failing_since if streak is False else None)
 
     return retry_lost_races(attempt, retry_on=(_LostRace,), attempts=5, what="webhook endpoint")
 
 
-def update_endpoint(tenant_id: str, endpoint_id: str, changes: dict[str, Any], deps: WebhookDeps) -> Endpoint:
+def update_endpoint(tenant_id: str, endpoint_id: str, changes: dict[str, Any], deps: WebhookDeps) -> Row:
     """`PATCH`: `url`, `events`, `description`, `disabled` (false re-enables it and ends its failure streak)."""
     update: dict[str, Any] = {}
     if "url" in changes:
@@ -189,7 +193,7 @@ def update_endpoint(tenant_id: str, endpoint_id: str, changes: dict[str, Any], d
     return _change(tenant_id, endpoint_id, deps, change)
 
 
-def rotate_secret(tenant_id: str, endpoint_id: str, deps: WebhookDeps) -> tuple[Endpoint, str]:
+def rotate_secret(tenant_id: str, endpoint_id: str, deps: WebhookDeps) -> tuple[Row, str]:
     """A new secret signs from now on; the one it replaces keeps signing beside it for 24 h (receivers accept
     either signature meanwhile), and one replaced before that stops at once."""
     secret = signing.new_secret()
@@ -205,7 +209,7 @@ def rotate_secret(tenant_id: str, endpoint_id: str, deps: WebhookDeps) -> tuple[
     return _change(tenant_id, endpoint_id, deps, change), secret
 
 
-def disable_endpoint(tenant_id: str, endpoint_id: str, reason: str, deps: WebhookDeps) -> Endpoint:
+def disable_endpoint(tenant_id: str, endpoint_id: str, reason: str, deps: WebhookDeps) -> Row:
     """Disabled by its deliveries (410 at once, or 5 days of failures), with `webhook_endpoint.disabled`."""
 
     def change(endpoint: Endpoint, _: str | None) -> tuple[Endpoint, Event | None, str | bool | None] | None:
@@ -221,9 +225,9 @@ def disable_endpoint(tenant_id: str, endpoint_id: str, reason: str, deps: Webhoo
 
 
 # Deliveries
-def _ref(tenant_id: str, delivery: Delivery) -> dict[str, Any]:
-    return {"webhook_delivery": {"tenant_id": tenant_id, "endpoint_id": delivery.endpoint_id,
-                                 "delivery_id": delivery.id}}
+def _ref(tenant_id: str, endpoint_id: str, delivery_ref: str) -> dict[str, Any]:
+    """The queue message of one attempt of a delivery."""
+    return {"webhook_delivery": {"tenant_id": tenant_id, "endpoint_id": endpoint_id, "delivery_id": delivery_ref}}
 
 
 def _new_delivery(endpoint: Endpoint, event: Event, now: str) -> Delivery:
@@ -245,7 +249,7 @@ def fan_out(event: Event, deps: WebhookDeps) -> int:
             existing = deps.repo.get_delivery(event.tenant_id, endpoint.id, delivery.id)
             if existing is None or existing.status != "pending" or existing.attempt > existing.armed_at_attempt:
                 continue
-        queued.append((_ref(event.tenant_id, delivery), 0))
+        queued.append((_ref(event.tenant_id, endpoint.id, delivery.id), 0))
     deps.queue.send(queued)
     return len(queued)
 
@@ -317,7 +321,7 @@ def attempt(tenant_id: str, endpoint_id: str, delivery_ref: str, deps: WebhookDe
                                           "attempt": finished.attempt, "status_code": outcome.status_code,
                                           "duration_ms": outcome.duration_ms, "outcome": finished.status})
     if delay is not None and delay <= SQS_MAX_DELAY:
-        deps.queue.send([(_ref(tenant_id, finished), math.ceil(delay.total_seconds()))])
+        deps.queue.send([(_ref(tenant_id, endpoint.id, finished.id), math.ceil(delay.total_seconds()))])
     return finished.status
 
 
@@ -329,8 +333,7 @@ def sweep(deps: WebhookDeps) -> dict[str, int]:
     messages = []
     for tenant_id, endpoint_id, delivery_ref, at in due:
         wait = datetime.fromisoformat(at.replace("Z", "+00:00")) - now
-        messages.append(({"webhook_delivery": {"tenant_id": tenant_id, "endpoint_id": endpoint_id,
-                                               "delivery_id": delivery_ref}},
+        messages.append((_ref(tenant_id, endpoint_id, delivery_ref),
                          max(0, min(math.ceil(wait.total_seconds()), int(SQS_MAX_DELAY.total_seconds())))))
     deps.queue.send(messages)
     return {"queued": len(messages)}
@@ -361,7 +364,7 @@ def retry(tenant_id: str, endpoint_id: str, delivery_ref: str, deps: WebhookDeps
         return armed
 
     armed = retry_lost_races(once, retry_on=(_LostRace,), attempts=5, what="webhook delivery")
-    deps.queue.send([(_ref(tenant_id, armed), 0)])
+    deps.queue.send([(_ref(tenant_id, endpoint_id, armed.id), 0)])
     return armed
 
 
@@ -370,11 +373,9 @@ def replay(tenant_id: str, endpoint_id: str, start: datetime, end: datetime | No
     failed, or were never made: it was disabled, or did not exist yet) is delivered again, in the background."""
     now = deps.clock.now()
     end = min(end or now, now)
-    errors = []
     if start > end:
-        errors.append(FieldError("from", "must be before `to` and not in the future"))
-    if errors:
-        raise InvalidRequestError("The replay period is not valid.", errors)
+        raise InvalidRequestError("The replay period is not valid.",
+                                  [FieldError("from", "must be before `to` and not in the future")])
     endpoint, _ = deps.repo.get_endpoint(tenant_id, endpoint_id)
     if endpoint.disabled:
         raise InvalidStateError("The endpoint is disabled; enable it (PATCH disabled: false) first.")
@@ -400,13 +401,13 @@ def replay_page(task: dict[str, Any], deps: WebhookDeps) -> int:
             continue
         fresh = _new_delivery(endpoint, event, now)
         if deps.repo.create_delivery(tenant_id, fresh):
-            queued.append((_ref(tenant_id, fresh), 0))
+            queued.append((_ref(tenant_id, endpoint_id, fresh.id), 0))
             continue
         existing = deps.repo.get_delivery(tenant_id, endpoint_id, fresh.id)
         if existing is not None and existing.status == "failed":
             armed = _arm(tenant_id, existing, deps)
             if armed is not None:
-                queued.append((_ref(tenant_id, armed), 0))
+                queued.append((_ref(tenant_id, endpoint_id, armed.id), 0))
     if len(events) == REPLAY_PAGE:
         queued.append(({"webhook_replay": {**task, "after": events[-1].id}}, 0))
     deps.queue.send(queued)
